@@ -1,0 +1,90 @@
+# keyward — build, run, test.
+#
+#   make              builds src/keyward
+#   make run          installs missing packages (as root), builds, serves on 127.0.0.1:11371, data in ./var
+#   make check        installs missing packages, builds, runs t/ with prove, then again under ASan+UBSan
+#   make check SAN=1  only the sanitizer pass
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Objects of the normal build live beside the sources (src/*.o, t/bin/);
+# the sanitizer build lives in build/san/ so both can coexist.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+PKGS     = libevent libevent_pthreads gpgme kyotocabinet jansson zlib
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O2
+WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+KW_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -pthread -Isrc $(PKG_CFLAGS) $(CFLAGS)
+KW_LIBS   = $(PKG_LIBS) -pthread -lm
+
+ifeq ($(SAN),1)
+O         = build/san
+TBIN      = build/san/t
+OPT       = -O1
+KW_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+KW_LIBS   += -fsanitize=address,undefined
+else
+O         = src
+TBIN      = t/bin
+endif
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard t/unit/*.c)
+UNIT_BIN := $(patsubst t/unit/%.c,$(TBIN)/%,$(UNIT_SRC))
+HDRS     := $(wildcard src/*.h) t/unit/tap.h
+
+.PHONY: all deps run check check-one tests clean install fuzz bench
+all: $(O)/keyward
+
+$(O)/%.o: src/%.c $(HDRS)
+	@mkdir -p $(O)
+	$(CC) $(KW_CFLAGS) -c -o $@ $<
+
+$(O)/libkw.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/keyward: $(O)/main.o $(O)/libkw.a
+	$(CC) -o $@ $^ $(KW_LIBS)
+
+$(TBIN)/%: t/unit/%.c $(O)/libkw.a $(HDRS)
+	@mkdir -p $(TBIN)
+	$(CC) $(KW_CFLAGS) -It/unit -o $@ $< $(O)/libkw.a $(KW_LIBS)
+
+tests: $(O)/keyward $(UNIT_BIN)
+
+deps:
+	@sh contrib/install-deps.sh
+
+run: deps
+	$(MAKE) all
+	mkdir -p var
+	./src/keyward serve --listen 127.0.0.1:11371 --datadir ./var
+
+# The normal pass, then the sanitizer pass (CI runs both through this target).
+check: deps
+ifeq ($(SAN),1)
+	$(MAKE) SAN=1 check-one
+else
+	$(MAKE) check-one
+	$(MAKE) SAN=1 check-one
+endif
+
+check-one: tests
+	KEYWARD=$(abspath $(O)/keyward) KW_TBIN=$(abspath $(TBIN)) KW_SAN=$(SAN) \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  prove -j2 --timer t/*.t
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/keyward/www $(DESTDIR)$(PREFIX)/share/doc/keyward
+	install -m 755 src/keyward $(DESTDIR)$(PREFIX)/bin/keyward
+	install -m 644 www/* $(DESTDIR)$(PREFIX)/share/keyward/www/
+	install -m 644 README doc/*.md $(DESTDIR)$(PREFIX)/share/doc/keyward/
+
+clean:
+	rm -rf src/*.o src/libkw.a src/keyward t/bin build

@@ -1,0 +1,55 @@
+/* keyproc — every check of OpenPGP key material, done by gpg through GPGME.
+ *
+ * A struct keyproc is one worker's private GnuPG home (a fresh directory under tmpdir, 0700, with a
+ * gpg.conf: trust-model always, no-auto-check-trustdb, no-autostart, import-options self-sigs-only
+ * unless third-party certifications are kept). It is used by one thread at a time. Nothing is kept
+ * between calls: each keyproc_normalize() empties the home's keyring first.
+ *
+ * Normalization = gpg --import (checks every self-signature, subkey binding and revocation, drops user
+ * IDs and subkeys without a valid one, merges duplicates) followed by gpg --export
+ * (export-options export-minimal unless third-party certifications are kept: newest self-signature per
+ * user ID, every revocation, subkeys with their binding) and a key listing for the facts in kw_key.
+ * User attributes (photo IDs) are dropped. Merging an update into a stored key is normalizing the
+ * concatenation of both: gpg never loses a revocation, subkey or newer self-signature on merge.
+ *
+ * Call keyproc_global_init() once in main before any thread starts. */
+#ifndef KW_KEYPROC_H
+#define KW_KEYPROC_H
+#include <stddef.h>
+#include "buf.h"
+#include "key.h"
+
+struct keyproc_opts {
+	int keep_third_party;   /* keep third-party certifications (default 0: drop them) */
+	size_t max_uids;        /* user IDs per key; more → key rejected (default 100) */
+	size_t max_uid_len;     /* bytes per user ID; longer → key rejected (default 1024) */
+	size_t max_key_bytes;   /* normalized key size; larger → key rejected (default 1 MiB) */
+};
+
+struct keyproc;
+
+/* Returns 0, or -1 with *why when GPGME/gpg is unusable. */
+int keyproc_global_init(const char **why);
+
+/* Create a worker under tmpdir (which must exist). o may be NULL for defaults. NULL with *why on failure.
+ * keyproc_free removes the scratch home and everything in it. */
+struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why);
+void keyproc_free(struct keyproc *kp);
+
+struct kp_result {
+	struct kw_key *keys;    /* accepted keys, one per distinct primary fingerprint, normalized */
+	size_t nkeys;
+	size_t rejected;        /* input keys that were not accepted */
+	struct buf errors;      /* one line per rejected key: "KEYID-or-#N: reason\n" */
+};
+
+/* Normalize the binary keyring bin[0..len) (one or many transferable keys, as packet.h splits them;
+ * the caller has decoded armor). Each key gets kw_uid.addr from addr_from_uid(). Keys that gpg does
+ * not accept (no valid self-signature, no user ID, unsupported) or that break a limit are counted in
+ * rejected with a reason line. Returns 0 (even when every key was rejected), or -1 with *why when the
+ * input is not OpenPGP at all or gpg itself failed. res is filled on 0; free it with kp_result_free. */
+int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, struct kp_result *res,
+		      const char **why);
+void kp_result_free(struct kp_result *res);
+
+#endif
