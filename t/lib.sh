@@ -1,10 +1,132 @@
 # t/lib.sh — shared by every shell test: locations, TAP helpers, a server per test.
+#
 # Tests run from the repository root (prove t/*.t). KEYWARD and KW_TBIN come from make check;
-# the defaults let a test run by hand after `make tests`.
+# the defaults let a test run by hand after `make tests`. Each test works in its own trash
+# directory t/trash-NAME (removed on success, kept on failure for a look).
 : "${KEYWARD:=$PWD/src/keyward}"
 : "${KW_TBIN:=$PWD/t/bin}"
 KW_ROOT=$PWD
-export KEYWARD KW_TBIN KW_ROOT
+KEYS=$KW_ROOT/keys
+export KEYWARD KW_TBIN KW_ROOT KEYS
 
 # Run a C unit test binary (it prints its own TAP).
 run_unit() { exec "$KW_TBIN/$1"; }
+
+# ---- TAP ----
+tap_n=0
+tap_failed=0
+ok() {  # ok CONDITION-EXIT-STATUS NAME  (use: cmd; ok $? "name")
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+is() {  # is GOT EXPECTED NAME
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got '$1', expected '$2'"; fi
+}
+like() {  # like GOT PATTERN(grep -E) NAME
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"; printf '#   %s\n' "got:" ; printf '%s\n' "$1" | head -20 | sed 's/^/#     /'
+		echo "#   expected to match: $2"; fi
+}
+diag() { printf '# %s\n' "$*"; }
+done_testing() {
+	echo "1..$tap_n"
+	cleanup_all
+	if [ $tap_failed -eq 0 ]; then
+		cd "$KW_ROOT" && rm -rf "$TRASH"
+		exit 0
+	fi
+	diag "left $TRASH for inspection"
+	exit 1
+}
+bail() { echo "Bail out! $*"; cleanup_all; exit 1; }
+
+# ---- trash directory and cleanup ----
+TNAME=$(basename "$0" .t)
+TRASH=$KW_ROOT/t/trash-$TNAME
+rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
+chmod 700 "$TRASH"
+cd "$TRASH" || exit 1
+SERVER_PID=
+cleanup_all() {
+	stop_server -KILL 2>/dev/null
+	if [ -n "${GNUPGHOME:-}" ] && [ -d "$GNUPGHOME" ]; then
+		gpgconf --kill all >/dev/null 2>&1
+	fi
+	for h in "$TRASH"/gnupg-*; do
+		[ -d "$h" ] && GNUPGHOME=$h gpgconf --kill all >/dev/null 2>&1
+	done
+	for p in $KW_BG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
+trap 'cleanup_all' EXIT
+trap 'cleanup_all; exit 1' INT TERM
+
+# wait_for CMD...: run CMD until it succeeds, at most ~10 s (a condition, not a sleep).
+wait_for() {
+	i=0
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 400 ] && return 1
+		sleep 0.025
+	done
+	return 0
+}
+
+# ---- the server ----
+# start_server [DATADIR] [-- extra serve options...]: starts keyward on a free loopback port,
+# waits until it listens, sets PORT, HKP (hkp://127.0.0.1:PORT), URL (http://127.0.0.1:PORT).
+start_server() {
+	DATADIR=${1:-$TRASH/data}
+	[ $# -gt 0 ] && shift
+	[ "${1:-}" = "--" ] && shift
+	rm -f "$TRASH/port"
+	"$KEYWARD" serve --listen 127.0.0.1:0 --datadir "$DATADIR" --port-file "$TRASH/port" \
+		--threads 2 --gpg-workers 2 "$@" 2>>"$TRASH/server.log" &
+	SERVER_PID=$!
+	if ! wait_for test -s "$TRASH/port"; then
+		diag "server did not start:"; sed 's/^/#   /' "$TRASH/server.log" | tail -20
+		return 1
+	fi
+	PORT=$(sed -n '1s/.*://p' "$TRASH/port")
+	HKP=hkp://127.0.0.1:$PORT
+	URL=http://127.0.0.1:$PORT
+	export PORT HKP URL
+}
+
+# stop_server [-SIGNAL]: stop it (TERM by default) and wait; sets SERVER_STATUS.
+stop_server() {
+	[ -n "$SERVER_PID" ] || return 0
+	kill ${1:--TERM} "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_STATUS=$?
+	SERVER_PID=
+}
+
+# ---- gpg as a client ----
+# new_gnupghome NAME: a fresh home for the client side; sets GNUPGHOME.
+new_gnupghome() {
+	GNUPGHOME=$TRASH/gnupg-$1
+	rm -rf "$GNUPGHOME"
+	mkdir -m 700 "$GNUPGHOME"
+	printf 'keyserver %s\n' "${HKP:-hkp://127.0.0.1:1}" > "$GNUPGHOME/dirmngr.conf"
+	printf 'disable-ipv6\n' >> "$GNUPGHOME/dirmngr.conf"
+	printf 'trust-model always\nbatch\nno-auto-check-trustdb\n' > "$GNUPGHOME/gpg.conf"
+	export GNUPGHOME
+}
+# kgpg ARGS: gpg against the test server (keyserver given explicitly each time).
+kgpg() { gpg --batch --keyserver "$HKP" "$@"; }
+
+# fpr_of FILE: the primary fingerprint of the (first) key in FILE.
+fpr_of() { gpg --batch --with-colons --import-options show-only --import "$1" 2>/dev/null | awk -F: '/^fpr:/ {print $10; exit}'; }
+
+# http GET URL-PATH [curl args]: prints the body; HTTP status into $STATUS.
+http_get() {
+	p=$1; shift
+	STATUS=$(curl -s -o "$TRASH/body" -w '%{http_code}' "$@" "$URL$p")
+	BODY=$(cat "$TRASH/body")
+}

@@ -1,0 +1,21 @@
+/* app — what every request handler shares: settings, store, key-processing pool, counters.
+ *
+ * One struct app is built by `keyward serve` in main and lives until the server stops; handlers
+ * read it from any thread. Only the atomic counters change after start. */
+#ifndef KW_APP_H
+#define KW_APP_H
+#include <stdatomic.h>
+#include <time.h>
+#include "config.h"
+#include "jobs.h"
+#include "store.h"
+
+struct app {
+	const struct config *cfg;
+	struct store *st;
+	struct jobs *jobs;
+	time_t started;
+	atomic_ulong requests, lookups, uploads, errors;
+};
+
+#endif

@@ -1,0 +1,41 @@
+/* cmd_stats — `keyward stats`: counts from the store; works beside a running server. */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+#include "config.h"
+#include "store.h"
+
+int cmd_stats(int argc, char **argv)
+{
+	struct config c;
+	struct store *st = NULL;
+	struct store_stats s;
+	char why[512];
+	int rc = 2;
+
+	config_defaults(&c);
+	if (cmd_config(&c, argc, argv, "datadir", "stats"))
+		goto out;
+	if (c.nargs) {
+		fprintf(stderr, "keyward stats: unexpected argument '%s'\n", c.args[0]);
+		goto out;
+	}
+	rc = 1;
+	if (store_open(&st, c.datadir, STORE_RDONLY, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward stats: %s\n", why);
+		goto out;
+	}
+	memset(&s, 0, sizeof s);
+	if (store_stats(st, &s) < 0) {
+		fprintf(stderr, "keyward stats: cannot read the store\n");
+		goto out;
+	}
+	printf("keys: %llu\npublished keys: %llu\naddresses: %llu\npending: %llu\ndatabase bytes: %llu\n",
+	       (unsigned long long)s.keys, (unsigned long long)s.published, (unsigned long long)s.addrs,
+	       (unsigned long long)s.pending, (unsigned long long)s.file_bytes);
+	rc = 0;
+out:
+	store_close(st);
+	config_free(&c);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/* config — every setting of keyward, from defaults, a config file and the command line.
+ *
+ * A config file holds "name = value" lines (names are the long options without "--"), '#' comments
+ * and blank lines. The command line wins over the file. Unknown names, bad values and missing values
+ * are errors reported as one line; the caller exits with status 2. */
+#ifndef KW_CONFIG_H
+#define KW_CONFIG_H
+#include <stddef.h>
+
+#define CONFIG_MAX_LISTEN 8
+
+struct config {
+	char *listen[CONFIG_MAX_LISTEN];  /* "HOST:PORT" or "[V6]:PORT" */
+	size_t nlisten;
+	char *datadir;                    /* default ./var */
+	char *base_url;                   /* default http:// + first listener */
+	char *sendmail;                   /* NULL: Maildir outbox DATADIR/outbox */
+	char *mail_from;                  /* default keyward@HOSTNAME */
+	char *submission_address;         /* default key-submission@ + domain of mail_from */
+	char *port_file;                  /* write "HOST:PORT\n" per bound listener here once serving */
+	int threads;                      /* HTTP worker threads, default: cores */
+	int gpg_workers;                  /* key processing threads, default: cores */
+	int gpg_queue;                    /* queued uploads beyond which /pks/add answers 503 (64) */
+	long max_body;                    /* bytes (8 MiB) */
+	long max_header;                  /* bytes of all request headers (16 KiB) */
+	long max_uri;                     /* bytes of the request URI (8 KiB) */
+	int timeout;                      /* seconds of read/write inactivity per connection (30) */
+	int max_connections;              /* open connections across threads (4096) */
+	int max_keys_per_upload;          /* keys in one POST (100) */
+	int max_uids;                     /* user IDs per key (100) */
+	int max_uid_len;                  /* bytes per user ID (1024) */
+	long max_key_bytes;               /* normalized key size (1 MiB) */
+	int keep_third_party;             /* keep third-party certifications (no) */
+	int sync;                         /* fsync every commit (yes) */
+	int access_log;                   /* one line per request on stderr (yes) */
+	int publish;                      /* import: --publish */
+	int verbose;
+	char **args;                      /* positional arguments (not owned) */
+	int nargs;
+};
+
+/* Fill c with defaults (no allocation besides strings released by config_free). */
+void config_defaults(struct config *c);
+void config_free(struct config *c);
+
+/* Parse argv (after the subcommand) into c: options and, where the subcommand takes them, positional
+ * arguments. A --config FILE is read first, wherever it stands. allowed is a space-separated list
+ * of option names the subcommand accepts. Returns 0, or -1 with a one-line message in err. */
+int config_parse_args(struct config *c, int argc, char **argv, const char *allowed, char *err, size_t errlen);
+
+/* Apply one "name = value" setting (also used for config file lines). 0 or -1 with err. */
+int config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Derive the defaults that depend on other settings (base_url, mail_from, …). 0 or -1 with err. */
+int config_finish(struct config *c, char *err, size_t errlen);
+
+#endif

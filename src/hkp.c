@@ -1,0 +1,415 @@
+/* hkp — see hkp.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include "armor.h"
+#include "form.h"
+#include "hkp.h"
+#include "ingest.h"
+#include "packet.h"
+#include "query.h"
+
+#define MAX_MATCHES 32          /* keys answered for one key ID */
+
+/* ---- lookups ---- */
+
+/* Does the comma-separated options value contain word? */
+static int has_option(const char *opts, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = opts;
+
+	while (p && *p) {
+		if (!strncmp(p, word, n) && (p[n] == ',' || p[n] == 0))
+			return 1;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* Hand a buf to an evbuffer without copying; the evbuffer frees it. */
+static void free_cb(const void *data, size_t len, void *extra)
+{
+	(void)len;
+	(void)extra;
+	free((void *)data);
+}
+
+static void reply_take(struct hreq *r, int code, const char *ctype, struct buf *b)
+{
+	struct evbuffer *e = evbuffer_new();
+	size_t len;
+	char *p;
+
+	if (!e) {
+		buf_free(b);
+		http_text(r, 500, "out of memory");
+		return;
+	}
+	p = buf_detach(b, &len);
+	if (p && evbuffer_add_reference(e, p, len, free_cb, NULL) < 0)
+		free(p);
+	http_reply(r, code, ctype, e);
+	evbuffer_free(e);
+}
+
+/* Resolve a search to primary fingerprints. Returns the count, or -1 after replying with an error. */
+static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_MAX + 1])
+{
+	struct store *st = r->app->st;
+	long n = 0;
+	int rc = 0;
+
+	switch (s->kind) {
+	case SEARCH_FPR:
+		rc = store_find_fpr(st, s->term, fprs[0]);
+		n = rc == 1;
+		break;
+	case SEARCH_KEYID:
+		n = store_find_keyid(st, s->term, fprs, MAX_MATCHES);
+		rc = n < 0 ? -1 : 0;
+		break;
+	case SEARCH_ADDR:
+		rc = store_find_addr(st, s->term, fprs[0]);
+		n = rc == 1;
+		break;
+	case SEARCH_SHORTID:
+		http_text(r, 400, "Short key IDs are not supported: search by fingerprint or long key ID");
+		return -1;
+	case SEARCH_V3FPR:
+		http_text(r, 400, "v3 fingerprints are not supported");
+		return -1;
+	case SEARCH_TEXT:
+		http_text(r, 400, "Searching by name or part of an address is not supported: "
+			  "search by the whole address, fingerprint or long key ID");
+		return -1;
+	case SEARCH_INVALID:
+		http_text(r, 400, "Invalid search term");
+		return -1;
+	}
+	if (rc < 0) {
+		http_text(r, 500, "store error");
+		return -1;
+	}
+	return n;
+}
+
+static void html_head(struct buf *b, const char *title)
+{
+	buf_addstr(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	html_escape(b, title, strlen(title));
+	buf_addstr(b, "</title></head><body>\n");
+}
+
+/* op=get: every published match, armored, one block after the other. */
+static void op_get(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
+{
+	struct buf keys = BUF_INIT, page = BUF_INIT;
+	long i, found = 0;
+
+	for (i = 0; i < n; i++)
+		if (store_get_view(r->app->st, fprs[i], &keys, NULL) == 1)
+			found++;
+	if (!found) {
+		buf_free(&keys);
+		http_text(r, 404, "No key found");
+		return;
+	}
+	if (mr) {
+		reply_take(r, 200, "application/pgp-keys", &keys);
+		return;
+	}
+	html_head(&page, "Public key");
+	buf_addstr(&page, "<pre>\n");
+	html_escape(&page, (const char *)keys.data, keys.len);
+	buf_addstr(&page, "</pre>\n</body></html>\n");
+	buf_free(&keys);
+	reply_take(r, 200, "text/html; charset=utf-8", &page);
+}
+
+/* Decode one %XX-escaped index field for the HTML listing. */
+static void html_field(struct buf *b, const char *s, size_t len)
+{
+	size_t outlen = 0;
+	char *d = pct_decode(s, len, 0, &outlen);
+
+	if (d)
+		html_escape(b, d, outlen);
+	free(d);
+}
+
+/* The HTML listing, built from the machine-readable lines. */
+static void index_html(struct buf *page, const struct buf *lines, long nkeys)
+{
+	const char *p = (const char *)lines->data, *end = p + lines->len, *nl, *c1, *c2;
+
+	html_head(page, "Search results");
+	buf_printf(page, "<h1>%ld key%s found</h1>\n<pre>\n", nkeys, nkeys == 1 ? "" : "s");
+	for (; p && p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			break;
+		c1 = memchr(p, ':', (size_t)(nl - p));
+		c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
+		if (!c1 || !c2)
+			continue;
+		if (!strncmp(p, "pub:", 4)) {
+			buf_addstr(page, "\npub  <a href=\"/pks/lookup?op=get&amp;search=0x");
+			html_escape(page, c1 + 1, (size_t)(c2 - c1 - 1));
+			buf_addstr(page, "\">");
+			html_escape(page, c1 + 1, (size_t)(c2 - c1 - 1));
+			buf_addstr(page, "</a>\n");
+		} else if (!strncmp(p, "uid:", 4)) {
+			buf_addstr(page, "uid  ");
+			html_field(page, c1 + 1, (size_t)(c2 - c1 - 1));
+			buf_addstr(page, "\n");
+		}
+	}
+	buf_addstr(page, "</pre>\n</body></html>\n");
+}
+
+/* op=index / op=vindex: the colon format (mr) or an HTML listing. */
+static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
+{
+	struct buf lines = BUF_INIT, out = BUF_INIT;
+	long i, found = 0;
+
+	for (i = 0; i < n; i++)
+		if (store_get_view(r->app->st, fprs[i], NULL, &lines) == 1)
+			found++;
+	if (!found) {
+		buf_free(&lines);
+		http_text(r, 404, "No key found");
+		return;
+	}
+	if (mr) {
+		buf_printf(&out, "info:1:%ld\n", found);
+		buf_add(&out, lines.data, lines.len);
+		buf_free(&lines);
+		reply_take(r, 200, "text/plain; charset=utf-8", &out);
+		return;
+	}
+	index_html(&out, &lines, found);
+	buf_free(&lines);
+	reply_take(r, 200, "text/html; charset=utf-8", &out);
+}
+
+static void op_stats(struct hreq *r, int mr)
+{
+	struct app *app = r->app;
+	struct store_stats s;
+	struct buf b = BUF_INIT;
+	long uptime = (long)(time(NULL) - app->started);
+
+	memset(&s, 0, sizeof s);
+	if (store_stats(app->st, &s) < 0) {
+		http_text(r, 500, "store error");
+		return;
+	}
+	if (mr) {
+		buf_printf(&b, "{\"software\":\"keyward\",\"keys\":%llu,\"published_keys\":%llu,"
+			   "\"addresses\":%llu,\"pending\":%llu,\"store_bytes\":%llu,\"uptime\":%ld,"
+			   "\"requests\":%lu}\n",
+			   (unsigned long long)s.keys, (unsigned long long)s.published,
+			   (unsigned long long)s.addrs, (unsigned long long)s.pending,
+			   (unsigned long long)s.file_bytes, uptime, atomic_load(&app->requests));
+		reply_take(r, 200, "application/json", &b);
+		return;
+	}
+	html_head(&b, "keyward statistics");
+	buf_printf(&b, "<h1>keyward statistics</h1>\n<table>\n"
+		   "<tr><td>Keys stored</td><td>%llu</td></tr>\n"
+		   "<tr><td>Keys published</td><td>%llu</td></tr>\n"
+		   "<tr><td>Confirmed addresses</td><td>%llu</td></tr>\n"
+		   "<tr><td>Pending confirmations</td><td>%llu</td></tr>\n"
+		   "<tr><td>Database bytes</td><td>%llu</td></tr>\n"
+		   "<tr><td>Uptime (s)</td><td>%ld</td></tr>\n"
+		   "<tr><td>Requests</td><td>%lu</td></tr>\n</table>\n</body></html>\n",
+		   (unsigned long long)s.keys, (unsigned long long)s.published,
+		   (unsigned long long)s.addrs, (unsigned long long)s.pending,
+		   (unsigned long long)s.file_bytes, uptime, atomic_load(&app->requests));
+	reply_take(r, 200, "text/html; charset=utf-8", &b);
+}
+
+void hkp_lookup(struct hreq *r)
+{
+	char fprs[MAX_MATCHES][KW_FPR_MAX + 1];
+	struct kvlist q = { NULL, 0 };
+	const struct kv *search;
+	const char *op, *opts, *why = NULL;
+	struct search s;
+	int method = http_method(r), mr;
+	long n;
+
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		http_add_header(r, "Allow", "GET, HEAD");
+		http_text(r, 405, "Use GET for /pks/lookup");
+		return;
+	}
+	if (query_parse(r->query ? r->query : "", r->query ? strlen(r->query) : 0, 0, &q, &why) < 0) {
+		http_text(r, 400, "Bad query string: %s", why);
+		return;
+	}
+	atomic_fetch_add(&r->app->lookups, 1);
+	op = kv_get(&q, "op");
+	opts = kv_get(&q, "options");
+	mr = opts && has_option(opts, "mr");
+	if (!op) {
+		http_text(r, 400, "Missing op (get, index, vindex or stats)");
+		goto out;
+	}
+	if (!strcmp(op, "stats")) {
+		op_stats(r, mr || (opts && has_option(opts, "json")));
+		goto out;
+	}
+	if (strcmp(op, "get") && strcmp(op, "index") && strcmp(op, "vindex")) {
+		http_text(r, 501, "op not implemented (keyward knows get, index, vindex and stats)");
+		goto out;
+	}
+	if (!(search = kv_find(&q, "search"))) {
+		http_text(r, 400, "Missing search");
+		goto out;
+	}
+	search_classify(search->val, search->vlen, &s);
+	if ((n = resolve(r, &s, fprs)) < 0)
+		goto out;
+	if (!strcmp(op, "get"))
+		op_get(r, fprs, n, mr);
+	else
+		op_index(r, fprs, n, mr);
+out:
+	kvlist_free(&q);
+}
+
+/* ---- uploads ---- */
+
+struct add_job {
+	struct job job;
+	struct hreq *r;
+	struct app *app;
+	char *keytext;
+	size_t len;
+	int code;
+	struct buf msg;
+};
+
+/* On a key-processing thread: decode, normalize, merge, store; compose the answer. */
+static void add_work(struct job *j, struct keyproc *kp)
+{
+	struct add_job *a = (struct add_job *)j;
+	struct ingest_result res;
+	struct buf bin = BUF_INIT;
+	struct span *spans = NULL;
+	const char *why = NULL;
+	long nkeys;
+	size_t i;
+
+	a->code = 400;
+	if (armor_decode(a->keytext, a->len, &bin, &why) < 0) {
+		buf_printf(&a->msg, "Key material rejected: %s", why);
+		goto out;
+	}
+	nkeys = pkt_split_keyring(bin.data, bin.len, (size_t)a->app->cfg->max_keys_per_upload, &spans, &why);
+	if (nkeys < 0) {
+		buf_printf(&a->msg, "Key material rejected: %s", why);
+		goto out;
+	}
+	if (nkeys == 0) {
+		buf_printf(&a->msg, "Key material rejected: no public key in the upload");
+		goto out;
+	}
+	if (ingest(a->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0) {
+		a->code = 400;
+		buf_printf(&a->msg, "Key material rejected: %s", why);
+		goto out;
+	}
+	if (res.nkeys == 0) {
+		const char *e = buf_str(&res.errors), *nl = strchr(e, '\n');
+		buf_printf(&a->msg, "Key rejected: %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+		ingest_result_free(&res);
+		goto out;
+	}
+	a->code = 200;
+	buf_addstr(&a->msg, "Upload successful.\n");
+	for (i = 0; i < res.nkeys; i++) {
+		const struct ingest_key *k = &res.keys[i];
+		buf_printf(&a->msg, "%s: %s%s\n", k->fpr,
+			   k->state == INGEST_NEW ? "new" : k->state == INGEST_UPDATED ? "updated" : "unchanged",
+			   k->published ? "" : "; nothing of it is published until an address on it is "
+					       "confirmed through the mail sent to it");
+	}
+	if (res.rejected)
+		buf_printf(&a->msg, "Rejected:\n%s", buf_str(&res.errors));
+	atomic_fetch_add(&a->app->uploads, 1);
+	ingest_result_free(&res);
+out:
+	free(spans);
+	buf_free(&bin);
+}
+
+/* Back on the HTTP thread. */
+static void add_done(struct job *j)
+{
+	struct add_job *a = (struct add_job *)j;
+
+	buf_addch(&a->msg, '\n');
+	http_reply_buf(a->r, a->code, "text/plain; charset=utf-8", &a->msg);
+	buf_free(&a->msg);
+	free(a->keytext);
+	free(a);
+}
+
+void hkp_add(struct hreq *r)
+{
+	struct kvlist form = { NULL, 0 };
+	struct add_job *a = NULL;
+	const unsigned char *body;
+	const struct kv *kt;
+	const char *why = NULL;
+	size_t len;
+
+	if (http_method(r) != EVHTTP_REQ_POST) {
+		http_add_header(r, "Allow", "POST");
+		http_text(r, 405, "Use POST for /pks/add");
+		return;
+	}
+	body = http_body(r, &len);
+	if (form_parse(http_header(r, "Content-Type"), body, len, &form, &why) < 0) {
+		http_text(r, 400, "Bad form: %s", why);
+		goto out;
+	}
+	if (!(kt = kv_find(&form, "keytext")) || !kt->vlen) {
+		http_text(r, 400, "Missing keytext");
+		goto out;
+	}
+	if (!(a = calloc(1, sizeof *a))) {
+		http_text(r, 500, "out of memory");
+		goto out;
+	}
+	a->app = r->app;
+	a->keytext = kt->val;           /* taken from the form list */
+	a->len = kt->vlen;
+	((struct kv *)kt)->val = NULL;
+	a->job.work = add_work;
+	a->job.done = add_done;
+	a->job.base = r->base;
+	if (!(a->r = http_async(r))) {
+		http_text(r, 500, "out of memory");
+		goto fail;
+	}
+	if (jobs_submit(r->app->jobs, &a->job) < 0) {
+		http_add_header(a->r, "Retry-After", "5");
+		http_text(a->r, 503, "Too many uploads in progress; try again in a few seconds");
+		goto fail_noreq;
+	}
+	goto out;
+fail:
+	free(a->r);
+fail_noreq:
+	free(a->keytext);
+	free(a);
+out:
+	kvlist_free(&form);
+}

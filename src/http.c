@@ -1,0 +1,636 @@
+/* http — see http.h.
+ *
+ * Threads: the main thread binds the sockets and waits for SIGTERM/SIGINT on its own base; each
+ * worker thread runs a base + evhttp accepting on a dup of every listening socket. Stopping: each
+ * worker stops accepting, the key-processing pool drains (its replies are activated on the worker
+ * bases, which still run), then every worker base exits its loop and the threads are joined. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include "http.h"
+
+#define MAX_WORKERS 256
+
+struct worker {
+	struct http_server *hs;
+	int idx;
+	pthread_t tid;
+	int started;
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *stop_ev;
+	struct evhttp_bound_socket *bound[CONFIG_MAX_LISTEN];
+	size_t nbound;
+};
+
+struct http_server {
+	struct app *app;
+	const struct route *routes;
+	int fds[CONFIG_MAX_LISTEN];
+	size_t nfds;
+	int nworkers;
+	struct worker *w;
+	struct event_base *main_base;
+};
+
+/* ---- small helpers ---- */
+
+static const char *reason_phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	default: return "OTHER";
+	}
+}
+
+int html_escape(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && !rc; i++) {
+		switch (s[i]) {
+		case '&': rc = buf_addstr(b, "&amp;"); break;
+		case '<': rc = buf_addstr(b, "&lt;"); break;
+		case '>': rc = buf_addstr(b, "&gt;"); break;
+		case '"': rc = buf_addstr(b, "&quot;"); break;
+		case '\'': rc = buf_addstr(b, "&#39;"); break;
+		default: rc = buf_addch(b, s[i]);
+		}
+	}
+	return rc;
+}
+
+const char *http_header(struct hreq *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+int http_method(struct hreq *r)
+{
+	return (int)evhttp_request_get_command(r->req);
+}
+
+const unsigned char *http_body(struct hreq *r, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+
+	*len = evbuffer_get_length(in);
+	return *len ? evbuffer_pullup(in, -1) : (const unsigned char *)"";
+}
+
+void http_add_header(struct hreq *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+struct hreq *http_async(struct hreq *r)
+{
+	struct hreq *h = malloc(sizeof *h);
+
+	if (!h)
+		return NULL;
+	*h = *r;
+	h->heap = 1;
+	h->path = h->query = NULL;    /* they pointed into the dispatcher's stack */
+	return h;
+}
+
+/* Does the client accept gzip? A plain token search is enough ("gzip;q=0" is not worth honouring
+ * separately: nobody sends it). */
+static int wants_gzip(struct hreq *r)
+{
+	const char *ae = http_header(r, "Accept-Encoding");
+
+	return ae && strcasestr(ae, "gzip") != NULL;
+}
+
+/* Compress body into out as gzip. 0 or -1. */
+static int gzip_evbuffer(struct evbuffer *body, struct evbuffer *out)
+{
+	size_t len = evbuffer_get_length(body);
+	unsigned char *in = evbuffer_pullup(body, -1);
+	struct evbuffer_iovec v;
+	z_stream z;
+	uLong bound;
+	int rc = -1;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)bound, &v, 1) < 1)
+		goto out;
+	z.next_in = in;
+	z.avail_in = (uInt)len;
+	z.next_out = v.iov_base;
+	z.avail_out = (uInt)v.iov_len;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		goto out;
+	v.iov_len = z.total_out;
+	if (evbuffer_commit_space(out, &v, 1) < 0)
+		goto out;
+	rc = 0;
+out:
+	deflateEnd(&z);
+	return rc;
+}
+
+/* One access-log line: peer, method, URI (control bytes escaped), status, bytes, milliseconds. */
+static void access_log(struct hreq *r, int code, size_t bytes)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	const char *uri = evhttp_request_get_uri(r->req);
+	char *peer = NULL, line[1024], when[32];
+	ev_uint16_t port = 0;
+	struct timespec t1;
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t n, i;
+	double ms;
+
+	if (!r->app->cfg->access_log)
+		return;
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = (size_t)snprintf(line, sizeof line, "%s %s %s \"", when, peer ? peer : "-",
+			     method_name(evhttp_request_get_command(r->req)));
+	for (i = 0; uri && uri[i] && n < sizeof line - 80; i++) {
+		unsigned char c = (unsigned char)uri[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			n += (size_t)snprintf(line + n, sizeof line - n, "\\x%02x", c);
+		else
+			line[n++] = (char)c;
+	}
+	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %zu %.1fms\n",
+			      uri && uri[i] ? "..." : "", code, bytes, ms);
+	if (n > sizeof line - 1)
+		n = sizeof line - 1;
+	if (write(2, line, n) < 0) {
+		/* nothing sensible to do: the log is gone */
+	}
+}
+
+void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *gz = NULL, *own = NULL;
+	size_t bytes;
+
+	if (!body)
+		body = own = evbuffer_new();
+	if (ctype)
+		evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+	if (body && evbuffer_get_length(body) > 512 && wants_gzip(r) && (gz = evbuffer_new())) {
+		if (gzip_evbuffer(body, gz) == 0) {
+			evhttp_add_header(h, "Content-Encoding", "gzip");
+			evhttp_add_header(h, "Vary", "Accept-Encoding");
+			evbuffer_drain(body, evbuffer_get_length(body));
+			body = gz;
+		}
+	}
+	bytes = body ? evbuffer_get_length(body) : 0;
+	if (code >= 400)
+		atomic_fetch_add(&r->app->errors, 1);
+	access_log(r, code, bytes);
+	evhttp_send_reply(r->req, code, reason_phrase(code), body);
+	if (gz)
+		evbuffer_free(gz);
+	if (own)
+		evbuffer_free(own);
+	if (r->heap)
+		free(r);
+}
+
+void http_reply_buf(struct hreq *r, int code, const char *ctype, const struct buf *b)
+{
+	struct evbuffer *e = evbuffer_new();
+
+	if (e && b->len)
+		evbuffer_add(e, b->data, b->len);
+	http_reply(r, code, ctype, e);
+	if (e)
+		evbuffer_free(e);
+}
+
+void http_text(struct hreq *r, int code, const char *fmt, ...)
+{
+	struct evbuffer *e = evbuffer_new();
+	va_list ap;
+
+	if (e) {
+		va_start(ap, fmt);
+		evbuffer_add_vprintf(e, fmt, ap);
+		va_end(ap);
+		evbuffer_add(e, "\n", 1);
+	}
+	http_reply(r, code, "text/plain; charset=utf-8", e);
+	if (e)
+		evbuffer_free(e);
+}
+
+/* ---- dispatch ---- */
+
+static const struct route *find_route(const struct route *routes, const char *path)
+{
+	const struct route *rt;
+	size_t n;
+
+	for (rt = routes; rt->path; rt++) {
+		n = strlen(rt->path);
+		if (rt->path[n - 1] == '/' && n > 1 ? !strncmp(path, rt->path, n) : !strcmp(path, rt->path))
+			return rt;
+	}
+	return NULL;
+}
+
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+	struct app *app = w->hs->app;
+	const char *uri = evhttp_request_get_uri(req), *q;
+	struct hreq r;
+	const struct route *rt;
+	char path[4096];
+	size_t plen;
+
+	memset(&r, 0, sizeof r);
+	r.req = req;
+	r.app = app;
+	r.base = w->base;
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	atomic_fetch_add(&app->requests, 1);
+
+	if (!uri || (long)strlen(uri) > app->cfg->max_uri) {
+		http_text(&r, 414, "URI too long (the limit is %ld bytes)", app->cfg->max_uri);
+		return;
+	}
+	q = strchr(uri, '?');
+	plen = q ? (size_t)(q - uri) : strlen(uri);
+	if (plen >= sizeof path || uri[0] != '/') {
+		http_text(&r, plen >= sizeof path ? 414 : 400, "malformed request path");
+		return;
+	}
+	memcpy(path, uri, plen);
+	path[plen] = 0;
+	r.path = path;
+	r.query = q ? q + 1 : NULL;
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
+		http_add_header(&r, "Allow", "GET, HEAD, POST, OPTIONS");
+		http_add_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+		http_add_header(&r, "Access-Control-Allow-Headers", "Content-Type");
+		http_reply(&r, 204, NULL, NULL);
+		return;
+	}
+	rt = find_route(w->hs->routes, path);
+	if (!rt) {
+		http_text(&r, 404, "not found");
+		return;
+	}
+	rt->fn(&r);
+}
+
+/* Accepting failed: out of descriptors (the connection cap) or memory. Pause this listener for a
+ * moment instead of spinning on a socket that stays readable. */
+static void reenable_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void accept_error_cb(struct evconnlistener *lev, void *ctx)
+{
+	struct timeval tv = { 0, 100 * 1000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)ctx;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		evconnlistener_disable(lev);
+		event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT, reenable_cb, lev, &tv);
+	}
+}
+
+static void stop_accepting_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	/* Closes this worker's dups of the listening sockets. Open connections stay until the loop
+	 * ends: a reply from the key-processing pool may still be on its way to one of them. */
+	for (i = 0; i < w->nbound; i++)
+		evhttp_del_accept_socket(w->http, w->bound[i]);
+	w->nbound = 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+/* ---- setup ---- */
+
+/* Bind one "HOST:PORT" / "[V6]:PORT" listener. Returns the fd or -1 with why. */
+static int bind_listener(const char *spec, char *why, size_t whylen)
+{
+	char host[256], port[16];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, one = 1, rc;
+	size_t hl;
+
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof host) {
+		snprintf(why, whylen, "cannot listen on %s: host name too long", spec);
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	snprintf(port, sizeof port, "%s", colon + 1);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(why, whylen, "cannot listen on %s:%s: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+			break;
+		snprintf(why, whylen, "cannot listen on %s:%s: %s", host, port, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	if (!ai && fd < 0 && !*why)
+		snprintf(why, whylen, "cannot listen on %s:%s: no usable address", host, port);
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Write the bound addresses, one "HOST:PORT" per line, atomically (tests wait for this file). */
+static int write_port_file(struct http_server *hs, const char *path)
+{
+	char tmp[4096], host[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	FILE *f;
+	size_t i;
+	int port;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return -1;
+	for (i = 0; i < hs->nfds; i++) {
+		sl = sizeof ss;
+		if (getsockname(hs->fds[i], (struct sockaddr *)&ss, &sl) < 0)
+			continue;
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+			port = ntohs(s6->sin6_port);
+			fprintf(f, "[%s]:%d\n", host, port);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+			port = ntohs(s4->sin_port);
+			fprintf(f, "%s:%d\n", host, port);
+		}
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+/* Raise the descriptor limit so that max_connections fit, with room for the store, logs and gpg. */
+static void raise_fd_limit(int max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+		want = rl.rlim_max;
+	rl.rlim_cur = want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int worker_init(struct worker *w, char *why, size_t whylen)
+{
+	const struct config *cfg = w->hs->app->cfg;
+	struct evhttp_bound_socket *bs;
+	size_t i;
+	int fd;
+
+	if (!(w->base = event_base_new()) || !(w->http = evhttp_new(w->base))) {
+		snprintf(why, whylen, "cannot create an event loop");
+		return -1;
+	}
+	evhttp_set_gencb(w->http, dispatch, w);
+	evhttp_set_max_body_size(w->http, cfg->max_body);
+	evhttp_set_max_headers_size(w->http, cfg->max_header);
+	evhttp_set_timeout(w->http, cfg->timeout);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+				   EVHTTP_REQ_OPTIONS);
+	for (i = 0; i < w->hs->nfds; i++) {
+		if ((fd = fcntl(w->hs->fds[i], F_DUPFD_CLOEXEC, 0)) < 0 ||
+		    !(bs = evhttp_accept_socket_with_handle(w->http, fd))) {
+			if (fd >= 0)
+				close(fd);
+			snprintf(why, whylen, "cannot accept on a listening socket");
+			return -1;
+		}
+		evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bs), accept_error_cb);
+		w->bound[w->nbound++] = bs;
+	}
+	if (!(w->stop_ev = event_new(w->base, -1, 0, stop_accepting_cb, w))) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct http_server *http_new(struct app *app, const struct route *routes, char *why, size_t whylen)
+{
+	struct http_server *hs = calloc(1, sizeof *hs);
+	const struct config *cfg = app->cfg;
+	size_t i;
+	int k;
+
+	*why = 0;
+	if (!hs) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	hs->app = app;
+	hs->routes = routes;
+	for (i = 0; i < cfg->nlisten; i++) {
+		if ((hs->fds[i] = bind_listener(cfg->listen[i], why, whylen)) < 0)
+			goto fail;
+		hs->nfds++;
+	}
+	if (evthread_use_pthreads() < 0) {
+		snprintf(why, whylen, "libevent without thread support");
+		goto fail;
+	}
+	raise_fd_limit(cfg->max_connections);
+	hs->nworkers = cfg->threads < MAX_WORKERS ? cfg->threads : MAX_WORKERS;
+	if (!(hs->w = calloc((size_t)hs->nworkers, sizeof *hs->w)) || !(hs->main_base = event_base_new())) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	for (k = 0; k < hs->nworkers; k++) {
+		hs->w[k].hs = hs;
+		hs->w[k].idx = k;
+		if (worker_init(&hs->w[k], why, whylen) < 0)
+			goto fail;
+	}
+	return hs;
+fail:
+	http_free(hs);
+	return NULL;
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	fprintf(stderr, "keyward: signal %d, stopping\n", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+int http_run(struct http_server *hs)
+{
+	const struct config *cfg = hs->app->cfg;
+	struct event *sigterm = NULL, *sigint = NULL;
+	int k, rc = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigterm = evsignal_new(hs->main_base, SIGTERM, signal_cb, hs->main_base);
+	sigint = evsignal_new(hs->main_base, SIGINT, signal_cb, hs->main_base);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
+		goto out;
+	for (k = 0; k < hs->nworkers; k++) {
+		if (pthread_create(&hs->w[k].tid, NULL, worker_main, &hs->w[k]))
+			goto stop;
+		hs->w[k].started = 1;
+	}
+	if (cfg->port_file && write_port_file(hs, cfg->port_file) < 0)
+		fprintf(stderr, "keyward: cannot write %s: %s\n", cfg->port_file, strerror(errno));
+	fprintf(stderr, "keyward: serving on %s with %d threads\n", cfg->listen[0], hs->nworkers);
+	event_base_dispatch(hs->main_base);
+	rc = 0;
+stop:
+	/* 1. stop accepting and close idle connections; 2. finish the key work; 3. stop the loops. */
+	for (k = 0; k < hs->nworkers; k++)
+		if (hs->w[k].started)
+			event_active(hs->w[k].stop_ev, EV_READ, 0);
+	jobs_drain(hs->app->jobs);
+	for (k = 0; k < hs->nworkers; k++) {
+		if (!hs->w[k].started)
+			continue;
+		event_base_loopexit(hs->w[k].base, NULL);
+		pthread_join(hs->w[k].tid, NULL);
+		hs->w[k].started = 0;
+	}
+out:
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	return rc;
+}
+
+void http_free(struct http_server *hs)
+{
+	size_t i;
+	int k;
+
+	if (!hs)
+		return;
+	for (k = 0; hs->w && k < hs->nworkers; k++) {
+		if (hs->w[k].stop_ev)
+			event_free(hs->w[k].stop_ev);
+		if (hs->w[k].http)
+			evhttp_free(hs->w[k].http);
+		if (hs->w[k].base)
+			event_base_free(hs->w[k].base);
+	}
+	free(hs->w);
+	for (i = 0; i < hs->nfds; i++)
+		close(hs->fds[i]);
+	if (hs->main_base)
+		event_base_free(hs->main_base);
+	free(hs);
+}

@@ -1,0 +1,68 @@
+/* http — keyward's HTTP server on libevent: worker threads, limits, routing, replies, access log.
+ *
+ * `threads` worker threads each run their own event base and evhttp, all accepting on the same
+ * listening sockets. Requests are routed by path to handlers registered by the protocol modules
+ * (hkp.c, …); a handler answers on the spot or hands the request to the key-processing pool and
+ * answers later on the same thread (http_async). Every reply goes through http_reply, which adds
+ * the common headers, compresses with gzip when the client asks, and writes one access-log line.
+ *
+ * Limits (config): header bytes, body bytes (413), URI bytes (414), read/write inactivity timeout,
+ * open connections (the descriptor limit is raised to fit; beyond it accepting pauses briefly). */
+#ifndef KW_HTTP_H
+#define KW_HTTP_H
+#include <stddef.h>
+#include <time.h>
+#include <event2/http.h>
+#include <event2/buffer.h>
+#include "app.h"
+#include "buf.h"
+
+struct hreq {
+	struct evhttp_request *req;
+	struct app *app;
+	struct event_base *base;      /* the thread's base: replies must be sent on it */
+	const char *path;             /* the URI path, not decoded ("/pks/lookup") */
+	const char *query;            /* the raw query string after '?', or NULL */
+	struct timespec t0;
+	int heap;                     /* allocated by http_async: freed by http_reply */
+};
+
+typedef void (*http_handler)(struct hreq *r);
+
+struct route {
+	const char *path;             /* exact path, or a prefix when it ends in '/' */
+	http_handler fn;
+};
+
+struct http_server;
+
+/* Bind every listener of cfg (errors are one line in why: "cannot listen on H:P: reason"). */
+struct http_server *http_new(struct app *app, const struct route *routes, char *why, size_t whylen);
+/* Serve until SIGTERM or SIGINT; then stop accepting, let the key-processing pool finish (its
+ * replies are sent), and return 0. */
+int http_run(struct http_server *hs);
+void http_free(struct http_server *hs);
+
+/* Reply and log. body may be NULL (empty); it is drained. ctype NULL = no Content-Type.
+ * For heap requests (http_async) the hreq is freed. */
+void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *body);
+/* A short text/plain error (or any status) with a one-line printf-style message + "\n". */
+void http_text(struct hreq *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Reply with the bytes of b (copied), then b is left untouched. */
+void http_reply_buf(struct hreq *r, int code, const char *ctype, const struct buf *b);
+
+/* Keep the request for a later reply from another place on the same thread: returns a heap copy
+ * (the original stack hreq must not be used afterwards). NULL when out of memory. */
+struct hreq *http_async(struct hreq *r);
+
+/* Request helpers. */
+const char *http_header(struct hreq *r, const char *name);
+int http_method(struct hreq *r);      /* EVHTTP_REQ_GET, … */
+/* The request body (pointer into libevent's buffer, valid until the reply; linearized). */
+const unsigned char *http_body(struct hreq *r, size_t *len);
+void http_add_header(struct hreq *r, const char *name, const char *value);
+
+/* HTML-escape s into b (&, <, >, ", '). */
+int html_escape(struct buf *b, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,285 @@
+/* ingest — see ingest.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ingest.h"
+
+#define MAX_ROUNDS 5
+
+/* One key on its way in: the normalized key (owned) and the stored binary it was merged with
+ * (owned; NULL when the key was not stored at the time). */
+struct pending {
+	struct kw_key key;
+	unsigned char *base;
+	size_t baselen;
+	int had_base;
+	int conflict;
+	struct ingest_key *out;
+};
+
+static int same_bin(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || !memcmp(a, b, alen));
+}
+
+/* Read the stored binary of fpr into *bin (malloc'd). 1 found, 0 absent, -1 error. */
+static int stored_bin(struct store *st, const char *fpr, unsigned char **bin, size_t *len)
+{
+	struct kw_key k;
+	int rc;
+
+	memset(&k, 0, sizeof k);
+	*bin = NULL;
+	*len = 0;
+	rc = store_get_key(st, fpr, &k, NULL, NULL);
+	if (rc == 1) {
+		*bin = k.bin;
+		*len = k.binlen;
+		k.bin = NULL;
+	}
+	key_free(&k);
+	return rc;
+}
+
+/* Merge every pending key that is stored with its stored version, in one gpg run. */
+static int merge_with_stored(struct store *st, struct keyproc *kp, struct pending *p, size_t n,
+			     const char **why)
+{
+	struct buf all = BUF_INIT;
+	struct kp_result r;
+	size_t i, j, nmerge = 0;
+	int rc = -1, found;
+
+	memset(&r, 0, sizeof r);
+	for (i = 0; i < n; i++) {
+		if (!p[i].conflict)
+			continue;           /* written in an earlier round */
+		free(p[i].base);
+		p[i].base = NULL;
+		if ((found = stored_bin(st, p[i].key.fpr, &p[i].base, &p[i].baselen)) < 0) {
+			*why = "cannot read the store";
+			goto out;
+		}
+		p[i].had_base = found;
+		if (!found || same_bin(p[i].base, p[i].baselen, p[i].key.bin, p[i].key.binlen))
+			continue;
+		if (buf_add(&all, p[i].base, p[i].baselen) < 0 || buf_add(&all, p[i].key.bin, p[i].key.binlen) < 0) {
+			*why = "out of memory";
+			goto out;
+		}
+		nmerge++;
+	}
+	if (nmerge == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (keyproc_normalize(kp, all.data, all.len, &r, why) < 0)
+		goto out;
+	for (j = 0; j < r.nkeys; j++) {
+		for (i = 0; i < n; i++) {
+			if (p[i].conflict && p[i].had_base && !strcmp(p[i].key.fpr, r.keys[j].fpr)) {
+				key_free(&p[i].key);
+				p[i].key = r.keys[j];
+				memset(&r.keys[j], 0, sizeof r.keys[j]);
+				break;
+			}
+		}
+	}
+	rc = 0;
+out:
+	kp_result_free(&r);
+	buf_free(&all);
+	return rc;
+}
+
+/* The uid self-signature time of addr on the stored key fpr (0 when none). */
+static int64_t addr_created(struct store *st, const char *fpr, const char *addr)
+{
+	struct kw_key k;
+	int64_t t = 0;
+	size_t i;
+
+	memset(&k, 0, sizeof k);
+	if (store_get_key(st, fpr, &k, NULL, NULL) == 1)
+		for (i = 0; i < k.nuid; i++)
+			if (k.uid[i].addr && !k.uid[i].revoked && !strcmp(k.uid[i].addr, addr) && k.uid[i].created > t)
+				t = k.uid[i].created;
+	key_free(&k);
+	return t;
+}
+
+/* --publish: bind every valid address of k; where another key holds the address, the newer
+ * self-signature wins. Conflicts are reported into res. 0 or -1. */
+static int publish_all(struct store_txn *tx, struct store *st, const struct kw_key *k, struct ingest_result *res)
+{
+	char prior[KW_FPR_MAX + 1];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < k->nuid; i++) {
+		const struct kw_uid *u = &k->uid[i];
+		if (!u->addr || u->revoked)
+			continue;
+		if (store_find_addr(st, u->addr, prior) == 1 && strcmp(prior, k->fpr)) {
+			if (addr_created(st, prior, u->addr) > u->created) {
+				buf_printf(&res->errors, "%s: kept on %s (newer self-signature), not bound to %s\n",
+					   u->addr, prior, k->fpr);
+				res->conflicts++;
+				continue;
+			}
+			buf_printf(&res->errors, "%s: moved from %s to %s (newer self-signature)\n",
+				   u->addr, prior, k->fpr);
+			res->conflicts++;
+		}
+		if ((rc = txn_bind(tx, k->fpr, u->addr, NULL)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The key's distinct valid addresses into out. 0 or -1. */
+static int list_addrs(const struct kw_key *k, struct ingest_key *out)
+{
+	size_t i, j;
+
+	if (!(out->addrs = calloc(k->nuid + 1, sizeof *out->addrs)))
+		return -1;
+	for (i = 0; i < k->nuid; i++) {
+		if (!k->uid[i].addr || k->uid[i].revoked)
+			continue;
+		for (j = 0; j < out->naddrs && strcmp(out->addrs[j], k->uid[i].addr); j++)
+			;
+		if (j < out->naddrs)
+			continue;
+		if (!(out->addrs[out->naddrs] = strdup(k->uid[i].addr)))
+			return -1;
+		out->naddrs++;
+	}
+	return 0;
+}
+
+/* Write every pending key that is not in conflict, in one transaction. A key whose stored version
+ * changed since it was merged is marked conflict and left for the next round. */
+static int write_round(struct store *st, struct pending *p, size_t n, int flags, struct ingest_result *res,
+		       size_t *nconflict, const char **why)
+{
+	struct store_txn *tx = store_begin(st);
+	unsigned char *cur = NULL;
+	size_t i, curlen;
+	int found, created;
+
+	*nconflict = 0;
+	if (!tx) {
+		*why = "cannot write to the store";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!p[i].conflict)
+			continue;
+		free(cur);
+		if ((found = stored_bin(st, p[i].key.fpr, &cur, &curlen)) < 0)
+			goto fail;
+		if (found != p[i].had_base || (found && !same_bin(cur, curlen, p[i].base, p[i].baselen))) {
+			(*nconflict)++;
+			continue;
+		}
+		p[i].conflict = 0;
+		if (found && same_bin(cur, curlen, p[i].key.bin, p[i].key.binlen)) {
+			p[i].out->state = INGEST_UNCHANGED;
+		} else {
+			if (txn_put_key(tx, &p[i].key, &created) < 0)
+				goto fail;
+			p[i].out->state = created ? INGEST_NEW : INGEST_UPDATED;
+		}
+		if ((flags & INGEST_PUBLISH) && publish_all(tx, st, &p[i].key, res) < 0)
+			goto fail;
+	}
+	free(cur);
+	if (store_commit(tx) < 0) {
+		*why = "cannot commit to the store";
+		return -1;
+	}
+	return 0;
+fail:
+	free(cur);
+	store_abort(tx);
+	*why = "cannot write to the store";
+	return -1;
+}
+
+int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
+	   struct ingest_result *res, const char **why)
+{
+	struct kp_result r;
+	struct pending *p = NULL;
+	size_t i, n = 0, nconflict;
+	int round, rc = -1;
+
+	memset(res, 0, sizeof *res);
+	memset(&r, 0, sizeof r);
+	if (keyproc_normalize(kp, bin, len, &r, why) < 0)
+		return -1;
+	res->rejected = r.rejected;
+	if (r.errors.len && buf_add(&res->errors, r.errors.data, r.errors.len) < 0)
+		goto oom;
+	n = r.nkeys;
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!(p = calloc(n, sizeof *p)) || !(res->keys = calloc(n, sizeof *res->keys)))
+		goto oom;
+	res->nkeys = n;
+	for (i = 0; i < n; i++) {
+		p[i].key = r.keys[i];
+		memset(&r.keys[i], 0, sizeof r.keys[i]);
+		p[i].conflict = 1;          /* "still to write" */
+		p[i].out = &res->keys[i];
+		memcpy(res->keys[i].fpr, p[i].key.fpr, sizeof res->keys[i].fpr);
+		if (list_addrs(&p[i].key, &res->keys[i]) < 0)
+			goto oom;
+	}
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		if (merge_with_stored(st, kp, p, n, why) < 0)
+			goto out;
+		if (write_round(st, p, n, flags, res, &nconflict, why) < 0)
+			goto out;
+		if (!nconflict)
+			break;
+	}
+	if (round == MAX_ROUNDS) {
+		*why = "the key changed too often while it was being stored; try again";
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		res->keys[i].published = store_get_view(st, res->keys[i].fpr, NULL, NULL) == 1;
+	rc = 0;
+	goto out;
+oom:
+	*why = "out of memory";
+out:
+	for (i = 0; p && i < n; i++) {
+		key_free(&p[i].key);
+		free(p[i].base);
+	}
+	free(p);
+	kp_result_free(&r);
+	if (rc < 0) {
+		ingest_result_free(res);
+	}
+	return rc;
+}
+
+void ingest_result_free(struct ingest_result *res)
+{
+	size_t i, j;
+
+	for (i = 0; res->keys && i < res->nkeys; i++) {
+		for (j = 0; j < res->keys[i].naddrs; j++)
+			free(res->keys[i].addrs[j]);
+		free(res->keys[i].addrs);
+	}
+	free(res->keys);
+	buf_free(&res->errors);
+	memset(res, 0, sizeof *res);
+}

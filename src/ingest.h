@@ -1,0 +1,44 @@
+/* ingest — the one path by which key material enters the store (HKP and VKS uploads, WKS
+ * submissions, bulk import).
+ *
+ * ingest() normalizes a binary keyring with gpg (keyproc), merges every key that is already stored
+ * with its stored version (again by gpg, all such keys in one run), and writes the results in one
+ * transaction. A stored key is only ever replaced by a merge that included it, so a revocation,
+ * subkey or newer self-signature is never lost, also when two uploads of one key race (the loser is
+ * merged again). Runs on a key-processing thread (it waits on gpg); never on an HTTP thread. */
+#ifndef KW_INGEST_H
+#define KW_INGEST_H
+#include <stddef.h>
+#include "buf.h"
+#include "keyproc.h"
+#include "store.h"
+
+enum ingest_state { INGEST_NEW, INGEST_UPDATED, INGEST_UNCHANGED };
+
+struct ingest_key {
+	char fpr[KW_FPR_MAX + 1];
+	enum ingest_state state;
+	int published;              /* the key has published addresses after this change */
+	char **addrs;               /* the key's valid, non-revoked addresses (normalized, malloc'd) */
+	size_t naddrs;
+};
+
+struct ingest_result {
+	struct ingest_key *keys;
+	size_t nkeys;
+	size_t rejected;
+	struct buf errors;          /* keyproc's reason lines, plus publish conflicts */
+	size_t conflicts;           /* --publish: addresses a key lost to a newer self-signature */
+};
+
+enum {
+	INGEST_PUBLISH = 1          /* bind every address (operator import); newer self-signature wins */
+};
+
+/* Returns 0 (res filled, even if every key was rejected), or -1 with *why (not OpenPGP, gpg failed,
+ * store failed). Free res with ingest_result_free. */
+int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
+	   struct ingest_result *res, const char **why);
+void ingest_result_free(struct ingest_result *res);
+
+#endif

@@ -1,0 +1,36 @@
+/* keyward — a verifying OpenPGP keyserver. main() only picks the subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+
+static const char usage[] =
+	"usage: keyward COMMAND [OPTIONS] [ARGS]\n"
+	"  serve        serve HKP and the other protocols (see doc/operator.md)\n"
+	"  import       bulk-load keyrings: keyward import [--datadir DIR] [--publish] FILE...\n"
+	"  export       write every published key: keyward export [--datadir DIR] OUTDIR\n"
+	"  stats        key, address and pending counts: keyward stats [--datadir DIR]\n"
+	"  version      print the version\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage, cmd ? stdout : stderr);
+		return cmd ? 0 : 2;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		puts("keyward 0.1");
+		return 0;
+	}
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc - 2, argv + 2);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc - 2, argv + 2);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 2, argv + 2);
+	fprintf(stderr, "keyward: unknown command '%s'\n%s", cmd, usage);
+	return 2;
+}
