@@ -1,0 +1,451 @@
+/* keyproc — see keyproc.h.
+ *
+ * One normalization is three gpg runs whatever the batch size: import, key listing, export. The
+ * export is cut into keys by packet.c and matched to the listing by order (gpg lists and exports in
+ * keyring order); each match is checked (creation time, user ID count) and a key that does not
+ * match is exported on its own. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gpgme.h>
+#include "addr.h"
+#include "keyproc.h"
+#include "packet.h"
+#include "util.h"
+
+struct keyproc {
+	char home[PATH_MAX];
+	struct keyproc_opts o;
+	gpgme_ctx_t ctx;
+};
+
+int keyproc_global_init(const char **why)
+{
+	gpgme_error_t err;
+
+	if (!gpgme_check_version("1.13.0")) {
+		*why = "GPGME 1.13 or newer is needed";
+		return -1;
+	}
+	if ((err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP))) {
+		*why = "gpg (the OpenPGP engine of GPGME) is not usable";
+		return -1;
+	}
+	return 0;
+}
+
+static int write_conf(const char *home, int keep_third_party)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/gpg.conf", home);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fputs("trust-model always\nno-auto-check-trustdb\nno-autostart\nno-greeting\nno-permission-warning\n"
+	      "lock-never\n", f);
+	if (!keep_third_party)
+		fputs("import-options self-sigs-only\n", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why)
+{
+	struct keyproc *kp = calloc(1, sizeof *kp);
+
+	if (!kp) {
+		*why = "out of memory";
+		return NULL;
+	}
+	if (o)
+		kp->o = *o;
+	if (!kp->o.max_uids)
+		kp->o.max_uids = 100;
+	if (!kp->o.max_uid_len)
+		kp->o.max_uid_len = 1024;
+	if (!kp->o.max_key_bytes)
+		kp->o.max_key_bytes = 1 << 20;
+	snprintf(kp->home, sizeof kp->home, "%s/kp-XXXXXX", tmpdir);
+	if (!mkdtemp(kp->home)) {
+		*why = "cannot create a private GnuPG home";
+		kp->home[0] = 0;
+		goto fail;
+	}
+	if (write_conf(kp->home, kp->o.keep_third_party) < 0) {
+		*why = "cannot write gpg.conf";
+		goto fail;
+	}
+	if (gpgme_new(&kp->ctx) ||
+	    gpgme_ctx_set_engine_info(kp->ctx, GPGME_PROTOCOL_OpenPGP, NULL, kp->home)) {
+		*why = "cannot create a GPGME context";
+		goto fail;
+	}
+	gpgme_set_offline(kp->ctx, 1);
+	return kp;
+fail:
+	keyproc_free(kp);
+	return NULL;
+}
+
+void keyproc_free(struct keyproc *kp)
+{
+	if (!kp)
+		return;
+	if (kp->ctx)
+		gpgme_release(kp->ctx);
+	if (kp->home[0]) {
+		rm_contents(kp->home);
+		rmdir(kp->home);
+	}
+	free(kp);
+}
+
+/* Forget every key of the last run: remove the keyring files, keep gpg.conf. */
+static void empty_home(struct keyproc *kp)
+{
+	static const char *const files[] = { "pubring.kbx", "pubring.kbx~", "trustdb.gpg", "pubring.gpg",
+					     "pubring.gpg~", NULL };
+	char path[PATH_MAX + 32];
+	int i;
+
+	for (i = 0; files[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", kp->home, files[i]);
+		unlink(path);
+	}
+}
+
+/* Newest self-certification over uid by the primary key (keyid). */
+static void uid_sig_facts(gpgme_user_id_t u, const char *keyid, int64_t *created, int64_t *expires)
+{
+	gpgme_key_sig_t s;
+
+	*created = *expires = 0;
+	for (s = u->signatures; s; s = s->next) {
+		if (s->sig_class < 0x10 || s->sig_class > 0x13 || s->revoked || s->status)
+			continue;
+		if (!s->keyid || strcasecmp(s->keyid, keyid))
+			continue;
+		if (s->timestamp > *created) {
+			*created = s->timestamp;
+			*expires = s->expires;
+		}
+	}
+}
+
+static void upcase(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'f')
+			*s = (char)(*s - 32);
+}
+
+/* Fill k's facts from a listed gpgme key. 0, or -1 with *why (limits, memory). */
+static int fill_facts(struct keyproc *kp, gpgme_key_t g, struct kw_key *k, const char **why)
+{
+	gpgme_subkey_t s;
+	gpgme_user_id_t u;
+	size_t n;
+
+	if (!g->subkeys || !g->subkeys->fpr) {
+		*why = "key without fingerprint";
+		return -1;
+	}
+	snprintf(k->fpr, sizeof k->fpr, "%s", g->subkeys->fpr);
+	upcase(k->fpr);
+	k->version = strlen(k->fpr) == 64 ? 6 : 4;
+	k->revoked = !!g->revoked;
+	k->expired = !!g->expired;
+	for (n = 0, s = g->subkeys; s; s = s->next)
+		n++;
+	if (!(k->sub = calloc(n, sizeof *k->sub)))
+		goto oom;
+	for (s = g->subkeys; s; s = s->next) {
+		struct kw_subkey *d = &k->sub[k->nsub++];
+		snprintf(d->fpr, sizeof d->fpr, "%s", s->fpr ? s->fpr : "");
+		upcase(d->fpr);
+		key_keyid_of_fpr(d->fpr, d->keyid);
+		d->algo = key_openpgp_algo(s->pubkey_algo);
+		d->bits = s->length;
+		d->created = s->timestamp > 0 ? s->timestamp : 0;
+		d->expires = s->expires;
+		d->revoked = !!s->revoked;
+	}
+	for (n = 0, u = g->uids; u; u = u->next)
+		n++;
+	if (n > kp->o.max_uids) {
+		*why = "too many user IDs";
+		return -1;
+	}
+	if (n && !(k->uid = calloc(n, sizeof *k->uid)))
+		goto oom;
+	for (u = g->uids; u; u = u->next) {
+		struct kw_uid *d = &k->uid[k->nuid];
+		const char *text = u->uid ? u->uid : "";
+		if (strlen(text) > kp->o.max_uid_len) {
+			*why = "a user ID is too long";
+			return -1;
+		}
+		if (!(d->uid = strdup(text)))
+			goto oom;
+		k->nuid++;
+		d->addr = addr_from_uid(text, strlen(text));
+		d->revoked = !!u->revoked;
+		uid_sig_facts(u, k->sub[0].keyid, &d->created, &d->expires);
+	}
+	return 0;
+oom:
+	*why = "out of memory";
+	return -1;
+}
+
+/* Export one key (by fingerprint) or all (fpr NULL) into out, binary. 0 or -1. */
+static int export_keys(struct keyproc *kp, const char *fpr, struct buf *out)
+{
+	gpgme_data_t d = NULL;
+	char *mem;
+	size_t len;
+	gpgme_export_mode_t mode = kp->o.keep_third_party ? 0 : GPGME_EXPORT_MODE_MINIMAL;
+
+	gpgme_set_armor(kp->ctx, 0);
+	if (gpgme_data_new(&d))
+		return -1;
+	if (gpgme_op_export(kp->ctx, fpr, mode, d)) {
+		gpgme_data_release(d);
+		return -1;
+	}
+	mem = gpgme_data_release_and_get_mem(d, &len);
+	if (!mem)
+		return len ? -1 : 0;
+	if (buf_add(out, mem, len) < 0) {
+		gpgme_free(mem);
+		return -1;
+	}
+	gpgme_free(mem);
+	return 0;
+}
+
+/* Does the exported key bin match the listed key? Creation time and user ID count. */
+static int matches(const unsigned char *bin, size_t len, gpgme_key_t g)
+{
+	struct comp *c = NULL;
+	const char *why;
+	long n, i, uids = 0;
+	gpgme_user_id_t u;
+	long nuid = 0;
+	int ok;
+
+	if ((n = pkt_components(bin, len, &c, &why)) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		uids += c[i].kind == COMP_UID;
+	for (u = g->uids; u; u = u->next)
+		nuid++;
+	ok = pkt_key_created(bin + c[0].body.off, c[0].body.len) == (long long)g->subkeys->timestamp && uids == nuid;
+	free(c);
+	return ok;
+}
+
+/* Store the binary of key k: drop user attributes, check the size. 0 or -1 with *why. */
+static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bin, size_t len, const char **why)
+{
+	struct buf b = BUF_INIT;
+	unsigned char *keep = NULL;
+	size_t i;
+
+	if (!(keep = malloc(k->nuid + 1)))
+		goto oom;
+	for (i = 0; i < k->nuid; i++)
+		keep[i] = 1;
+	if (pkt_filter_uids(bin, len, keep, k->nuid, &b, why) < 0)
+		goto fail;
+	free(keep);
+	keep = NULL;
+	if (b.len > kp->o.max_key_bytes) {
+		*why = "key too large";
+		goto fail;
+	}
+	k->bin = (unsigned char *)buf_detach(&b, &k->binlen);
+	return 0;
+oom:
+	*why = "out of memory";
+fail:
+	free(keep);
+	buf_free(&b);
+	return -1;
+}
+
+/* Add a reason line for a key. */
+static void reject(struct kp_result *res, const char *who, const char *why)
+{
+	res->rejected++;
+	buf_printf(&res->errors, "%s: %s\n", who, why);
+}
+
+static int import_all(struct keyproc *kp, const unsigned char *bin, size_t len, const char **why)
+{
+	gpgme_data_t d = NULL;
+	gpgme_error_t err;
+
+	if (gpgme_data_new_from_mem(&d, (const char *)bin, len, 0)) {
+		*why = "out of memory";
+		return -1;
+	}
+	err = gpgme_op_import(kp->ctx, d);
+	gpgme_data_release(d);
+	if (err && gpg_err_code(err) != GPG_ERR_NO_DATA) {
+		*why = "gpg could not read the keys";
+		return -1;
+	}
+	return 0;
+}
+
+/* List every key of the home into a NULL-terminated array (caller unrefs and frees). */
+static gpgme_key_t *list_all(struct keyproc *kp, size_t *n, const char **why)
+{
+	gpgme_key_t *v = NULL, *nv, g;
+	size_t cap = 0;
+
+	*n = 0;
+	gpgme_set_keylist_mode(kp->ctx, GPGME_KEYLIST_MODE_LOCAL | GPGME_KEYLIST_MODE_SIGS);
+	if (gpgme_op_keylist_start(kp->ctx, NULL, 0)) {
+		*why = "gpg could not list the keys";
+		return NULL;
+	}
+	while (!gpgme_op_keylist_next(kp->ctx, &g)) {
+		if (*n + 1 >= cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(nv = realloc(v, cap * sizeof *v))) {
+				gpgme_key_unref(g);
+				*why = "out of memory";
+				goto fail;
+			}
+			v = nv;
+		}
+		v[(*n)++] = g;
+		v[*n] = NULL;
+	}
+	gpgme_op_keylist_end(kp->ctx);
+	if (!v && !(v = calloc(1, sizeof *v))) {
+		*why = "out of memory";
+		return NULL;
+	}
+	return v;
+fail:
+	gpgme_op_keylist_end(kp->ctx);
+	while (*n)
+		gpgme_key_unref(v[--(*n)]);
+	free(v);
+	return NULL;
+}
+
+int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, struct kp_result *res,
+		      const char **why)
+{
+	struct span *in = NULL, *outk = NULL;
+	struct buf all = BUF_INIT, one = BUF_INIT;
+	gpgme_key_t *listed = NULL;
+	size_t nlisted = 0, i, matched;
+	long nin, nout = 0;
+	const char *reason;
+	int rc = -1;
+
+	memset(res, 0, sizeof *res);
+	if ((nin = pkt_split_keyring(bin, len, (size_t)-1, &in, why)) < 0)
+		return -1;
+	if (nin == 0) {
+		*why = "no public key in the input";
+		goto out;
+	}
+	empty_home(kp);
+	if (import_all(kp, bin, len, why) < 0)
+		goto out;
+	if (!(listed = list_all(kp, &nlisted, why)))
+		goto out;
+	if (nlisted && export_keys(kp, NULL, &all) < 0) {
+		*why = "gpg could not export the keys";
+		goto out;
+	}
+	if (nlisted && (nout = pkt_split_keyring(all.data, all.len, (size_t)-1, &outk, why)) < 0)
+		goto out;
+	if (nlisted && !(res->keys = calloc(nlisted, sizeof *res->keys))) {
+		*why = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < nlisted; i++) {
+		struct kw_key *k = &res->keys[res->nkeys];
+		const unsigned char *kb;
+		size_t kl;
+		char who[24];
+
+		snprintf(who, sizeof who, "%s", listed[i]->subkeys && listed[i]->subkeys->keyid ?
+			 listed[i]->subkeys->keyid : "?");
+		if ((long)i < nout && matches(all.data + outk[i].off, outk[i].len, listed[i])) {
+			kb = all.data + outk[i].off;
+			kl = outk[i].len;
+		} else {
+			buf_reset(&one);
+			if (export_keys(kp, listed[i]->subkeys->fpr, &one) < 0 || !one.len) {
+				reject(res, who, "gpg could not export it");
+				continue;
+			}
+			kb = one.data;
+			kl = one.len;
+		}
+		if (!listed[i]->uids) {
+			reject(res, who, "no valid user ID");
+			continue;
+		}
+		if (fill_facts(kp, listed[i], k, &reason) < 0 || set_bin(kp, k, kb, kl, &reason) < 0) {
+			key_free(k);
+			reject(res, who, reason);
+			continue;
+		}
+		res->nkeys++;
+	}
+	/* Keys of the input that gpg did not accept at all (no valid self-signature, unusable). The
+	 * input may hold one key several times; those are merged, not rejected. */
+	matched = res->nkeys + res->rejected;
+	if ((size_t)nin > matched) {
+		size_t distinct = (size_t)nin, j, k2;
+		/* Count distinct primary key packets of the input to tell duplicates from rejections. */
+		for (j = 1; j < (size_t)nin; j++)
+			for (k2 = 0; k2 < j; k2++) {
+				struct pkt a, b;
+				size_t pa = in[j].off, pb = in[k2].off;
+				const char *w;
+				if (pkt_next(bin, len, &pa, &a, &w) == 1 && pkt_next(bin, len, &pb, &b, &w) == 1 &&
+				    a.len == b.len && !memcmp(bin + a.off + a.hdrlen, bin + b.off + b.hdrlen, a.len)) {
+					distinct--;
+					break;
+				}
+			}
+		for (j = matched; j < distinct; j++) {
+			res->rejected++;
+			buf_addstr(&res->errors, "key: no valid user ID or self-signature\n");
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; listed && i < nlisted; i++)
+		gpgme_key_unref(listed[i]);
+	free(listed);
+	free(in);
+	free(outk);
+	buf_free(&all);
+	buf_free(&one);
+	if (rc < 0)
+		kp_result_free(res);
+	return rc;
+}
+
+void kp_result_free(struct kp_result *res)
+{
+	keys_free(res->keys, res->nkeys);
+	buf_free(&res->errors);
+	memset(res, 0, sizeof *res);
+}
