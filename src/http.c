@@ -331,6 +331,17 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	r.path = path;
 	r.query = q ? q + 1 : NULL;
 
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:
+	case EVHTTP_REQ_HEAD:
+	case EVHTTP_REQ_POST:
+	case EVHTTP_REQ_OPTIONS:
+		break;
+	default:
+		http_add_header(&r, "Allow", "GET, HEAD, POST, OPTIONS");
+		http_text(&r, 405, "method not allowed");
+		return;
+	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
 		http_add_header(&r, "Allow", "GET, HEAD, POST, OPTIONS");
 		http_add_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
@@ -502,8 +513,10 @@ static int worker_init(struct worker *w, char *why, size_t whylen)
 	evhttp_set_max_body_size(w->http, cfg->max_body);
 	evhttp_set_max_headers_size(w->http, cfg->max_header);
 	evhttp_set_timeout(w->http, cfg->timeout);
+	/* Every method reaches dispatch(), so that refusals are logged like any reply. */
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-				   EVHTTP_REQ_OPTIONS);
+				   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_TRACE |
+				   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	for (i = 0; i < w->hs->nfds; i++) {
 		if ((fd = fcntl(w->hs->fds[i], F_DUPFD_CLOEXEC, 0)) < 0 ||
 		    !(bs = evhttp_accept_socket_with_handle(w->http, fd))) {

@@ -36,12 +36,12 @@ http_get /
 is "$STATUS" 200 "GET / answers"
 http_get /no/such/path
 is "$STATUS" 404 "unknown path: 404"
-http_get "/../../etc/passwd"
+http_get "/../../etc/passwd" --path-as-is
 is "$STATUS" 404 "path traversal: 404"
 http_get /pks/lookup -X DELETE
 like "$STATUS" "^(405|501)$" "DELETE refused"
 
-like "$(cat server.log)" '"GET /no/such/path" 404' "access log line per request"
+like "$(cat "$TRASH/server.log")" 'GET "/no/such/path" 404 [0-9]+ [0-9.]+ms' "access log line per request"
 
 stop_server
 is "$SERVER_STATUS" 0 "SIGTERM: exit 0"

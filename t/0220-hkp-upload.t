@@ -12,7 +12,7 @@ new_gnupghome sender
 gpg --batch --import "$KEYS/bob.asc" 2>/dev/null
 kgpg --send-keys "$BOB" 2>err
 ok $? "gpg --send-keys: accepted"
-like "$(cat server.log)" '"POST /pks/add" 200' "POST /pks/add answered 200"
+like "$(cat server.log)" 'POST "/pks/add" 200' "POST /pks/add answered 200"
 
 http_get "/pks/lookup?op=get&options=mr&search=0x$BOB"
 is "$STATUS" 404 "pending key not served by fingerprint"

@@ -6,7 +6,7 @@
 : "${KEYWARD:=$PWD/src/keyward}"
 : "${KW_TBIN:=$PWD/t/bin}"
 KW_ROOT=$PWD
-KEYS=$KW_ROOT/keys
+: "${KEYS:=$KW_ROOT/keys}"
 export KEYWARD KW_TBIN KW_ROOT KEYS
 
 # Run a C unit test binary (it prints its own TAP).
@@ -34,8 +34,15 @@ like() {  # like GOT PATTERN(grep -E) NAME
 }
 diag() { printf '# %s\n' "$*"; }
 done_testing() {
-	echo "1..$tap_n"
 	cleanup_all
+	# Under make check SAN=1 every sanitizer report of any keyward process lands in san.*.
+	if ls "$TRASH"/san.* >/dev/null 2>&1; then
+		ok 1 "no sanitizer reports"
+		sed 's/^/#   /' "$TRASH"/san.* | head -40
+	elif [ "${KW_SAN:-}" = 1 ]; then
+		ok 0 "no sanitizer reports"
+	fi
+	echo "1..$tap_n"
 	if [ $tap_failed -eq 0 ]; then
 		cd "$KW_ROOT" && rm -rf "$TRASH"
 		exit 0
@@ -52,6 +59,11 @@ rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
 chmod 700 "$TRASH"
 cd "$TRASH" || exit 1
 SERVER_PID=
+if [ "${KW_SAN:-}" = 1 ]; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$TRASH/san"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$TRASH/san"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
 cleanup_all() {
 	stop_server -KILL 2>/dev/null
 	if [ -n "${GNUPGHOME:-}" ] && [ -d "$GNUPGHOME" ]; then
