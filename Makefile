@@ -12,7 +12,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= gcc
-PKGS     = libevent libevent_pthreads gpgme kyotocabinet jansson zlib
+PKGS     = libevent libevent_pthreads gpgme kyotocabinet jansson zlib libgcrypt
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -33,8 +33,9 @@ O         = src
 TBIN      = t/bin
 endif
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC))
+LIB_SRC  := $(filter-out src/main.c src/www.c,$(wildcard src/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC)) $(O)/www.o
+WWW      := $(sort $(wildcard www/*.html))
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(patsubst t/unit/%.c,$(TBIN)/%,$(UNIT_SRC))
 HDRS     := $(wildcard src/*.h) t/unit/tap.h
@@ -44,6 +45,13 @@ all: $(O)/keyward
 
 $(O)/%.o: src/%.c $(HDRS)
 	@mkdir -p $(O)
+	$(CC) $(KW_CFLAGS) -c -o $@ $<
+
+$(O)/www.c: $(WWW) contrib/embed-www.sh
+	@mkdir -p $(O)
+	sh contrib/embed-www.sh $(WWW) > $@
+
+$(O)/www.o: $(O)/www.c src/page.h
 	$(CC) $(KW_CFLAGS) -c -o $@ $<
 
 $(O)/libkw.a: $(LIB_OBJ)
@@ -87,4 +95,4 @@ install: all
 	install -m 644 README doc/*.md $(DESTDIR)$(PREFIX)/share/doc/keyward/
 
 clean:
-	rm -rf src/*.o src/libkw.a src/keyward t/bin build
+	rm -rf src/*.o src/libkw.a src/keyward src/www.c t/bin build

@@ -6,6 +6,7 @@
 #define KW_APP_H
 #include <stdatomic.h>
 #include <time.h>
+#include "challenge.h"
 #include "config.h"
 #include "jobs.h"
 #include "store.h"
@@ -14,6 +15,8 @@ struct app {
 	const struct config *cfg;
 	struct store *st;
 	struct jobs *jobs;
+	struct challenger ch;           /* store, server key, mailer, config for the round-trip */
+	struct ratelimit *rl;           /* uploads per client address */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

@@ -10,11 +10,18 @@
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
+#include "ingest.h"
+#include "mailer.h"
+#include "ratelimit.h"
+#include "serverkey.h"
+#include "token.h"
 #include "util.h"
+#include "verify.h"
 
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
-	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose"
+	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
+	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout"
 
 static void home(struct hreq *r)
 {
@@ -26,9 +33,25 @@ static void home(struct hreq *r)
 		  r->app->cfg->listen[0]);
 }
 
+/* GET /server-key: the server's own key, as published. */
+static void server_key(struct hreq *r)
+{
+	struct buf b = BUF_INIT;
+
+	if (store_get_view(r->app->st, serverkey_fpr(r->app->ch.sk), &b, NULL) != 1) {
+		buf_free(&b);
+		http_text(r, 500, "the server key is not published");
+		return;
+	}
+	http_reply_buf(r, 200, "application/pgp-keys", &b);
+	buf_free(&b);
+}
+
 static const struct route routes[] = {
 	{ "/pks/lookup", hkp_lookup },
 	{ "/pks/add", hkp_add },
+	{ "/verify/", verify_handler },
+	{ "/server-key", server_key },
 	{ "/", home },
 	{ NULL, NULL }
 };
@@ -59,6 +82,38 @@ static int prepare_datadir(const char *dir)
 	return 0;
 }
 
+/* Put the server key into the store, published under both its addresses. 0 or -1. */
+static int publish_server_key(struct app *app, const char *tmpdir, char *why, size_t whylen)
+{
+	struct buf bin = BUF_INIT;
+	struct ingest_result res;
+	struct keyproc *kp;
+	const char *reason = NULL;
+	int rc = -1;
+
+	memset(&res, 0, sizeof res);
+	if (serverkey_export(app->ch.sk, &bin) < 0) {
+		snprintf(why, whylen, "cannot export the server key");
+		goto out;
+	}
+	if (!(kp = keyproc_new(tmpdir, NULL, &reason))) {
+		snprintf(why, whylen, "%s", reason);
+		goto out;
+	}
+	if (ingest(app->st, kp, bin.data, bin.len, INGEST_PUBLISH, &res, &reason) < 0 || res.nkeys != 1)
+		snprintf(why, whylen, "cannot publish the server key: %s", reason ? reason : buf_str(&res.errors));
+	else if (!res.keys[0].published)
+		snprintf(why, whylen, "cannot publish the server key: --mail-from %s is not a valid address",
+			 app->cfg->mail_from);
+	else
+		rc = 0;
+	keyproc_free(kp);
+	ingest_result_free(&res);
+out:
+	buf_free(&bin);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct config c;
@@ -84,9 +139,23 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	if (c.base_url_default && http_first_address(hs, tmpdir, sizeof tmpdir) == 0) {
+		free(c.base_url);     /* the real port, when it was 0 */
+		if (asprintf(&c.base_url, "http://%s", tmpdir) < 0) {
+			c.base_url = NULL;
+			goto out;
+		}
+	}
+	if (strlen(c.base_url) + strlen("/verify/") + TOKEN_LEN > 72)
+		fprintf(stderr, "keyward serve: warning: links under --base-url %s are longer than 72 characters "
+			"and may be wrapped by mail clients\n", c.base_url);
 	if ((rc = prepare_datadir(c.datadir)))
 		goto out;
 	rc = 1;
+	if (token_global_init() < 0) {
+		fprintf(stderr, "keyward serve: libgcrypt is not usable\n");
+		goto out;
+	}
 	if (store_open(&app.st, c.datadir, STORE_TRYLOCK | (c.sync ? 0 : STORE_NOSYNC), why, sizeof why) < 0) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
@@ -105,6 +174,19 @@ int cmd_serve(int argc, char **argv)
 	ko.max_uids = (size_t)c.max_uids;
 	ko.max_uid_len = (size_t)c.max_uid_len;
 	ko.max_key_bytes = (size_t)c.max_key_bytes;
+	app.ch.st = app.st;
+	app.ch.cfg = &c;
+	if (!(app.ch.sk = serverkey_open(c.datadir, c.mail_from, c.submission_address, why, sizeof why)) ||
+	    publish_server_key(&app, tmpdir, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		goto out;
+	}
+	fprintf(stderr, "keyward: server key %s\n", serverkey_fpr(app.ch.sk));
+	if (!(app.ch.mailer = mailer_start(app.st, &c, why, sizeof why)) ||
+	    !(app.rl = ratelimit_new(c.upload_rate))) {
+		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
+		goto out;
+	}
 	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, tmpdir, &ko, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
@@ -113,6 +195,9 @@ int cmd_serve(int argc, char **argv)
 out:
 	http_free(hs);
 	jobs_stop(app.jobs);
+	mailer_stop(app.ch.mailer);
+	serverkey_close(app.ch.sk);
+	ratelimit_free(app.rl);
 	store_close(app.st);
 	if (rc == 0)
 		fprintf(stderr, "keyward: stopped\n");

@@ -1,6 +1,7 @@
 /* config — see config.h. */
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,12 @@ static const struct opt opts[] = {
 	O("keep-third-party", OPT_BOOL, keep_third_party, 0, 0),
 	O("sync", OPT_BOOL, sync, 0, 0),
 	O("access-log", OPT_BOOL, access_log, 0, 0),
+	O("encrypt-challenge", OPT_BOOL, encrypt_challenge, 0, 0),
+	O("token-lifetime", OPT_INT, token_lifetime, 1, 365 * 86400),
+	O("challenge-interval", OPT_INT, challenge_interval, 0, 86400),
+	O("upload-rate", OPT_INT, upload_rate, 1, 1000000),
+	O("mail-retry", OPT_INT, mail_retry, 1, 86400),
+	O("mail-timeout", OPT_INT, mail_timeout, 1, 3600),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -75,6 +82,12 @@ void config_defaults(struct config *c)
 	c->max_key_bytes = 1L << 20;
 	c->sync = 1;
 	c->access_log = 1;
+	c->encrypt_challenge = 1;
+	c->token_lifetime = 7 * 86400;
+	c->challenge_interval = 600;
+	c->upload_rate = 20;
+	c->mail_retry = 60;
+	c->mail_timeout = 60;
 }
 
 void config_free(struct config *c)
@@ -316,6 +329,27 @@ int config_parse_args(struct config *c, int argc, char **argv, const char *allow
 	return 0;
 }
 
+/* The host's fully qualified name; a name without a dot (which no address may carry) gets
+ * ".localdomain" appended. */
+static void host_name(char *host, size_t n)
+{
+	struct addrinfo hints, *res = NULL;
+
+	if (gethostname(host, n) < 0 || !*host)
+		snprintf(host, n, "localhost");
+	host[n - 1] = 0;
+	if (strchr(host, '.'))
+		return;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_CANONNAME;
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res && res->ai_canonname && strchr(res->ai_canonname, '.'))
+		snprintf(host, n, "%s", res->ai_canonname);
+	else if (strlen(host) + 13 < n)
+		strcat(host, ".localdomain");
+	if (res)
+		freeaddrinfo(res);
+}
+
 int config_finish(struct config *c, char *err, size_t errlen)
 {
 	char host[256], buf[600];
@@ -326,6 +360,7 @@ int config_finish(struct config *c, char *err, size_t errlen)
 	if (!c->datadir && !(c->datadir = strdup("./var")))
 		goto oom;
 	if (!c->base_url) {
+		c->base_url_default = 1;
 		snprintf(buf, sizeof buf, "http://%s", c->listen[0]);
 		if (!(c->base_url = strdup(buf)))
 			goto oom;
@@ -333,9 +368,7 @@ int config_finish(struct config *c, char *err, size_t errlen)
 	while (strlen(c->base_url) > 1 && c->base_url[strlen(c->base_url) - 1] == '/')
 		c->base_url[strlen(c->base_url) - 1] = 0;
 	if (!c->mail_from) {
-		if (gethostname(host, sizeof host) < 0 || !*host)
-			strcpy(host, "localhost");
-		host[sizeof host - 1] = 0;
+		host_name(host, sizeof host);
 		snprintf(buf, sizeof buf, "keyward@%s", host);
 		if (!(c->mail_from = strdup(buf)))
 			goto oom;

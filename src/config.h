@@ -14,6 +14,7 @@ struct config {
 	size_t nlisten;
 	char *datadir;                    /* default ./var */
 	char *base_url;                   /* default http:// + first listener */
+	int base_url_default;             /* base_url was derived, not given */
 	char *sendmail;                   /* NULL: Maildir outbox DATADIR/outbox */
 	char *mail_from;                  /* default keyward@HOSTNAME */
 	char *submission_address;         /* default key-submission@ + domain of mail_from */
@@ -33,6 +34,12 @@ struct config {
 	int keep_third_party;             /* keep third-party certifications (no) */
 	int sync;                         /* fsync every commit (yes) */
 	int access_log;                   /* one line per request on stderr (yes) */
+	int encrypt_challenge;            /* encrypt challenge mails to the uploaded key (yes) */
+	int token_lifetime;               /* seconds a confirmation link works (7 days) */
+	int challenge_interval;           /* seconds between two challenges to one address (600) */
+	int upload_rate;                  /* uploads per client address per minute (20) */
+	int mail_retry;                   /* seconds before the first retry of a failed delivery (60) */
+	int mail_timeout;                 /* seconds a --sendmail command may run (60) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

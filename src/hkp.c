@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "packet.h"
 #include "query.h"
+#include "ratelimit.h"
 
 #define MAX_MATCHES 32          /* keys answered for one key ID */
 
@@ -333,12 +334,13 @@ static void add_work(struct job *j, struct keyproc *kp)
 	}
 	a->code = 200;
 	buf_addstr(&a->msg, "Upload successful.\n");
+	challenge_upload(&a->app->ch, &res, &a->msg);
 	for (i = 0; i < res.nkeys; i++) {
 		const struct ingest_key *k = &res.keys[i];
 		buf_printf(&a->msg, "%s: %s%s\n", k->fpr,
 			   k->state == INGEST_NEW ? "new" : k->state == INGEST_UPDATED ? "updated" : "unchanged",
 			   k->published ? "" : "; nothing of it is published until an address on it is "
-					       "confirmed through the mail sent to it");
+					       "confirmed through the mail sent to that address");
 	}
 	if (res.rejected)
 		buf_printf(&a->msg, "Rejected:\n%s", buf_str(&res.errors));
@@ -369,10 +371,18 @@ void hkp_add(struct hreq *r)
 	const struct kv *kt;
 	const char *why = NULL;
 	size_t len;
+	int retry = 0;
 
 	if (http_method(r) != EVHTTP_REQ_POST) {
 		http_add_header(r, "Allow", "POST");
 		http_text(r, 405, "Use POST for /pks/add");
+		return;
+	}
+	if (!ratelimit_take(r->app->rl, http_peer(r), &retry)) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", retry);
+		http_add_header(r, "Retry-After", ra);
+		http_text(r, 429, "Too many uploads from your address; try again in %d seconds", retry);
 		return;
 	}
 	body = http_body(r, &len);

@@ -450,35 +450,55 @@ static int bind_listener(const char *spec, char *why, size_t whylen)
 	return fd;
 }
 
+static int format_bound(int fd, char *out, size_t n)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		snprintf(out, n, "[%s]:%d", host, ntohs(s6->sin6_port));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		snprintf(out, n, "%s:%d", host, ntohs(s4->sin_port));
+	}
+	return 0;
+}
+
+int http_first_address(struct http_server *hs, char *out, size_t n)
+{
+	return hs->nfds ? format_bound(hs->fds[0], out, n) : -1;
+}
+
+const char *http_peer(struct hreq *r)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	char *peer = NULL;
+	ev_uint16_t port;
+
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	return peer ? peer : "-";
+}
+
 /* Write the bound addresses, one "HOST:PORT" per line, atomically (tests wait for this file). */
 static int write_port_file(struct http_server *hs, const char *path)
 {
-	char tmp[4096], host[INET6_ADDRSTRLEN];
-	struct sockaddr_storage ss;
-	socklen_t sl;
+	char tmp[4096], addr[INET6_ADDRSTRLEN + 16];
 	FILE *f;
 	size_t i;
-	int port;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	if (!(f = fopen(tmp, "w")))
 		return -1;
-	for (i = 0; i < hs->nfds; i++) {
-		sl = sizeof ss;
-		if (getsockname(hs->fds[i], (struct sockaddr *)&ss, &sl) < 0)
-			continue;
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-			port = ntohs(s6->sin6_port);
-			fprintf(f, "[%s]:%d\n", host, port);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-			port = ntohs(s4->sin_port);
-			fprintf(f, "%s:%d\n", host, port);
-		}
-	}
+	for (i = 0; i < hs->nfds; i++)
+		if (format_bound(hs->fds[i], addr, sizeof addr) == 0)
+			fprintf(f, "%s\n", addr);
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return -1;
 	return 0;

@@ -42,6 +42,10 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
  * replies are sent), and return 0. */
 int http_run(struct http_server *hs);
 void http_free(struct http_server *hs);
+/* The address the first listener is bound to ("127.0.0.1:11371", "[::1]:80"). 0 or -1. */
+int http_first_address(struct http_server *hs, char *out, size_t n);
+/* The client's address of a request ("-" when unknown). */
+const char *http_peer(struct hreq *r);
 
 /* Reply and log. body may be NULL (empty); it is drained. ctype NULL = no Content-Type.
  * For heap requests (http_async) the hreq is freed. */

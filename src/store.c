@@ -554,6 +554,57 @@ int store_each_view(struct store *st, int (*cb)(void *arg, const char *fpr, cons
 	return rc;
 }
 
+long store_scan_prefix(struct store *st, const char *prefix, char ***names, int64_t **vals, size_t val_off)
+{
+	KCCUR *cur = kcdbcursor(st->db);
+	size_t pl = strlen(prefix), kl, vl, n = 0, cap = 0;
+	char *k, **nn;
+	const char *v;
+	int64_t *nv;
+
+	*names = NULL;
+	if (vals)
+		*vals = NULL;
+	if (!cur)
+		return -1;
+	kccurjump(cur);
+	while ((k = kccurget(cur, &kl, &v, &vl, 1))) {
+		if (kl >= pl && !memcmp(k, prefix, pl)) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if (!(nn = realloc(*names, cap * sizeof *nn)))
+					goto fail;
+				*names = nn;
+				if (vals) {
+					if (!(nv = realloc(*vals, cap * sizeof *nv)))
+						goto fail;
+					*vals = nv;
+				}
+			}
+			if (!((*names)[n] = strndup(k + pl, kl - pl)))
+				goto fail;
+			if (vals) {
+				struct reader r = { (const unsigned char *)v + val_off, vl > val_off ? vl - val_off : 0, 0 };
+				(*vals)[n] = (int64_t)get_n(&r, 8);
+			}
+			n++;
+		}
+		kcfree(k);
+	}
+	kccurdel(cur);
+	return (long)n;
+fail:
+	kcfree(k);
+	kccurdel(cur);
+	store_free_addrs(*names, n);
+	*names = NULL;
+	if (vals) {
+		free(*vals);
+		*vals = NULL;
+	}
+	return -1;
+}
+
 /* ---- the index lines of the published view ---- */
 
 static int esc_field(struct buf *b, const char *s)

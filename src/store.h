@@ -61,6 +61,11 @@ int store_stats(struct store *st, struct store_stats *s);
 /* Walk every published view (for export). cb returns 0 to go on, non-zero to stop (returned). */
 int store_each_view(struct store *st, int (*cb)(void *arg, const char *fpr, const char *armored, size_t len), void *arg);
 
+/* Every record whose key starts with prefix (a full scan: for start-up work only). names gets the
+ * malloc'd key remainders (free with store_free_addrs), vals (may be NULL) the little-endian int64
+ * at byte val_off of each value (0 when shorter). Returns the count or -1. */
+long store_scan_prefix(struct store *st, const char *prefix, char ***names, int64_t **vals, size_t val_off);
+
 /* Generic records for later modules (tokens, queues): raw get/put/remove of "prefix"-keyed records.
  * store_get_raw: 1 found (out appended), 0 not found, -1 error. */
 int store_get_raw(struct store *st, const char *key, size_t klen, struct buf *out);

@@ -142,3 +142,28 @@ http_get() {
 	STATUS=$(curl -s -o "$TRASH/body" -w '%{http_code}' "$@" "$URL$p")
 	BODY=$(cat "$TRASH/body")
 }
+
+# ---- mail ----
+MAILS=$TRASH/mails
+# sendmail_cmd [FAILCOUNT]: the --sendmail value that captures into $MAILS (failing FAILCOUNT times).
+sendmail_cmd() { echo "$KW_ROOT/t/capture-mail $MAILS${1:+ $1}"; }
+mail_count() { ls "$MAILS"/*.eml 2>/dev/null | wc -l; }
+mails_at_least() { [ "$(mail_count)" -ge "$1" ]; }
+wait_mails() { wait_for mails_at_least "$1"; }
+# mail_for ADDR: the newest captured mail to ADDR.
+mail_for() {
+	for f in $(ls -t "$MAILS"/*.eml 2>/dev/null); do
+		grep -qi "^To: $1\$" "$f" && { echo "$f"; return 0; }
+	done
+	return 1
+}
+# decrypt_mail FILE: decrypt with the keys of $GNUPGHOME into $TRASH/decrypted, gpg's status lines
+# into $TRASH/decrypt.status.
+decrypt_mail() {
+	python3 "$KW_ROOT/t/mailtool.py" encrypted "$1" > "$TRASH/enc.asc" || return 1
+	gpg --batch --status-fd 3 --decrypt "$TRASH/enc.asc" 3> "$TRASH/decrypt.status" > "$TRASH/decrypted" 2>/dev/null
+}
+# link_in FILE: the confirmation links in the text part of a MIME entity.
+link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E '/verify/'; }
+# confirm LINK: POST to it; prints the status.
+confirm() { curl -s -o "$TRASH/confirm.body" -w '%{http_code}' -X POST "$1"; }

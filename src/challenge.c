@@ -1,0 +1,413 @@
+/* challenge — see challenge.h.
+ *
+ * Token record "t:"HEX-SHA256, text: "FPR\nADDR\nCREATED\nEXPIRES\nUSED\n".
+ * Rate record "c:"ADDR, text: the time of the last challenge. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include "armor.h"
+#include "challenge.h"
+#include "token.h"
+
+/* ---- token records ---- */
+
+static void token_key(const char *token, char k[2 + 64 + 1])
+{
+	char h[65];
+
+	token_hash(token, h);
+	snprintf(k, 2 + 64 + 1, "t:%s", h);
+}
+
+static int parse_token(const struct buf *b, struct token_info *ti)
+{
+	long long c, e;
+	int used;
+
+	memset(ti, 0, sizeof *ti);
+	if (sscanf(buf_str(b), "%64[0-9A-F]\n%255[^\n]\n%lld\n%lld\n%d", ti->fpr, ti->addr, &c, &e, &used) != 5)
+		return -1;
+	ti->created = c;
+	ti->expires = e;
+	ti->used = used;
+	return 0;
+}
+
+static int write_token(struct store_txn *tx, const char *k, const struct token_info *ti)
+{
+	char v[512];
+	int n = snprintf(v, sizeof v, "%s\n%s\n%lld\n%lld\n%d\n", ti->fpr, ti->addr, (long long)ti->created,
+			 (long long)ti->expires, ti->used);
+
+	return txn_put_raw(tx, k, strlen(k), v, (size_t)n);
+}
+
+enum token_state challenge_token(struct store *st, const char *token, struct token_info *ti)
+{
+	char k[2 + 64 + 1];
+	struct buf b = BUF_INIT;
+	int rc;
+
+	memset(ti, 0, sizeof *ti);
+	if (!token_syntax_ok(token))
+		return TOKEN_UNKNOWN;
+	token_key(token, k);
+	rc = store_get_raw(st, k, strlen(k), &b);
+	if (rc == 1 && parse_token(&b, ti) < 0)
+		rc = -1;
+	buf_free(&b);
+	if (rc < 0)
+		return TOKEN_ERROR;
+	if (rc == 0)
+		return TOKEN_UNKNOWN;
+	if (ti->used)
+		return TOKEN_USED;
+	if (time(NULL) > ti->expires)
+		return TOKEN_EXPIRED;
+	return TOKEN_VALID;
+}
+
+enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
+				   char prior[KW_FPR_MAX + 1], const char **why)
+{
+	char k[2 + 64 + 1];
+	struct store_txn *tx;
+	enum token_state s;
+	int rc;
+
+	prior[0] = 0;
+	if (!(tx = store_begin(st))) {
+		*why = "cannot write to the store";
+		return TOKEN_ERROR;
+	}
+	/* Read again inside the transaction: two confirmations of one token cannot both win. */
+	if ((s = challenge_token(st, token, ti)) != TOKEN_VALID)
+		goto abort;
+	rc = txn_bind(tx, ti->fpr, ti->addr, prior);
+	if (rc <= 0) {
+		*why = rc == 0 ? "the key no longer has a valid user ID with this address" : "cannot write to the store";
+		s = TOKEN_ERROR;
+		goto abort;
+	}
+	token_key(token, k);
+	ti->used = 1;
+	if (write_token(tx, k, ti) < 0) {
+		*why = "cannot write to the store";
+		s = TOKEN_ERROR;
+		goto abort;
+	}
+	if (store_commit(tx) < 0) {
+		*why = "cannot commit to the store";
+		return TOKEN_ERROR;
+	}
+	return TOKEN_VALID;
+abort:
+	store_abort(tx);
+	return s;
+}
+
+/* ---- the mail ---- */
+
+static void fmt_fpr(const char *fpr, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; fpr[i] && o + 2 < n; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = fpr[i];
+	}
+	out[o] = 0;
+}
+
+static void rand_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+	size_t i;
+
+	if (nbytes > sizeof r)
+		nbytes = sizeof r;
+	if (getrandom(r, nbytes, 0) != (ssize_t)nbytes)
+		memset(r, 0x5a, nbytes);
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[2 * nbytes] = 0;
+}
+
+/* The readable part and the key, as one MIME entity (the part that is encrypted or signed). */
+static int inner_entity(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
+			const char *token, int64_t expires, const struct kw_key *k, struct buf *out)
+{
+	char b[40], f[100], pf[100], when[64];
+	struct buf armored = BUF_INIT;
+	time_t t = (time_t)expires;
+	struct tm tm;
+	int rc;
+
+	rand_hex(b, 12);
+	fmt_fpr(fpr, f, sizeof f);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	if (armor_encode(k->bin, k->binlen, NULL, &armored) < 0)
+		return -1;
+	rc = buf_printf(out,
+		"Content-Type: multipart/mixed; boundary=\"kw-%s\"\r\n"
+		"\r\n"
+		"--kw-%s\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n"
+		"\r\n"
+		"Hello,\r\n"
+		"\r\n"
+		"an OpenPGP key for the address %s was uploaded to the keyserver at\r\n"
+		"%s. Nothing of it is published until you confirm it.\r\n"
+		"\r\n"
+		"Key fingerprint:\r\n"
+		"  %s\r\n"
+		"\r\n",
+		b, b, addr, c->cfg->base_url, f);
+	if (!rc && prior && *prior) {
+		fmt_fpr(prior, pf, sizeof pf);
+		rc = buf_printf(out,
+			"This address is now published with another key:\r\n"
+			"  %s\r\n"
+			"Confirming replaces that key for this address.\r\n"
+			"\r\n", pf);
+	}
+	if (!rc)
+		rc = buf_printf(out,
+			"To publish the key for %s, open this link and press the button:\r\n"
+			"\r\n"
+			"%s/verify/%s\r\n"
+			"\r\n"
+			"The link works once, until %s. If you did not upload this key,\r\n"
+			"ignore this mail: nothing is published without your confirmation.\r\n"
+			"\r\n"
+			"--kw-%s\r\n"
+			"Content-Type: application/pgp-keys; name=\"0x%s.asc\"\r\n"
+			"Content-Disposition: attachment; filename=\"0x%s.asc\"\r\n"
+			"Content-Description: the uploaded key\r\n"
+			"\r\n",
+			addr, c->cfg->base_url, token, when, b, fpr, fpr);
+	/* the armor, with CRLF line ends */
+	for (size_t i = 0; !rc && i < armored.len; i++)
+		rc = armored.data[i] == '\n' ? buf_add(out, "\r\n", 2) : buf_addch(out, armored.data[i]);
+	if (!rc)
+		rc = buf_printf(out, "\r\n--kw-%s--\r\n", b);
+	buf_free(&armored);
+	return rc;
+}
+
+static int outer_headers(const struct challenger *c, const char *addr, struct buf *out)
+{
+	char date[64], id[40];
+	const char *domain = strrchr(c->cfg->mail_from, '@');
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	rand_hex(id, 16);
+	return buf_printf(out,
+		"From: keyward <%s>\r\n"
+		"To: %s\r\n"
+		"Subject: Confirm your OpenPGP key for %s\r\n"
+		"Date: %s\r\n"
+		"Message-ID: <%s@%s>\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Auto-Submitted: auto-generated\r\n",
+		c->cfg->mail_from, addr, addr, date, id, domain ? domain + 1 : "keyward.invalid");
+}
+
+/* The whole RFC 5322 message (with LF line ends, as a local sendmail expects). */
+static int compose(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
+		   const char *token, int64_t expires, const struct kw_key *k, struct buf *msg, const char **why)
+{
+	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT;
+	char b[40], micalg[32];
+	int rc = -1;
+
+	rand_hex(b, 12);
+	if (inner_entity(c, fpr, addr, prior, token, expires, k, &inner) < 0 ||
+	    outer_headers(c, addr, &full) < 0) {
+		*why = "out of memory";
+		goto out;
+	}
+	if (c->cfg->encrypt_challenge) {
+		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, why) < 0)
+			goto out;
+		rc = buf_printf(&full,
+			"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
+			" boundary=\"kw-%s\"\r\n"
+			"\r\n"
+			"This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n"
+			"--kw-%s\r\n"
+			"Content-Type: application/pgp-encrypted\r\n"
+			"Content-Description: PGP/MIME version identification\r\n"
+			"\r\n"
+			"Version: 1\r\n"
+			"\r\n"
+			"--kw-%s\r\n"
+			"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+			"Content-Description: OpenPGP encrypted message\r\n"
+			"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
+			"\r\n", b, b, b);
+		for (size_t i = 0; !rc && i < crypt.len; i++)
+			rc = crypt.data[i] == '\n' ? buf_add(&full, "\r\n", 2) : buf_addch(&full, crypt.data[i]);
+		if (!rc)
+			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
+	} else {
+		if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &crypt, micalg, why) < 0)
+			goto out;
+		rc = buf_printf(&full,
+			"Content-Type: multipart/signed; micalg=%s;\r\n"
+			" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
+			"\r\n"
+			"This is an OpenPGP/MIME signed message (RFC 3156).\r\n"
+			"--kw-%s\r\n", micalg, b, b);
+		rc |= buf_add(&full, inner.data, inner.len);
+		rc |= buf_printf(&full,
+			"\r\n--kw-%s\r\n"
+			"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+			"Content-Description: OpenPGP digital signature\r\n"
+			"\r\n", b);
+		for (size_t i = 0; !rc && i < crypt.len; i++)
+			rc = crypt.data[i] == '\n' ? buf_add(&full, "\r\n", 2) : buf_addch(&full, crypt.data[i]);
+		if (!rc)
+			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
+	}
+	if (rc) {
+		*why = "out of memory";
+		rc = -1;
+		goto out;
+	}
+	/* CRLF → LF for the local mail command, which restores CRLF on the wire. */
+	for (size_t i = 0; i < full.len && !rc; i++)
+		if (!(full.data[i] == '\r' && i + 1 < full.len && full.data[i + 1] == '\n'))
+			rc = buf_addch(msg, full.data[i]);
+	rc = rc ? -1 : 0;
+out:
+	buf_free(&inner);
+	buf_free(&crypt);
+	buf_free(&full);
+	return rc;
+}
+
+/* ---- sending ---- */
+
+static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < k->nuid; i++)
+		if (k->uid[i].addr && !k->uid[i].revoked && !strcmp(k->uid[i].addr, addr))
+			return &k->uid[i];
+	return NULL;
+}
+
+enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
+				     const char **why)
+{
+	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], tk[2 + 64 + 1], ck[300], id[MAIL_ID_LEN + 1];
+	char when[24];
+	struct buf last = BUF_INIT, msg = BUF_INIT;
+	struct token_info ti;
+	struct store_txn *tx;
+	struct kw_key k;
+	int64_t now = time(NULL);
+	enum challenge_status s = CH_ERROR;
+	int rc;
+
+	memset(&k, 0, sizeof k);
+	*why = "cannot read the store";
+	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
+		goto out;
+	if (k.revoked || !valid_uid(&k, addr)) {
+		s = CH_NOUID;
+		goto out;
+	}
+	if ((rc = store_find_addr(c->st, addr, bound)) < 0)
+		goto out;
+	if (rc == 1 && !strcmp(bound, fpr)) {
+		s = CH_PUBLISHED;
+		goto out;
+	}
+	snprintf(ck, sizeof ck, "c:%s", addr);
+	if ((rc = store_get_raw(c->st, ck, strlen(ck), &last)) < 0)
+		goto out;
+	if (rc == 1 && now - atoll(buf_str(&last)) < c->cfg->challenge_interval) {
+		s = CH_RECENT;
+		goto out;
+	}
+	if (token_new(token) < 0) {
+		*why = "no randomness";
+		goto out;
+	}
+	memset(&ti, 0, sizeof ti);
+	snprintf(ti.fpr, sizeof ti.fpr, "%s", fpr);
+	snprintf(ti.addr, sizeof ti.addr, "%s", addr);
+	ti.created = now;
+	ti.expires = now + c->cfg->token_lifetime;
+	if (compose(c, fpr, addr, bound[0] ? bound : NULL, token, ti.expires, &k, &msg, why) < 0) {
+		s = strstr(*why, "encryption") ? CH_NOENC : CH_ERROR;
+		goto out;
+	}
+	*why = "cannot write to the store";
+	if (!(tx = store_begin(c->st)))
+		goto out;
+	token_key(token, tk);
+	snprintf(when, sizeof when, "%lld", (long long)now);
+	if (write_token(tx, tk, &ti) < 0 || txn_put_raw(tx, ck, strlen(ck), when, strlen(when)) < 0 ||
+	    mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0) {
+		store_abort(tx);
+		goto out;
+	}
+	if (store_commit(tx) < 0)
+		goto out;
+	mailer_kick(c->mailer, id);
+	fprintf(stderr, "keyward: challenge for %s on %s queued as mail %s\n", addr, fpr, id);
+	s = CH_SENT;
+out:
+	key_free(&k);
+	buf_free(&last);
+	buf_free(&msg);
+	return s;
+}
+
+void challenge_upload(const struct challenger *c, const struct ingest_result *res, struct buf *report)
+{
+	size_t i, j;
+	const char *why = NULL;
+
+	for (i = 0; i < res->nkeys; i++) {
+		const struct ingest_key *k = &res->keys[i];
+		for (j = 0; j < k->naddrs; j++) {
+			switch (challenge_send(c, k->fpr, k->addrs[j], &why)) {
+			case CH_SENT:
+				buf_printf(report, "%s: a confirmation mail was sent to this address\n", k->addrs[j]);
+				break;
+			case CH_PUBLISHED:
+				buf_printf(report, "%s: published with this key\n", k->addrs[j]);
+				break;
+			case CH_RECENT:
+				buf_printf(report, "%s: a confirmation mail was sent recently; no new one is sent "
+					   "before %d minutes have passed\n", k->addrs[j], c->cfg->challenge_interval / 60);
+				break;
+			case CH_NOENC:
+				buf_printf(report, "%s: no confirmation mail: the key has no usable encryption subkey\n",
+					   k->addrs[j]);
+				break;
+			case CH_NOUID:
+				break;
+			case CH_ERROR:
+				buf_printf(report, "%s: no confirmation mail: %s\n", k->addrs[j], why);
+				break;
+			}
+		}
+	}
+}

@@ -1,0 +1,65 @@
+/* challenge — the confirmation round-trip.
+ *
+ * Out: for an address of an uploaded key, a token (token.h) is recorded as "t:"SHA256 → fpr, address,
+ * expiry, used flag, and a PGP/MIME mail (RFC 3156) carrying the one link BASE-URL/verify/TOKEN is
+ * queued (mailer.h) — both in one transaction, with "c:"ADDR, the time of the last challenge to that
+ * address (at most one per --challenge-interval). The mail is signed by the server key and encrypted
+ * to the uploaded key (signed only with --encrypt-challenge=no); the uploaded key travels along.
+ *
+ * In: confirming a token binds the address to the key (store txn_bind, which unbinds any prior key)
+ * and marks the token used, in one transaction. A used or expired token is refused (410), an unknown
+ * one is not found (404). Everything here waits on gpg or on a disk sync: key-processing threads only. */
+#ifndef KW_CHALLENGE_H
+#define KW_CHALLENGE_H
+#include <stdint.h>
+#include "buf.h"
+#include "config.h"
+#include "ingest.h"
+#include "key.h"
+#include "mailer.h"
+#include "serverkey.h"
+#include "store.h"
+
+struct challenger {
+	struct store *st;
+	struct serverkey *sk;
+	struct mailer *mailer;          /* NULL: queued mails wait for the next start */
+	const struct config *cfg;
+};
+
+enum challenge_status {
+	CH_SENT,            /* a challenge mail is queued */
+	CH_PUBLISHED,       /* the address is already bound to this key: nothing to do */
+	CH_RECENT,          /* a challenge went to this address less than --challenge-interval ago */
+	CH_NOENC,           /* the key cannot receive encrypted mail */
+	CH_NOUID,           /* the key has no valid, non-revoked user ID with this address */
+	CH_ERROR
+};
+
+/* Challenge one address of the stored key fpr. *why is set for CH_NOENC and CH_ERROR. */
+enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
+				     const char **why);
+
+/* After an upload: challenge every address of every key in res, appending one line per address
+ * ("ADDR: confirmation mail sent" …) to report. */
+void challenge_upload(const struct challenger *c, const struct ingest_result *res, struct buf *report);
+
+struct token_info {
+	char fpr[KW_FPR_MAX + 1];
+	char addr[256];
+	int64_t created, expires;
+	int used;
+};
+
+enum token_state { TOKEN_UNKNOWN, TOKEN_VALID, TOKEN_USED, TOKEN_EXPIRED, TOKEN_ERROR };
+
+/* Look a token up (does not change anything). */
+enum token_state challenge_token(struct store *st, const char *token, struct token_info *ti);
+
+/* Confirm: bind and mark used. Returns TOKEN_VALID when bound (prior gets the replaced key or ""),
+ * TOKEN_USED/EXPIRED/UNKNOWN as found, TOKEN_ERROR on a store failure or when the key lost the
+ * user ID meanwhile (*why). */
+enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
+				   char prior[KW_FPR_MAX + 1], const char **why);
+
+#endif

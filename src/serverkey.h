@@ -1,0 +1,40 @@
+/* serverkey — the server's own OpenPGP key, in DATADIR/gnupg, and the operations made with it.
+ *
+ * On first start serverkey_open() generates, with GPGME, an Ed25519 signing primary key with a
+ * Cv25519 encryption subkey, no passphrase, no expiry, whose user IDs are the --mail-from and the
+ * --submission-address addresses (a user ID missing after a configuration change is added). Every
+ * operation is serialized by an internal mutex (one GnuPG home, one gpg-agent); they run on
+ * key-processing threads only, never on an HTTP thread. serverkey_close() stops the home's agent. */
+#ifndef KW_SERVERKEY_H
+#define KW_SERVERKEY_H
+#include <stddef.h>
+#include "buf.h"
+#include "key.h"
+
+struct serverkey;
+
+struct serverkey *serverkey_open(const char *datadir, const char *mail_from, const char *submission,
+				 char *why, size_t whylen);
+void serverkey_close(struct serverkey *sk);
+
+const char *serverkey_fpr(const struct serverkey *sk);
+
+/* The public key, binary, appended to out. 0 or -1. */
+int serverkey_export(struct serverkey *sk, struct buf *out);
+
+/* Encrypt plain to the (single) key in rcpt[0..rlen) (binary transferable key, not imported anywhere)
+ * and sign with the server key; armored PGP MESSAGE appended to out. 0, or -1 with *why
+ * ("the key has no usable encryption subkey", …). */
+int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
+			   const char *plain, size_t plen, struct buf *out, const char **why);
+
+/* A detached armored signature over data; micalg gets "pgp-sha256" or the like. 0 or -1. */
+int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],
+		   const char **why);
+
+/* Decrypt and verify an OpenPGP message addressed to the server key (Web Key Service replies).
+ * plain gets the decrypted bytes; signer gets the fingerprint of a valid signature or "". 0 or -1. */
+int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, struct buf *plain,
+		      char signer[KW_FPR_MAX + 1], const char **why);
+
+#endif
