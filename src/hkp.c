@@ -312,6 +312,10 @@ static void add_work(struct job *j, struct keyproc *kp)
 		buf_printf(&a->msg, "Key material rejected: %s", why);
 		goto out;
 	}
+	if (ingest_attach_revocations(a->app->st, &bin, &why) < 0) {
+		buf_printf(&a->msg, "Key material rejected: %s", why);
+		goto out;
+	}
 	nkeys = pkt_split_keyring(bin.data, bin.len, (size_t)a->app->cfg->max_keys_per_upload, &spans, &why);
 	if (nkeys < 0) {
 		buf_printf(&a->msg, "Key material rejected: %s", why);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ingest.h"
+#include "packet.h"
 
 #define MAX_ROUNDS 5
 
@@ -282,4 +283,67 @@ void ingest_result_free(struct ingest_result *res)
 	free(res->keys);
 	buf_free(&res->errors);
 	memset(res, 0, sizeof *res);
+}
+
+int ingest_attach_revocations(struct store *st, struct buf *bin, const char **why)
+{
+	struct buf out = BUF_INIT;
+	char fpr[65], keyid[17], primary[KW_FPR_MAX + 1], ids[1][KW_FPR_MAX + 1];
+	struct kw_key k;
+	size_t pos = 0, start;
+	struct pkt p;
+	int rc, type;
+
+	/* Only a leading run of signatures needs help; the rest is keys. */
+	while (pos < bin->len) {
+		start = pos;
+		if ((rc = pkt_next(bin->data, bin->len, &pos, &p, why)) < 0)
+			goto fail;
+		if (p.tag == PKT_PUBKEY) {
+			pos = start;
+			break;
+		}
+		if (p.tag != PKT_SIG)
+			continue;       /* marker, trust, padding: dropped */
+		type = pkt_sig_issuer(bin->data + p.off + p.hdrlen, p.len, fpr, keyid);
+		if (type < 0) {
+			*why = "malformed signature";
+			goto fail;
+		}
+		if (type != 0x20) {
+			*why = "a signature without its key (only key revocations may come alone)";
+			goto fail;
+		}
+		primary[0] = 0;
+		if (fpr[0] && store_find_fpr(st, fpr, primary) != 1)
+			primary[0] = 0;
+		if (!primary[0] && keyid[0] && store_find_keyid(st, keyid, ids, 1) == 1)
+			snprintf(primary, sizeof primary, "%s", ids[0]);
+		if (!primary[0] || store_get_key(st, primary, &k, NULL, NULL) != 1) {
+			*why = "the revocation is for a key that is not stored here";
+			goto fail;
+		}
+		/* The key, then the revocation right after its primary key packet is what gpg wants; a
+		 * revocation anywhere after the key is merged too. */
+		rc = buf_add(&out, k.bin, k.binlen) | buf_add(&out, bin->data + p.off, pos - p.off);
+		key_free(&k);
+		if (rc) {
+			*why = "out of memory";
+			goto fail;
+		}
+	}
+	if (!out.len) {
+		buf_free(&out);
+		return 0;
+	}
+	if (buf_add(&out, bin->data + pos, bin->len - pos) < 0) {
+		*why = "out of memory";
+		goto fail;
+	}
+	buf_free(bin);
+	*bin = out;
+	return 0;
+fail:
+	buf_free(&out);
+	return -1;
 }

@@ -35,6 +35,12 @@ enum {
 	INGEST_PUBLISH = 1          /* bind every address (operator import); newer self-signature wins */
 };
 
+/* Bare revocation certificates (signature packets without their key, as gpg --gen-revoke writes
+ * them) are completed with the stored key they belong to, so that gpg can check them: bin is
+ * rewritten in place. Keys in bin are left as they are. 0, or -1 with *why ("the revocation is for
+ * a key that is not stored here", "malformed signature"). */
+int ingest_attach_revocations(struct store *st, struct buf *bin, const char **why);
+
 /* Returns 0 (res filled, even if every key was rejected), or -1 with *why (not OpenPGP, gpg failed,
  * store failed). Free res with ingest_result_free. */
 int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,

@@ -137,6 +137,17 @@ static void uid_sig_facts(gpgme_user_id_t u, const char *keyid, int64_t *created
 	}
 }
 
+/* Does the user ID carry a certification revocation (0x30) by the primary key? */
+static int uid_self_revoked(gpgme_user_id_t u, const char *keyid)
+{
+	gpgme_key_sig_t s;
+
+	for (s = u->signatures; s; s = s->next)
+		if (s->revoked && s->keyid && !strcasecmp(s->keyid, keyid) && !s->status)
+			return 1;
+	return 0;
+}
+
 static void upcase(char *s)
 {
 	for (; *s; s++)
@@ -194,7 +205,9 @@ static int fill_facts(struct keyproc *kp, gpgme_key_t g, struct kw_key *k, const
 			goto oom;
 		k->nuid++;
 		d->addr = addr_from_uid(text, strlen(text));
-		d->revoked = !!u->revoked;
+		/* gpg marks every user ID of a revoked key revoked; keep only the user ID's own
+		 * revocation here (the key's is in k->revoked), so a revoked key stays findable. */
+		d->revoked = g->revoked ? uid_self_revoked(u, k->sub[0].keyid) : !!u->revoked;
 		uid_sig_facts(u, k->sub[0].keyid, &d->created, &d->expires);
 	}
 	return 0;

@@ -236,3 +236,79 @@ long long pkt_key_created(const unsigned char *body, size_t len)
 		return -1;
 	return (long long)body[1] << 24 | (long long)body[2] << 16 | (long long)body[3] << 8 | body[4];
 }
+
+static void to_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* Walk one subpacket area p[0..n) for issuer subpackets. 0 or -1 (malformed). */
+static int scan_subpackets(const unsigned char *p, size_t n, char fpr[65], char keyid[17])
+{
+	size_t i = 0, len, hl;
+	int type;
+
+	while (i < n) {
+		if (p[i] < 192) {
+			len = p[i];
+			hl = 1;
+		} else if (p[i] < 255) {
+			if (i + 1 >= n)
+				return -1;
+			len = ((size_t)(p[i] - 192) << 8) + p[i + 1] + 192;
+			hl = 2;
+		} else {
+			if (i + 4 >= n)
+				return -1;
+			len = (size_t)p[i + 1] << 24 | (size_t)p[i + 2] << 16 | (size_t)p[i + 3] << 8 | p[i + 4];
+			hl = 5;
+		}
+		if (len == 0 || len > n - i - hl)
+			return -1;
+		type = p[i + hl] & 0x7f;
+		if (type == 33 && (len == 22 || len == 34) && !fpr[0])
+			to_hex(p + i + hl + 2, len - 2, fpr);
+		else if (type == 16 && len == 9 && !keyid[0])
+			to_hex(p + i + hl + 1, 8, keyid);
+		i += hl + len;
+	}
+	return 0;
+}
+
+int pkt_sig_issuer(const unsigned char *body, size_t len, char fpr[65], char keyid[17])
+{
+	size_t hashed, unhashed, off, lenbytes;
+
+	fpr[0] = keyid[0] = 0;
+	if (len < 6 || body[0] < 4 || body[0] > 6)
+		return -1;
+	lenbytes = body[0] == 4 ? 2 : 4;
+	off = 4;
+	if (len < off + lenbytes)
+		return -1;
+	hashed = lenbytes == 2 ? (size_t)body[off] << 8 | body[off + 1]
+			       : (size_t)body[off] << 24 | (size_t)body[off + 1] << 16 | (size_t)body[off + 2] << 8 | body[off + 3];
+	off += lenbytes;
+	if (hashed > len - off || scan_subpackets(body + off, hashed, fpr, keyid) < 0)
+		return -1;
+	off += hashed;
+	if (len < off + lenbytes)
+		return -1;
+	unhashed = lenbytes == 2 ? (size_t)body[off] << 8 | body[off + 1]
+				 : (size_t)body[off] << 24 | (size_t)body[off + 1] << 16 | (size_t)body[off + 2] << 8 | body[off + 3];
+	off += lenbytes;
+	if (unhashed > len - off || scan_subpackets(body + off, unhashed, fpr, keyid) < 0)
+		return -1;
+	if (!keyid[0] && fpr[0] && strlen(fpr) == 40)
+		memcpy(keyid, fpr + 24, 17);
+	else if (!keyid[0] && fpr[0])
+		memcpy(keyid, fpr, 16), keyid[16] = 0;
+	return body[1];
+}

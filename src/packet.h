@@ -55,6 +55,12 @@ long pkt_components(const unsigned char *p, size_t n, struct comp **comps, const
 long pkt_filter_uids(const unsigned char *p, size_t n, const unsigned char *keep, size_t nkeep,
 		     struct buf *out, const char **why);
 
+/* The issuer of a signature packet body (v4/v5/v6): the issuer fingerprint subpacket (33) as
+ * uppercase hex into fpr, else the issuer key ID subpacket (16) as 16 hex digits into keyid.
+ * Returns the signature type (0..255), or -1 when the body is malformed. fpr/keyid are "" when
+ * absent. */
+int pkt_sig_issuer(const unsigned char *body, size_t len, char fpr[65], char keyid[17]);
+
 /* The creation time in a public-key packet body (versions 4, 5, 6), or -1. */
 long long pkt_key_created(const unsigned char *body, size_t len);
 

@@ -525,7 +525,8 @@ int store_stats(struct store *st, struct store_stats *s)
 	s->keys = (uint64_t)c[C_KEYS];
 	s->published = (uint64_t)c[C_PUBLISHED];
 	s->addrs = (uint64_t)c[C_ADDRS];
-	s->pending = (uint64_t)c[C_PENDING];
+	/* Pending: stored keys with nothing confirmed yet. */
+	s->pending = c[C_KEYS] > c[C_PUBLISHED] ? (uint64_t)(c[C_KEYS] - c[C_PUBLISHED]) : 0;
 	s->file_bytes = (uint64_t)kcdbsize(st->db);
 	return 0;
 }

@@ -88,7 +88,7 @@ like "$BODY" "^pub:$ALICE:" "vindex answers like index"
 http_get "/pks/lookup?op=stats&options=mr"
 is "$STATUS" 200 "stats mr: 200"
 keys=$(printf %s "$BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["published_keys"])')
-is "$keys" 3 "stats mr: JSON with the published key count"
+is "$keys" 4 "stats mr: JSON with the published key count (3 and the server key)"
 http_get "/pks/lookup?op=stats"
 like "$BODY" "Keys published" "stats: HTML"
 

@@ -63,6 +63,7 @@ like "$(cat list)" "^pub:r:" "gpg --refresh-keys shows the key revoked"
 
 "$KEYWARD" stats --datadir data > stats.out 2>&1
 ok $? "keyward stats works beside the running server"
-like "$(cat stats.out)" "^keys: 2$" "stats: both keys stored"
+like "$(cat stats.out)" "^keys: 3$" "stats: alice, bob and the server key stored"
+like "$(cat stats.out)" "^pending: 1$" "stats: bob pending"
 
 done_testing

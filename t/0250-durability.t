@@ -24,7 +24,7 @@ like "$resp" "unchanged" "second uploaded key kept across kill -9"
 stop_server -KILL
 
 "$KEYWARD" stats --datadir data > stats.out
-like "$(cat stats.out)" "^keys: 3$" "stats after kill -9: 3 keys"
-like "$(cat stats.out)" "^published keys: 1$" "stats after kill -9: 1 published"
+like "$(cat stats.out)" "^keys: 4$" "stats after kill -9: 3 keys and the server key"
+like "$(cat stats.out)" "^published keys: 2$" "stats after kill -9: alice and the server key published"
 
 done_testing
