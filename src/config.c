@@ -253,7 +253,7 @@ out:
 
 int config_parse_args(struct config *c, int argc, char **argv, const char *allowed, char *err, size_t errlen)
 {
-	int i, fromfile = 0;
+	int i, fromfile = 0, dummy;
 	char name[64];
 	const char *value, *eq;
 	const struct opt *o;
@@ -301,6 +301,8 @@ int config_parse_args(struct config *c, int argc, char **argv, const char *allow
 		}
 		if (eq)
 			value = eq + 1;
+		else if (o->type == OPT_BOOL && i + 1 < argc && parse_bool(argv[i + 1], &dummy) == 0)
+			value = argv[++i];      /* "--sync no" */
 		else if (o->type == OPT_BOOL)
 			value = "yes";
 		else if (i + 1 < argc)
