@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "app.h"
 #include "cmd.h"
 #include "hkp.h"
@@ -17,6 +18,8 @@
 #include "token.h"
 #include "util.h"
 #include "verify.h"
+#include "vks.h"
+#include "wkd.h"
 
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
@@ -47,11 +50,48 @@ static void server_key(struct hreq *r)
 	buf_free(&b);
 }
 
+/* GET /.well-known/keyward: what this server offers, for clients that want to find out
+ * (doc/api.md, "Discovery"). */
+static void discovery(struct hreq *r)
+{
+	const struct config *c = r->app->cfg;
+	struct buf b = BUF_INIT;
+	char *text;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:b,s:s,s:i,s:i},"
+			      "s:{s:I,s:i,s:i,s:I,s:i},s:b,s:s}",
+			      "software", "keyward", "version", "0.1", "base_url", c->base_url,
+			      "protocols", "hkp", "/pks", "vks", "/vks/v1", "wkd", "/.well-known/openpgpkey",
+			      "wks", c->submission_address,
+			      "verification", "policy", "confirmed-addresses-only", "one_key_per_address", 1,
+			      "challenge", c->encrypt_challenge ? "pgp-mime-signed-encrypted" : "pgp-mime-signed",
+			      "token_lifetime", c->token_lifetime, "challenge_interval", c->challenge_interval,
+			      "limits", "max_body", (json_int_t)c->max_body, "max_keys_per_upload", c->max_keys_per_upload,
+			      "max_uids", c->max_uids, "max_key_bytes", (json_int_t)c->max_key_bytes,
+			      "uploads_per_minute", c->upload_rate,
+			      "third_party_certifications", c->keep_third_party,
+			      "server_key", serverkey_fpr(r->app->ch.sk));
+
+	if (!j || !(text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		json_decref(j);
+		http_text(r, 500, "out of memory");
+		return;
+	}
+	buf_addstr(&b, text);
+	buf_addch(&b, '\n');
+	http_reply_buf(r, 200, "application/json", &b);
+	buf_free(&b);
+	free(text);
+	json_decref(j);
+}
+
 static const struct route routes[] = {
 	{ "/pks/lookup", hkp_lookup },
 	{ "/pks/add", hkp_add },
 	{ "/verify/", verify_handler },
 	{ "/server-key", server_key },
+	{ "/vks/v1/", vks_handler },
+	{ "/.well-known/openpgpkey/", wkd_handler },
+	{ "/.well-known/keyward", discovery },
 	{ "/", home },
 	{ NULL, NULL }
 };
@@ -152,10 +192,7 @@ int cmd_serve(int argc, char **argv)
 	if ((rc = prepare_datadir(c.datadir)))
 		goto out;
 	rc = 1;
-	if (token_global_init() < 0) {
-		fprintf(stderr, "keyward serve: libgcrypt is not usable\n");
-		goto out;
-	}
+
 	if (store_open(&app.st, c.datadir, STORE_TRYLOCK | (c.sync ? 0 : STORE_NOSYNC), why, sizeof why) < 0) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;

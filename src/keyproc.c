@@ -263,6 +263,51 @@ static int matches(const unsigned char *bin, size_t len, gpgme_key_t g)
 	return ok;
 }
 
+/* gpg lists the primary user ID first, but exports user IDs in keyblock order: put k->uid in the
+ * order of the user ID packets of k->bin (matching by their bytes), as key.h promises. 0 or -1. */
+static int order_uids(struct kw_key *k, const char **why)
+{
+	struct kw_uid *sorted = NULL;
+	unsigned char *used = NULL;
+	struct comp *c = NULL;
+	long n, i;
+	size_t j, o = 0;
+	int rc = -1;
+
+	if ((n = pkt_components(k->bin, k->binlen, &c, why)) < 0)
+		return -1;
+	if (!(sorted = calloc(k->nuid + 1, sizeof *sorted)) || !(used = calloc(k->nuid + 1, 1))) {
+		*why = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (c[i].kind != COMP_UID)
+			continue;
+		for (j = 0; j < k->nuid; j++) {
+			if (!used[j] && strlen(k->uid[j].uid) == c[i].body.len &&
+			    !memcmp(k->uid[j].uid, k->bin + c[i].body.off, c[i].body.len))
+				break;
+		}
+		if (j == k->nuid || o == k->nuid) {
+			*why = "user IDs of the listing and the export differ";
+			goto out;
+		}
+		used[j] = 1;
+		sorted[o++] = k->uid[j];
+	}
+	if (o != k->nuid) {
+		*why = "user IDs of the listing and the export differ";
+		goto out;
+	}
+	memcpy(k->uid, sorted, k->nuid * sizeof *sorted);
+	rc = 0;
+out:
+	free(c);
+	free(sorted);
+	free(used);
+	return rc;
+}
+
 /* Store the binary of key k: drop user attributes, check the size. 0 or -1 with *why. */
 static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bin, size_t len, const char **why)
 {
@@ -283,6 +328,8 @@ static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bi
 		goto fail;
 	}
 	k->bin = (unsigned char *)buf_detach(&b, &k->binlen);
+	if (order_uids(k, why) < 0)
+		goto fail;
 	return 0;
 oom:
 	*why = "out of memory";

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "token.h"
 
 static const char usage[] =
 	"usage: keyward COMMAND [OPTIONS] [ARGS]\n"
@@ -22,6 +23,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		puts("keyward 0.1");
 		return 0;
+	}
+	if (token_global_init() < 0) {
+		fputs("keyward: libgcrypt is not usable\n", stderr);
+		return 1;
 	}
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(argc - 2, argv + 2);

@@ -17,6 +17,8 @@
 #include "armor.h"
 #include "packet.h"
 #include "store.h"
+#include "wkd.h"
+#include "addr.h"
 
 #define SCHEMA_VERSION 1
 #define RECORD_FORMAT 1
@@ -759,6 +761,32 @@ done:
 	return rc;
 }
 
+/* The Web Key Directory entry of addr: "w:"DOMAIN"/"HASH → addr, and "d:"DOMAIN → the number of
+ * bound addresses in the domain (policy files exist while it is not zero). delta +1 or -1. */
+static int wkd_entry(struct store *st, const char *addr, int delta)
+{
+	char hash[WKD_HASH_LEN + 1], name[ADDR_MAX + WKD_HASH_LEN + 2];
+	const char *domain = addr_domain(addr);
+	struct buf cnt = BUF_INIT;
+	long n = 0;
+	int rc;
+
+	wkd_hash(addr, hash);
+	snprintf(name, sizeof name, "%s/%s", domain, hash);
+	rc = delta > 0 ? set_named(st, "w:", name, addr, strlen(addr)) : (del_named(st, "w:", name) < 0 ? -1 : 0);
+	if (rc < 0 || get_named(st, "d:", domain, &cnt) < 0)
+		goto out;
+	n = atol(buf_str(&cnt)) + delta;
+	buf_reset(&cnt);
+	if (n > 0)
+		rc = buf_printf(&cnt, "%ld", n) < 0 ? -1 : set_named(st, "d:", domain, cnt.data, cnt.len);
+	else
+		rc = del_named(st, "d:", domain) < 0 ? -1 : 0;
+out:
+	buf_free(&cnt);
+	return rc;
+}
+
 /* Point a:addr at fpr (counting a new entry). */
 static int addr_set(struct store *st, const char *addr, const char *fpr)
 {
@@ -766,7 +794,7 @@ static int addr_set(struct store *st, const char *addr, const char *fpr)
 
 	if (had < 0 || set_named(st, "a:", addr, fpr, strlen(fpr)) < 0)
 		return -1;
-	return had ? 0 : add_count(st, C_ADDRS, 1);
+	return had ? 0 : (add_count(st, C_ADDRS, 1) < 0 || wkd_entry(st, addr, 1) < 0 ? -1 : 0);
 }
 
 /* Remove a:addr when it points at fpr. */
@@ -776,7 +804,7 @@ static int addr_del_if(struct store *st, const char *addr, const char *fpr)
 	int rc = get_named(st, "a:", addr, &b);
 
 	if (rc == 1 && !strcmp(buf_str(&b), fpr))
-		rc = del_named(st, "a:", addr) < 0 || add_count(st, C_ADDRS, -1) < 0 ? -1 : 0;
+		rc = del_named(st, "a:", addr) < 0 || add_count(st, C_ADDRS, -1) < 0 || wkd_entry(st, addr, -1) < 0 ? -1 : 0;
 	else
 		rc = rc < 0 ? -1 : 0;
 	buf_free(&b);

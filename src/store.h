@@ -9,6 +9,8 @@
  *   "i:" KEYID16      → primary FPRs (of primaries and subkeys with that key ID), "\n"-separated, all kept
  *   "s:" SUBFPR       → primary FPR owning that subkey fingerprint
  *   "a:" ADDR         → the one FPR the normalized address is bound to (published, not revoked)
+ *   "w:" DOMAIN/HASH  → ADDR, the Web Key Directory index beside every "a:" (wkd.h)
+ *   "d:" DOMAIN       → number of bound addresses in DOMAIN (decimal), absent when none
  * Later modules add their own prefixes (pending "p:", tokens "t:", mail queue "q:"); doc/architecture.md
  * lists them all.
  *

@@ -1,0 +1,461 @@
+/* vks — see vks.h.
+ *
+ * Upload token record "u:"SHA256(TOKEN), text "FPR\nEXPIRES\n": it lets request-verify name the key
+ * without trusting the client, for --token-lifetime. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <jansson.h>
+#include "addr.h"
+#include "armor.h"
+#include "challenge.h"
+#include "ingest.h"
+#include "packet.h"
+#include "query.h"
+#include "ratelimit.h"
+#include "token.h"
+#include "vks.h"
+
+#define VKS_PREFIX "/vks/v1/"
+
+/* ---- JSON replies ---- */
+
+static void json_reply(struct hreq *r, int code, json_t *obj)
+{
+	char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	struct buf b = BUF_INIT;
+
+	if (s)
+		buf_addstr(&b, s);
+	else
+		buf_addstr(&b, "{\"error\":\"out of memory\"}");
+	http_reply_buf(r, code, "application/json", &b);
+	buf_free(&b);
+	free(s);
+	json_decref(obj);
+}
+
+static void json_error(struct hreq *r, int code, const char *msg)
+{
+	json_reply(r, code, json_pack("{s:s}", "error", msg));
+}
+
+/* ---- lookups ---- */
+
+static void send_key(struct hreq *r, const char *fpr)
+{
+	struct buf b = BUF_INIT;
+	char disp[128];
+
+	if (store_get_view(r->app->st, fpr, &b, NULL) != 1) {
+		buf_free(&b);
+		http_text(r, 404, "No key found for %s", fpr);
+		return;
+	}
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.asc\"", fpr);
+	http_add_header(r, "Content-Disposition", disp);
+	http_reply_buf(r, 200, "application/pgp-keys", &b);
+	buf_free(&b);
+}
+
+/* Upper-case hex of exactly n digits after an optional 0x, into out. 0 or -1. */
+static int hex_arg(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (strlen(s) != n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		out[i] = (char)toupper((unsigned char)s[i]);
+	}
+	out[n] = 0;
+	return 0;
+}
+
+static void by_fingerprint(struct hreq *r, const char *arg)
+{
+	char fpr[KW_FPR_MAX + 1], primary[KW_FPR_MAX + 1];
+	const char *a = arg + (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X') ? 2 : 0);
+
+	if (hex_arg(a, strlen(a) == 64 ? 64 : 40, fpr) < 0) {
+		http_text(r, 400, "Not a fingerprint: use 40 (or 64) hex digits");
+		return;
+	}
+	if (store_find_fpr(r->app->st, fpr, primary) != 1) {
+		http_text(r, 404, "No key found for fingerprint %s", fpr);
+		return;
+	}
+	send_key(r, primary);
+}
+
+static void by_keyid(struct hreq *r, const char *arg)
+{
+	char id[17], fprs[1][KW_FPR_MAX + 1];
+
+	if (hex_arg(arg, 16, id) < 0) {
+		http_text(r, 400, "Not a key ID: use 16 hex digits");
+		return;
+	}
+	if (store_find_keyid(r->app->st, id, fprs, 1) != 1) {
+		http_text(r, 404, "No key found for key ID %s", id);
+		return;
+	}
+	send_key(r, fprs[0]);
+}
+
+static void by_email(struct hreq *r, const char *arg)
+{
+	char addr[ADDR_MAX + 1], fpr[KW_FPR_MAX + 1];
+	size_t n;
+	char *dec = pct_decode(arg, strlen(arg), 0, &n);
+
+	if (!dec || addr_normalize(dec, n, addr) < 0) {
+		free(dec);
+		http_text(r, 400, "Not an e-mail address");
+		return;
+	}
+	free(dec);
+	if (store_find_addr(r->app->st, addr, fpr) != 1) {
+		http_text(r, 404, "No key found for e-mail address %s", addr);
+		return;
+	}
+	send_key(r, fpr);
+}
+
+/* ---- statuses ---- */
+
+/* The status object of a stored key: every distinct address of its user IDs. NULL on error. */
+static json_t *status_of(const struct challenger *c, const char *fpr)
+{
+	json_t *st = json_object();
+	struct kw_key k;
+	char bound[KW_FPR_MAX + 1], ck[300];
+	struct buf last = BUF_INIT;
+	const char *s;
+	size_t i;
+
+	memset(&k, 0, sizeof k);
+	if (!st || store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
+		goto fail;
+	if (k.revoked)
+		goto out;       /* a revoked key offers no address */
+	for (i = 0; i < k.nuid; i++) {
+		const struct kw_uid *u = &k.uid[i];
+		if (!u->addr)
+			continue;
+		if (u->revoked) {
+			if (!json_object_get(st, u->addr))
+				json_object_set_new(st, u->addr, json_string("revoked"));
+			continue;
+		}
+		if (store_find_addr(c->st, u->addr, bound) == 1 && !strcmp(bound, fpr)) {
+			s = "published";
+		} else {
+			snprintf(ck, sizeof ck, "c:%s", u->addr);
+			buf_reset(&last);
+			s = store_get_raw(c->st, ck, strlen(ck), &last) == 1 &&
+			    time(NULL) - atoll(buf_str(&last)) < c->cfg->challenge_interval ? "pending" : "unpublished";
+		}
+		json_object_set_new(st, u->addr, json_string(s));
+	}
+out:
+	key_free(&k);
+	buf_free(&last);
+	return st;
+fail:
+	key_free(&k);
+	buf_free(&last);
+	json_decref(st);
+	return NULL;
+}
+
+/* {"key_fpr","status","token"} */
+static json_t *upload_shape(const struct challenger *c, const char *fpr, const char *token)
+{
+	json_t *st = status_of(c, fpr);
+
+	if (!st)
+		return NULL;
+	return json_pack("{s:s,s:o,s:s}", "key_fpr", fpr, "status", st, "token", token);
+}
+
+/* ---- POST bodies ---- */
+
+/* The JSON object of a POST, or NULL after replying with the error. */
+static json_t *json_body(struct hreq *r)
+{
+	const char *ct = http_header(r, "Content-Type");
+	const unsigned char *body;
+	json_error_t err;
+	json_t *j;
+	size_t len;
+
+	if (http_method(r) != EVHTTP_REQ_POST || !ct || strncasecmp(ct, "application/json", 16)) {
+		json_error(r, 400, "expected application/json data. see doc/api.md for api docs.");
+		return NULL;
+	}
+	body = http_body(r, &len);
+	j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &err);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		json_error(r, 400, "malformed JSON body");
+		return NULL;
+	}
+	return j;
+}
+
+struct vks_job {
+	struct job job;
+	struct hreq *r;
+	struct app *app;
+	char *keytext;              /* upload */
+	size_t len;
+	char token[TOKEN_LEN + 1];  /* request-verify */
+	char **addrs;
+	size_t naddrs;
+	int code;
+	json_t *reply;
+};
+
+static void vks_done(struct job *j)
+{
+	struct vks_job *v = (struct vks_job *)j;
+	size_t i;
+
+	json_reply(v->r, v->code, v->reply);
+	for (i = 0; i < v->naddrs; i++)
+		free(v->addrs[i]);
+	free(v->addrs);
+	free(v->keytext);
+	free(v);
+}
+
+static void fail(struct vks_job *v, int code, const char *msg)
+{
+	v->code = code;
+	v->reply = json_pack("{s:s}", "error", msg);
+}
+
+/* A key upload: armored, or bare base64 of the binary key. */
+static void upload_work(struct job *j, struct keyproc *kp)
+{
+	struct vks_job *v = (struct vks_job *)j;
+	struct ingest_result res;
+	struct buf bin = BUF_INIT;
+	struct span *spans = NULL;
+	const char *why = NULL;
+	char hash[65], k[2 + 64 + 1], rec[128];
+	struct store_txn *tx;
+	long n;
+
+	memset(&res, 0, sizeof res);
+	if (armor_decode(v->keytext, v->len, &bin, &why) < 0) {
+		buf_reset(&bin);
+		if (!strcmp(why, "secret key material is not accepted")) {
+			fail(v, 400, "Whoops, please don't upload secret keys!");
+			goto out;
+		}
+		if (base64_decode(v->keytext, v->len, &bin) < 0 || !bin.len) {
+			fail(v, 400, "Failed parsing key");
+			goto out;
+		}
+	}
+	n = pkt_split_keyring(bin.data, bin.len, 2, &spans, &why);
+	if (n < 0 && why && strstr(why, "secret")) {
+		fail(v, 400, "Whoops, please don't upload secret keys!");
+		goto out;
+	}
+	if (n == 0 || (n < 0 && strcmp(why, "too many keys"))) {
+		fail(v, 400, "No key submitted");
+		goto out;
+	}
+	if (n < 0) {
+		fail(v, 400, "Upload one key at a time");
+		goto out;
+	}
+	if (ingest(v->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0 || res.nkeys != 1) {
+		fail(v, 400, res.nkeys == 0 && res.errors.len ? "Failed parsing key: no valid self-signature" : "Failed parsing key");
+		goto out;
+	}
+	if (token_new(v->token) < 0 || !(tx = store_begin(v->app->st))) {
+		fail(v, 500, "cannot store the upload");
+		goto out;
+	}
+	token_hash(v->token, hash);
+	snprintf(k, sizeof k, "u:%s", hash);
+	snprintf(rec, sizeof rec, "%s\n%lld\n", res.keys[0].fpr, (long long)time(NULL) + v->app->cfg->token_lifetime);
+	if (txn_put_raw(tx, k, strlen(k), rec, strlen(rec)) < 0) {
+		store_abort(tx);
+		fail(v, 500, "cannot store the upload");
+		goto out;
+	}
+	if (store_commit(tx) < 0) {
+		fail(v, 500, "cannot store the upload");
+		goto out;
+	}
+	if (!(v->reply = upload_shape(&v->app->ch, res.keys[0].fpr, v->token))) {
+		fail(v, 500, "cannot read the key back");
+		goto out;
+	}
+	v->code = 200;
+	atomic_fetch_add(&v->app->uploads, 1);
+out:
+	ingest_result_free(&res);
+	free(spans);
+	buf_free(&bin);
+}
+
+static void verify_work(struct job *j, struct keyproc *kp)
+{
+	struct vks_job *v = (struct vks_job *)j;
+	char hash[65], k[2 + 64 + 1], fpr[KW_FPR_MAX + 1];
+	struct buf rec = BUF_INIT;
+	long long expires = 0;
+	const char *why = NULL;
+	size_t i;
+
+	(void)kp;
+	token_hash(v->token, hash);
+	snprintf(k, sizeof k, "u:%s", hash);
+	if (!token_syntax_ok(v->token) || store_get_raw(v->app->st, k, strlen(k), &rec) != 1 ||
+	    sscanf(buf_str(&rec), "%64[0-9A-F]\n%lld", fpr, &expires) != 2 || time(NULL) > expires) {
+		fail(v, 400, "invalid or expired token");
+		goto out;
+	}
+	for (i = 0; i < v->naddrs; i++) {
+		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], &why);
+		if (s == CH_ERROR || s == CH_NOENC) {
+			char msg[400];
+			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], why);
+			fail(v, 400, msg);
+			goto out;
+		}
+	}
+	if (!(v->reply = upload_shape(&v->app->ch, fpr, v->token))) {
+		fail(v, 500, "cannot read the key back");
+		goto out;
+	}
+	v->code = 200;
+out:
+	buf_free(&rec);
+}
+
+static void submit(struct hreq *r, struct vks_job *v)
+{
+	v->app = r->app;
+	v->job.done = vks_done;
+	v->job.base = r->base;
+	if (!(v->r = http_async(r))) {
+		v->r = r;
+		fail(v, 500, "out of memory");
+		vks_done(&v->job);
+		return;
+	}
+	if (jobs_submit(r->app->jobs, &v->job) < 0) {
+		http_add_header(v->r, "Retry-After", "5");
+		fail(v, 503, "too many uploads in progress; try again in a few seconds");
+		vks_done(&v->job);
+	}
+}
+
+static void upload(struct hreq *r)
+{
+	struct vks_job *v;
+	json_t *j = json_body(r), *kt;
+	int retry = 0;
+	char ra[16];
+
+	if (!j)
+		return;
+	if (!ratelimit_take(r->app->rl, http_peer(r), &retry)) {
+		snprintf(ra, sizeof ra, "%d", retry);
+		http_add_header(r, "Retry-After", ra);
+		json_error(r, 429, "too many uploads from your address");
+		json_decref(j);
+		return;
+	}
+	kt = json_object_get(j, "keytext");
+	if (!json_is_string(kt) || !json_string_length(kt)) {
+		json_error(r, 400, "No key submitted");
+		json_decref(j);
+		return;
+	}
+	if (!(v = calloc(1, sizeof *v)) || !(v->keytext = malloc(json_string_length(kt) + 1))) {
+		free(v);
+		json_error(r, 500, "out of memory");
+		json_decref(j);
+		return;
+	}
+	v->len = json_string_length(kt);
+	memcpy(v->keytext, json_string_value(kt), v->len + 1);
+	json_decref(j);
+	v->job.work = upload_work;
+	submit(r, v);
+}
+
+static void request_verify(struct hreq *r)
+{
+	struct vks_job *v;
+	json_t *j = json_body(r), *tok, *addrs, *a;
+	char norm[ADDR_MAX + 1];
+	size_t i;
+
+	if (!j)
+		return;
+	tok = json_object_get(j, "token");
+	addrs = json_object_get(j, "addresses");
+	if (!json_is_string(tok) || !json_is_array(addrs) || json_array_size(addrs) > 100) {
+		json_error(r, 400, "expected {\"token\": \"…\", \"addresses\": [\"…\"]}");
+		json_decref(j);
+		return;
+	}
+	if (!(v = calloc(1, sizeof *v)) || !(v->addrs = calloc(json_array_size(addrs) + 1, sizeof *v->addrs))) {
+		free(v);
+		json_error(r, 500, "out of memory");
+		json_decref(j);
+		return;
+	}
+	snprintf(v->token, sizeof v->token, "%s", json_string_value(tok));
+	json_array_foreach(addrs, i, a) {
+		if (json_is_string(a) && addr_normalize(json_string_value(a), json_string_length(a), norm) == 0 &&
+		    (v->addrs[v->naddrs] = strdup(norm)))
+			v->naddrs++;
+	}
+	json_decref(j);
+	v->job.work = verify_work;
+	submit(r, v);
+}
+
+void vks_handler(struct hreq *r)
+{
+	const char *p = r->path + strlen(VKS_PREFIX);
+	int m = http_method(r);
+
+	if (!strcmp(p, "upload")) {
+		upload(r);
+		return;
+	}
+	if (!strcmp(p, "request-verify")) {
+		request_verify(r);
+		return;
+	}
+	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		json_error(r, 400, "expected application/json data. see doc/api.md for api docs.");
+		return;
+	}
+	if (!strncmp(p, "by-fingerprint/", 15))
+		by_fingerprint(r, p + 15);
+	else if (!strncmp(p, "by-keyid/", 9))
+		by_keyid(r, p + 9);
+	else if (!strncmp(p, "by-email/", 9))
+		by_email(r, p + 9);
+	else
+		http_text(r, 400, "unknown VKS request");
+}
