@@ -62,6 +62,7 @@ case "$BODY" in *alice@example.net*) ok 1 "the unconfirmed user ID is not served
 new_gnupghome bob
 kgpg --recv-keys "$ALICE" 2>/dev/null; ok $? "gpg --recv-keys after confirmation"
 is "$(gpg --batch --with-colons --list-keys "$ALICE" 2>/dev/null | grep -c '^uid:')" 1 "the received key has one user ID"
+like "$(gpg --batch --with-colons --list-keys "$ALICE" 2>/dev/null | grep '^uid:')" "Alice Example <alice@example.org>" "the confirmed one (not the primary user ID alice@example.net)"
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"
 is "$STATUS" 404 "the other address is still unconfirmed"
 
