@@ -10,6 +10,7 @@
 #include "armor.h"
 #include "challenge.h"
 #include "token.h"
+#include "wks.h"
 
 /* ---- token records ---- */
 
@@ -311,7 +312,7 @@ static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
 }
 
 enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
-				     const char **why)
+				     enum challenge_kind kind, const char **why)
 {
 	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], tk[2 + 64 + 1], ck[300], id[MAIL_ID_LEN + 1];
 	char when[24];
@@ -353,7 +354,8 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	snprintf(ti.addr, sizeof ti.addr, "%s", addr);
 	ti.created = now;
 	ti.expires = now + c->cfg->token_lifetime;
-	if (compose(c, fpr, addr, bound[0] ? bound : NULL, token, ti.expires, &k, &msg, why) < 0) {
+	if ((kind == CHALLENGE_WKS ? wks_compose_request(c, &k, addr, token, &msg, why)
+				   : compose(c, fpr, addr, bound[0] ? bound : NULL, token, ti.expires, &k, &msg, why)) < 0) {
 		s = strstr(*why, "encryption") ? CH_NOENC : CH_ERROR;
 		goto out;
 	}
@@ -387,7 +389,7 @@ void challenge_upload(const struct challenger *c, const struct ingest_result *re
 	for (i = 0; i < res->nkeys; i++) {
 		const struct ingest_key *k = &res->keys[i];
 		for (j = 0; j < k->naddrs; j++) {
-			switch (challenge_send(c, k->fpr, k->addrs[j], &why)) {
+			switch (challenge_send(c, k->fpr, k->addrs[j], CHALLENGE_LINK, &why)) {
 			case CH_SENT:
 				buf_printf(report, "%s: a confirmation mail was sent to this address\n", k->addrs[j]);
 				break;

@@ -36,9 +36,14 @@ enum challenge_status {
 	CH_ERROR
 };
 
+enum challenge_kind {
+	CHALLENGE_LINK,     /* a mail with the link BASE-URL/verify/TOKEN */
+	CHALLENGE_WKS       /* a Web Key Service confirmation-request whose nonce is the token (wks.h) */
+};
+
 /* Challenge one address of the stored key fpr. *why is set for CH_NOENC and CH_ERROR. */
 enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
-				     const char **why);
+				     enum challenge_kind kind, const char **why);
 
 /* After an upload: challenge every address of every key in res, appending one line per address
  * ("ADDR: confirmation mail sent" …) to report. */

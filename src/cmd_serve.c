@@ -20,6 +20,7 @@
 #include "verify.h"
 #include "vks.h"
 #include "wkd.h"
+#include "wks.h"
 
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
@@ -159,6 +160,7 @@ int cmd_serve(int argc, char **argv)
 	struct config c;
 	struct app app;
 	struct http_server *hs = NULL;
+	struct wks *wks = NULL;
 	struct keyproc_opts ko;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
@@ -224,13 +226,15 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
 		goto out;
 	}
-	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, tmpdir, &ko, why, sizeof why))) {
+	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, tmpdir, &ko, why, sizeof why)) ||
+	    !(wks = wks_start(&app.ch, tmpdir, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
 	rc = http_run(hs) < 0 ? 1 : 0;
 out:
 	http_free(hs);
+	wks_stop(wks);
 	jobs_stop(app.jobs);
 	mailer_stop(app.ch.mailer);
 	serverkey_close(app.ch.sk);

@@ -10,6 +10,7 @@ static const char usage[] =
 	"  import       bulk-load keyrings: keyward import [--datadir DIR] [--publish] FILE...\n"
 	"  export       write every published key: keyward export [--datadir DIR] OUTDIR\n"
 	"  stats        key, address and pending counts: keyward stats [--datadir DIR]\n"
+	"  wks-receive  take one Web Key Service mail on standard input (an MTA pipe)\n"
 	"  version      print the version\n";
 
 int main(int argc, char **argv)
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(cmd, "wks-receive"))
+		return cmd_wks_receive(argc - 2, argv + 2);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 2, argv + 2);
 	fprintf(stderr, "keyward: unknown command '%s'\n%s", cmd, usage);

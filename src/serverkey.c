@@ -208,8 +208,8 @@ int serverkey_export(struct serverkey *sk, struct buf *out)
 	return rc;
 }
 
-int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
-			   const char *plain, size_t plen, struct buf *out, const char **why)
+static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen, const char *plain, size_t plen,
+		   int sign, struct buf *out, const char **why)
 {
 	char path[PATH_MAX + 16], recp[PATH_MAX + 32];
 	gpgme_data_t in = NULL, cipher = NULL;
@@ -236,8 +236,12 @@ int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size
 		*why = "out of memory";
 		goto out;
 	}
-	err = gpgme_op_encrypt_sign_ext(sk->ctx, NULL, recp, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
-					in, cipher);
+	if (sign)
+		err = gpgme_op_encrypt_sign_ext(sk->ctx, NULL, recp,
+						GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, in, cipher);
+	else
+		err = gpgme_op_encrypt_ext(sk->ctx, NULL, recp, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
+					   in, cipher);
 	er = gpgme_op_encrypt_result(sk->ctx);
 	if (err || (er && er->invalid_recipients)) {
 		*why = "the key has no usable encryption subkey";
@@ -252,6 +256,18 @@ out:
 	gpgme_data_release(cipher);
 	unlink(path);
 	return rc;
+}
+
+int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
+			   const char *plain, size_t plen, struct buf *out, const char **why)
+{
+	return encrypt(sk, rcpt, rlen, plain, plen, 1, out, why);
+}
+
+int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
+		      const char *plain, size_t plen, struct buf *out, const char **why)
+{
+	return encrypt(sk, rcpt, rlen, plain, plen, 0, out, why);
 }
 
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],

@@ -27,6 +27,10 @@ int serverkey_export(struct serverkey *sk, struct buf *out);
  * ("the key has no usable encryption subkey", …). */
 int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 			   const char *plain, size_t plen, struct buf *out, const char **why);
+/* The same without the signature (the Web Key Service signs the MIME structure around it instead:
+ * gpg-wks-client refuses a request whose encrypted part carries a signature of another key). */
+int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
+		      const char *plain, size_t plen, struct buf *out, const char **why);
 
 /* A detached armored signature over data; micalg gets "pgp-sha256" or the like. 0 or -1. */
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],

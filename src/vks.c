@@ -330,7 +330,7 @@ static void verify_work(struct job *j, struct keyproc *kp)
 		goto out;
 	}
 	for (i = 0; i < v->naddrs; i++) {
-		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], &why);
+		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], CHALLENGE_LINK, &why);
 		if (s == CH_ERROR || s == CH_NOENC) {
 			char msg[400];
 			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], why);

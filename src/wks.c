@@ -1,0 +1,439 @@
+/* wks — see wks.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include "addr.h"
+#include "armor.h"
+#include "ingest.h"
+#include "keyproc.h"
+#include "util.h"
+#include "wks.h"
+
+#define MAX_MAIL (8 << 20)
+#define POLL_MS 100
+
+struct wks {
+	const struct challenger *c;
+	struct keyproc *kp;
+	char spool[PATH_MAX];
+	pthread_t tid;
+	int started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* ---- the spool ---- */
+
+int wks_spool(const char *datadir, const char *mail, size_t len, const char **why)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 96], dst[PATH_MAX + 96];
+	struct timespec ts;
+	uint32_t r = 0;
+
+	if (len > MAX_MAIL) {
+		*why = "mail too large";
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s/wks-spool", datadir);
+	snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+	snprintf(dst, sizeof dst, "%s/new", dir);
+	if (mkdirs(tmp) < 0 || mkdirs(dst) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = (uint32_t)ts.tv_nsec;
+	snprintf(tmp, sizeof tmp, "%s/tmp/%lld.%09ld.%d.%08x", dir, (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(), r);
+	snprintf(dst, sizeof dst, "%s/new/%lld.%09ld.%d.%08x", dir, (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(), r);
+	if (write_file_atomic(tmp, mail, len, 0600) < 0 || rename(tmp, dst) < 0) {
+		unlink(tmp);
+		*why = "cannot write into the spool";
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- composing ---- */
+
+static void rand_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t i;
+
+	if (getrandom(r, nbytes, 0) != (ssize_t)nbytes)
+		memset(r, 0x3c, nbytes);
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[2 * nbytes] = 0;
+}
+
+static int headers(const struct challenger *c, const char *to, const char *subject, const char *phase,
+		   struct buf *out)
+{
+	char date[64], id[40];
+	const char *domain = strrchr(c->cfg->submission_address, '@');
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	rand_hex(id, 16);
+	return buf_printf(out, "From: %s\r\nTo: %s\r\nSubject: %s\r\nWks-Draft-Version: 3\r\nWks-Phase: %s\r\n"
+			  "Date: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-replied\r\n",
+			  c->cfg->submission_address, to, subject, phase, date, id, domain ? domain + 1 : "keyward.invalid");
+}
+
+/* Append src to out with LF turned into CRLF. */
+static int add_crlf(struct buf *out, const struct buf *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->len; i++)
+		if ((src->data[i] == '\n' && (i == 0 || src->data[i - 1] != '\r') ? buf_add(out, "\r\n", 2)
+										    : buf_addch(out, src->data[i])) < 0)
+			return -1;
+	return 0;
+}
+
+/* CRLF → LF for the local mail command. */
+static int to_lf(const struct buf *in, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < in->len; i++)
+		if (!(in->data[i] == '\r' && i + 1 < in->len && in->data[i + 1] == '\n') && buf_addch(out, in->data[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int wks_compose_request(const struct challenger *c, const struct kw_key *k, const char *addr,
+			const char *token, struct buf *msg, const char **why)
+{
+	struct buf payload = BUF_INIT, crypt = BUF_INIT, inner = BUF_INIT, sig = BUF_INIT, full = BUF_INIT;
+	char b1[40], b2[40], micalg[32];
+	int rc = -1;
+
+	rand_hex(b1, 12);
+	rand_hex(b2, 12);
+	if (buf_printf(&payload, "type: confirmation-request\nsender: %s\naddress: %s\nfingerprint: %s\nnonce: %s\n",
+		       c->cfg->submission_address, addr, k->fpr, token) < 0)
+		goto oom;
+	if (serverkey_encrypt(c->sk, k->bin, k->binlen, (const char *)payload.data, payload.len, &crypt, why) < 0)
+		goto out;
+	if (buf_printf(&inner,
+		       "Content-Type: multipart/mixed; boundary=\"kw-%s\"\r\n\r\n"
+		       "--kw-%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		       "This message asks you to confirm the publication of your key for %s\r\n"
+		       "in the Web Key Directory of %s. Your mail client answers it\r\n"
+		       "(gpg-wks-client --receive); nothing is published without that answer.\r\n\r\n"
+		       "--kw-%s\r\nContent-Type: application/vnd.gnupg.wks\r\n\r\n",
+		       b2, b2, addr, c->cfg->base_url, b2) < 0 ||
+	    add_crlf(&inner, &crypt) < 0 || buf_printf(&inner, "\r\n--kw-%s--\r\n", b2) < 0)
+		goto oom;
+	if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &sig, micalg, why) < 0)
+		goto out;
+	if (headers(c, addr, "Confirm your key publication", "confirm", &full) < 0 ||
+	    buf_printf(&full, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\"; "
+		       "boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\n", micalg, b1, b1) < 0 ||
+	    buf_add(&full, inner.data, inner.len) < 0 ||
+	    buf_printf(&full, "\r\n--kw-%s\r\nContent-Type: application/pgp-signature\r\n\r\n", b1) < 0 ||
+	    add_crlf(&full, &sig) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b1) < 0 || to_lf(&full, msg) < 0)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	*why = "out of memory";
+out:
+	buf_free(&payload);
+	buf_free(&crypt);
+	buf_free(&inner);
+	buf_free(&sig);
+	buf_free(&full);
+	return rc;
+}
+
+/* The "published" notice, encrypted to the key. Queued inside tx. 0 or -1. */
+static int queue_notice(const struct challenger *c, const char *fpr, const char *addr, char id[MAIL_ID_LEN + 1])
+{
+	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT, msg = BUF_INIT;
+	struct store_txn *tx = NULL;
+	const char *why = NULL;
+	struct kw_key k;
+	char b[40];
+	int rc = -1;
+
+	memset(&k, 0, sizeof k);
+	rand_hex(b, 12);
+	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
+		goto out;
+	if (buf_printf(&inner, "Content-Type: text/plain; charset=utf-8\r\n\r\nThe key %s is now published\r\n"
+		       "for %s in the Web Key Directory and on the keyserver at %s.\r\n", fpr, addr, c->cfg->base_url) < 0 ||
+	    serverkey_encrypt_sign(c->sk, k.bin, k.binlen, (const char *)inner.data, inner.len, &crypt, &why) < 0)
+		goto out;
+	if (headers(c, addr, "Your key has been published", "done", &full) < 0 ||
+	    buf_printf(&full, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
+		       " boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
+		       "Version: 1\r\n\r\n--kw-%s\r\nContent-Type: application/octet-stream\r\n\r\n", b, b, b) < 0 ||
+	    add_crlf(&full, &crypt) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b) < 0 || to_lf(&full, &msg) < 0)
+		goto out;
+	if (!(tx = store_begin(c->st)))
+		goto out;
+	if (mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0) {
+		store_abort(tx);
+		goto out;
+	}
+	rc = store_commit(tx);
+out:
+	key_free(&k);
+	buf_free(&inner);
+	buf_free(&crypt);
+	buf_free(&full);
+	buf_free(&msg);
+	return rc;
+}
+
+/* ---- handling one mail ---- */
+
+/* The value of "name: value" in text (name at a line start), copied into out. 0 or -1. */
+static int field(const char *text, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	const char *p = text, *e;
+
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncasecmp(p, name, nl) || p[nl] != ':')
+			continue;
+		p += nl + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, "\r\n");
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - p) >= n)
+			return -1;
+		memcpy(out, p, (size_t)(e - p));
+		out[e - p] = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* A submission: store the key, send a confirmation-request to each address. */
+static int submission(struct wks *w, const char *body, size_t len, const char **why)
+{
+	struct ingest_result res;
+	struct buf bin = BUF_INIT;
+	size_t i, j;
+	int rc = -1;
+
+	memset(&res, 0, sizeof res);
+	if (armor_decode(body, len, &bin, why) < 0 || ingest(w->c->st, w->kp, bin.data, bin.len, 0, &res, why) < 0)
+		goto out;
+	if (!res.nkeys) {
+		*why = "the submitted key was rejected";
+		goto out;
+	}
+	for (i = 0; i < res.nkeys; i++)
+		for (j = 0; j < res.keys[i].naddrs; j++) {
+			const char *reason = NULL;
+			enum challenge_status s = challenge_send(w->c, res.keys[i].fpr, res.keys[i].addrs[j],
+								 CHALLENGE_WKS, &reason);
+			fprintf(stderr, "keyward: wks: submission of %s for %s: %s\n", res.keys[i].fpr, res.keys[i].addrs[j],
+				s == CH_SENT ? "confirmation request sent" : s == CH_PUBLISHED ? "already published" :
+				s == CH_RECENT ? "a request was sent recently" : reason ? reason : "not sent");
+		}
+	rc = 0;
+out:
+	ingest_result_free(&res);
+	buf_free(&bin);
+	return rc;
+}
+
+/* A confirmation-response: the nonce is a challenge token for (fpr, address). */
+static int response(struct wks *w, const char *body, const char **why)
+{
+	char type[64], addr[300], nonce[64], norm[ADDR_MAX + 1], prior[KW_FPR_MAX + 1], id[MAIL_ID_LEN + 1];
+	struct token_info ti;
+	enum token_state s;
+
+	if (field(body, "type", type, sizeof type) < 0 || strcmp(type, "confirmation-response") ||
+	    field(body, "address", addr, sizeof addr) < 0 || field(body, "nonce", nonce, sizeof nonce) < 0 ||
+	    addr_normalize(addr, strlen(addr), norm) < 0) {
+		*why = "not a confirmation-response";
+		return -1;
+	}
+	s = challenge_token(w->c->st, nonce, &ti);
+	if (s != TOKEN_VALID || strcmp(ti.addr, norm)) {
+		*why = s == TOKEN_USED ? "nonce already used" : s == TOKEN_EXPIRED ? "nonce expired" : "no pending request";
+		return -1;
+	}
+	if (challenge_confirm(w->c->st, nonce, &ti, prior, why) != TOKEN_VALID)
+		return -1;
+	fprintf(stderr, "keyward: wks: %s confirmed for %s%s%s\n", ti.addr, ti.fpr, prior[0] ? ", replacing " : "", prior);
+	if (queue_notice(w->c, ti.fpr, ti.addr, id) == 0)
+		mailer_kick(w->c->mailer, id);
+	return 0;
+}
+
+/* The first armored PGP MESSAGE of a mail, decrypted, dispatched on its content. */
+static int handle(struct wks *w, const char *mail, size_t len, const char **why)
+{
+	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body, *ct;
+	char signer[KW_FPR_MAX + 1];
+	struct buf plain = BUF_INIT;
+	int rc = -1;
+	size_t hl;
+
+	e = b ? memmem(b, len - (size_t)(b - mail), "-----END PGP MESSAGE-----", 25) : NULL;
+	if (!b || !e) {
+		*why = "no encrypted part";
+		return -1;
+	}
+	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), &plain, signer, why) < 0)
+		return -1;
+	/* A MIME entity (headers, blank line, body) or bare WKS fields. */
+	body = buf_str(&plain);
+	ct = NULL;
+	if (strncasecmp(body, "type:", 5)) {
+		const char *sep = strstr(body, "\n\n"), *sep2 = strstr(body, "\r\n\r\n");
+		if (sep2 && (!sep || sep2 < sep)) {
+			hl = (size_t)(sep2 - body);
+			body = sep2 + 4;
+		} else if (sep) {
+			hl = (size_t)(sep - body);
+			body = sep + 2;
+		} else {
+			hl = 0;
+		}
+		ct = hl ? strcasestr(buf_str(&plain), "content-type:") : NULL;
+		if (ct && ct >= buf_str(&plain) + hl)
+			ct = NULL;
+	}
+	if ((ct && !strncasecmp(ct + 13 + strspn(ct + 13, " \t"), "application/pgp-keys", 20)) ||
+	    strstr(body, "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
+		rc = submission(w, body, strlen(body), why);
+	else
+		rc = response(w, body, why);
+	buf_free(&plain);
+	return rc;
+}
+
+/* Handle every mail in spool/new; each is removed (or moved to failed/) afterwards. */
+static void drain(struct wks *w)
+{
+	char dir[PATH_MAX + 8], path[PATH_MAX + 300], failed[PATH_MAX + 300];
+	struct buf mail = BUF_INIT;
+	struct dirent *de;
+	const char *why;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/new", w->spool);
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		buf_reset(&mail);
+		why = NULL;
+		if (read_file_gz(path, &mail, &why) < 0)
+			continue;
+		if (handle(w, (const char *)mail.data, mail.len, &why) < 0) {
+			fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, why ? why : "error");
+			snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
+			if (rename(path, failed) == 0)
+				continue;
+		}
+		unlink(path);
+	}
+	closedir(d);
+	buf_free(&mail);
+}
+
+static void *wks_main(void *arg)
+{
+	struct wks *w = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		pthread_mutex_unlock(&w->mu);
+		drain(w);
+		pthread_mutex_lock(&w->mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!w->stop)
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct wks *wks_start(const struct challenger *c, const char *tmpdir, char *why, size_t whylen)
+{
+	struct wks *w = calloc(1, sizeof *w);
+	char sub[PATH_MAX + 16];
+	const char *reason = NULL;
+
+	if (!w) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	w->c = c;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	snprintf(w->spool, sizeof w->spool, "%s/wks-spool", c->cfg->datadir);
+	snprintf(sub, sizeof sub, "%s/failed", w->spool);
+	if (mkdirs(sub) < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", sub, strerror(errno));
+		goto fail;
+	}
+	snprintf(sub, sizeof sub, "%s/new", w->spool);
+	mkdirs(sub);
+	if (!(w->kp = keyproc_new(tmpdir, NULL, &reason))) {
+		snprintf(why, whylen, "%s", reason);
+		goto fail;
+	}
+	if (pthread_create(&w->tid, NULL, wks_main, w)) {
+		snprintf(why, whylen, "cannot start the Web Key Service thread");
+		goto fail;
+	}
+	w->started = 1;
+	return w;
+fail:
+	wks_stop(w);
+	return NULL;
+}
+
+void wks_stop(struct wks *w)
+{
+	if (!w)
+		return;
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->tid, NULL);
+	}
+	keyproc_free(w->kp);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}

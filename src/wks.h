@@ -1,0 +1,33 @@
+/* wks — the Web Key Service mail protocol (draft-koch-openpgp-webkey-service, as GnuPG 2.2's
+ * gpg-wks-client speaks it; ../shared/spec/wkd-wks.md §4).
+ *
+ * `keyward wks-receive` only puts the mail into the spool DATADIR/wks-spool (a Maildir: tmp/ then
+ * new/, fsynced), so an MTA can deliver at any time and nothing is lost while the server is down.
+ * `keyward serve` runs a thread that takes every mail out of the spool (at start and then as they
+ * come) and handles it with the server key:
+ *   - a submission (encrypted application/pgp-keys): the key is stored like any upload and every
+ *     address on it gets a confirmation-request (multipart/signed ⊃ multipart/mixed ⊃ text/plain +
+ *     application/vnd.gnupg.wks, the payload encrypted to the submitted key) whose nonce is a
+ *     challenge token (challenge.h);
+ *   - a confirmation-response (encrypted application/vnd.gnupg.wks): its nonce confirms exactly like
+ *     the link of a challenge mail, then a "published" notice goes out.
+ * A mail that cannot be handled is moved to wks-spool/failed with a log line. */
+#ifndef KW_WKS_H
+#define KW_WKS_H
+#include <stddef.h>
+#include "buf.h"
+#include "challenge.h"
+
+/* Store one mail in the spool. 0, or -1 with *why. */
+int wks_spool(const char *datadir, const char *mail, size_t len, const char **why);
+
+/* Compose the confirmation-request for addr of key k with nonce token (called by challenge_send). */
+int wks_compose_request(const struct challenger *c, const struct kw_key *k, const char *addr,
+			const char *token, struct buf *msg, const char **why);
+
+struct wks;
+/* Start the spool thread (it has its own keyproc under tmpdir). NULL with why on failure. */
+struct wks *wks_start(const struct challenger *c, const char *tmpdir, char *why, size_t whylen);
+void wks_stop(struct wks *w);
+
+#endif
