@@ -9,8 +9,14 @@ KW_ROOT=$PWD
 : "${KEYS:=$KW_ROOT/keys}"
 export KEYWARD KW_TBIN KW_ROOT KEYS
 
-# Run a C unit test binary (it prints its own TAP).
-run_unit() { exec "$KW_TBIN/$1"; }
+# Run a C unit test binary (it prints its own TAP); its scratch files go under the trash directory.
+run_unit() {
+	TMPDIR=$TRASH "$KW_TBIN/$1"
+	st=$?
+	trap - EXIT
+	cd "$KW_ROOT" && [ $st -eq 0 ] && rm -rf "$TRASH"
+	exit $st
+}
 
 # ---- TAP ----
 tap_n=0
