@@ -8,6 +8,7 @@ int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_wks_receive(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
 
 /* Shared by the commands: parse options (allowed names) into c and finish the defaults; prints the
  * one-line error itself. 0 or 2. */

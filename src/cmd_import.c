@@ -20,7 +20,7 @@
 #include "store.h"
 #include "util.h"
 
-#define CHUNK_KEYS 500          /* keys per gpg run */
+#define CHUNK_KEYS 100          /* keys per gpg run */
 #define MAX_ERROR_LINES 20      /* rejection reasons printed in full */
 
 struct import {
@@ -194,7 +194,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "keyward import: cannot create %s: %s\n", c.datadir, strerror(errno));
 		goto out;
 	}
-	if (store_open(&im.st, c.datadir, STORE_TRYLOCK | (c.sync ? 0 : STORE_NOSYNC), why, sizeof why) < 0) {
+	/* Batches commit without fsync; one sync at the end, before the result is printed. */
+	if (store_open(&im.st, c.datadir, STORE_TRYLOCK | STORE_NOSYNC, why, sizeof why) < 0) {
 		fprintf(stderr, "keyward import: %s%s\n", why,
 			strstr(why, "in use") ? " (stop keyward serve on this data directory first)" : "");
 		goto out;
@@ -221,6 +222,10 @@ int cmd_import(int argc, char **argv)
 			rc = 1;
 	if (im.tty)
 		fprintf(stderr, "\r\033[K");
+	if (c.sync && store_sync(im.st) < 0) {
+		fprintf(stderr, "keyward import: cannot sync the database to disk\n");
+		rc = 1;
+	}
 	if (c.verbose || im.conflicts)
 		fprintf(stderr, "keyward import: %zu unchanged, %zu address conflicts, %.1f s\n",
 			im.unchanged, im.conflicts, elapsed(&im.t0));

@@ -70,3 +70,40 @@ out:
 	config_free(&c);
 	return rc;
 }
+
+/* `keyward fsck`: every index checked against the key records; exit 0 consistent, 1 problems. */
+int cmd_fsck(int argc, char **argv)
+{
+	struct config c;
+	struct store *st = NULL;
+	struct buf report = BUF_INIT;
+	uint64_t nrec = 0;
+	char why[512];
+	long problems;
+	int rc = 2;
+
+	config_defaults(&c);
+	if (cmd_config(&c, argc, argv, "datadir", "fsck"))
+		goto out;
+	if (c.nargs) {
+		fprintf(stderr, "keyward fsck: unexpected argument '%s'\n", c.args[0]);
+		goto out;
+	}
+	rc = 1;
+	if (store_open(&st, c.datadir, STORE_RDONLY, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward fsck: %s\n", why);
+		goto out;
+	}
+	if ((problems = store_fsck(st, &report, &nrec)) < 0) {
+		fprintf(stderr, "keyward fsck: cannot read the store\n");
+		goto out;
+	}
+	fputs(buf_str(&report), stdout);
+	printf("%llu records checked, %ld problem%s\n", (unsigned long long)nrec, problems, problems == 1 ? "" : "s");
+	rc = problems ? 1 : 0;
+out:
+	buf_free(&report);
+	store_close(st);
+	config_free(&c);
+	return rc;
+}

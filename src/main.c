@@ -11,6 +11,7 @@ static const char usage[] =
 	"  export       write every published key: keyward export [--datadir DIR] OUTDIR\n"
 	"  stats        key, address and pending counts: keyward stats [--datadir DIR]\n"
 	"  wks-receive  take one Web Key Service mail on standard input (an MTA pipe)\n"
+	"  fsck         check every index of the store: keyward fsck [--datadir DIR]\n"
 	"  version      print the version\n";
 
 int main(int argc, char **argv)
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 2, argv + 2);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 2, argv + 2);
+	if (!strcmp(cmd, "fsck"))
+		return cmd_fsck(argc - 2, argv + 2);
 	if (!strcmp(cmd, "wks-receive"))
 		return cmd_wks_receive(argc - 2, argv + 2);
 	if (!strcmp(cmd, "stats"))

@@ -233,6 +233,11 @@ bad:
 	return -1;
 }
 
+int store_decode_record(const unsigned char *p, size_t n, struct kw_key *k, char ***pubs, size_t *npub)
+{
+	return decode_key(p, n, k, pubs, npub);
+}
+
 /* ---- raw access ---- */
 
 static int rec_key(struct buf *b, const char *prefix, const char *name)
@@ -417,6 +422,16 @@ fail:
 	buf_free(&v);
 	store_close(st);
 	return -1;
+}
+
+int store_sync(struct store *st)
+{
+	int ok;
+
+	pthread_mutex_lock(&st->wmu);
+	ok = kcdbsync(st->db, 1, NULL, NULL);
+	pthread_mutex_unlock(&st->wmu);
+	return ok ? 0 : -1;
 }
 
 void store_close(struct store *st)
@@ -1022,4 +1037,185 @@ int txn_unbind(struct store_txn *tx, const char *fpr, const char *addr)
 	if (drop_pub(tx->st, fpr, addr, &removed) < 0)
 		return -1;
 	return removed;
+}
+
+/* ---- consistency check ---- */
+
+static int list_has(const char *list, const char *fpr)
+{
+	size_t n = strlen(fpr);
+	const char *p = list;
+
+	while ((p = strstr(p, fpr))) {
+		if ((p == list || p[-1] == '\n') && (p[n] == '\n' || p[n] == 0))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+#define PROBLEM(...) do { buf_printf(report, __VA_ARGS__); buf_addch(report, '\n'); problems++; } while (0)
+
+/* The checks of one "k:" record. */
+static long fsck_key(struct store *st, const char *fpr, const char *v, size_t vl, struct buf *report,
+		     int64_t *npublished, int64_t *naddrs)
+{
+	struct kw_key k;
+	struct buf b = BUF_INIT;
+	char **pubs = NULL, found[KW_FPR_MAX + 1];
+	size_t npub = 0, i;
+	long problems = 0;
+	int hv, hx;
+
+	if (decode_key((const unsigned char *)v, vl, &k, &pubs, &npub) < 0) {
+		PROBLEM("k:%s: the record cannot be decoded", fpr);
+		return problems;
+	}
+	if (strcmp(k.fpr, fpr))
+		PROBLEM("k:%s: holds the key %s", fpr, k.fpr);
+	for (i = 0; i < k.nsub; i++) {
+		buf_reset(&b);
+		if (get_named(st, "i:", k.sub[i].keyid, &b) != 1 || !list_has(buf_str(&b), fpr))
+			PROBLEM("i:%s: does not list %s", k.sub[i].keyid, fpr);
+		if (i > 0 && (store_find_fpr(st, k.sub[i].fpr, found) != 1 || strcmp(found, fpr)))
+			PROBLEM("s:%s: does not point to %s", k.sub[i].fpr, fpr);
+	}
+	hv = get_named(st, "v:", fpr, NULL);
+	hx = get_named(st, "x:", fpr, NULL);
+	if ((npub > 0) != (hv == 1) || (npub > 0) != (hx == 1))
+		PROBLEM("%s: %zu published addresses but view %s, index %s", fpr, npub, hv == 1 ? "present" : "absent",
+			hx == 1 ? "present" : "absent");
+	if (npub)
+		(*npublished)++;
+	for (i = 0; i < npub; i++) {
+		const struct kw_uid *u = uid_with(&k, pubs[i], 1);
+		int bound = store_find_addr(st, pubs[i], found) == 1 && !strcmp(found, fpr);
+		if (!u)
+			PROBLEM("%s: published address %s has no user ID", fpr, pubs[i]);
+		else if (!u->revoked && !bound)
+			PROBLEM("a:%s: does not point to %s, which publishes it", pubs[i], fpr);
+		if (bound)
+			(*naddrs)++;
+	}
+	key_free(&k);
+	store_free_addrs(pubs, npub);
+	buf_free(&b);
+	return problems;
+}
+
+long store_fsck(struct store *st, struct buf *report, uint64_t *nrecords)
+{
+	KCCUR *cur = kcdbcursor(st->db);
+	int64_t c[C_N], keys = 0, published = 0, addrs = 0, aentries = 0;
+	char name[512], fpr[KW_FPR_MAX + 1], *k;
+	struct buf b = BUF_INIT;
+	const char *v;
+	size_t kl, vl;
+	long problems = 0;
+
+	*nrecords = 0;
+	if (!cur || read_counts(st, c) < 0)
+		return -1;
+	kccurjump(cur);
+	while ((k = kccurget(cur, &kl, &v, &vl, 1))) {
+		(*nrecords)++;
+		if (kl < 2 || k[1] != ':' || kl - 2 >= sizeof name) {
+			if (kl >= 2 && k[1] == ':')
+				PROBLEM("record with an overlong name (%zu bytes)", kl);
+			kcfree(k);
+			continue;
+		}
+		memcpy(name, k + 2, kl - 2);
+		name[kl - 2] = 0;
+		buf_reset(&b);
+		switch (k[0]) {
+		case 'k':
+			keys++;
+			problems += fsck_key(st, name, v, vl, report, &published, &addrs);
+			break;
+		case 'v':
+		case 'x':
+			if (get_named(st, "k:", name, NULL) != 1)
+				PROBLEM("%c:%s: a view without its key", k[0], name);
+			break;
+		case 'a': {
+			struct kw_key key;
+			char **pubs = NULL;
+			size_t npub = 0;
+			char hash[WKD_HASH_LEN + 1], wname[600];
+			aentries++;
+			snprintf(fpr, sizeof fpr, "%.*s", (int)(vl < KW_FPR_MAX ? vl : KW_FPR_MAX), v);
+			if (store_get_key(st, fpr, &key, &pubs, &npub) != 1) {
+				PROBLEM("a:%s: points to %s, which is not stored", name, fpr);
+				break;
+			}
+			if (!in_set(pubs, npub, name) || !uid_with(&key, name, 0))
+				PROBLEM("a:%s: %s does not publish it (or its user ID is revoked)", name, fpr);
+			key_free(&key);
+			store_free_addrs(pubs, npub);
+			wkd_hash(name, hash);
+			snprintf(wname, sizeof wname, "%s/%s", addr_domain(name), hash);
+			if (get_named(st, "w:", wname, &b) != 1 || strcmp(buf_str(&b), name))
+				PROBLEM("w:%s: missing for the bound address %s", wname, name);
+			break;
+		}
+		case 'w':
+			snprintf(name, sizeof name, "%.*s", (int)(vl < sizeof name - 1 ? vl : sizeof name - 1), v);
+			if (store_find_addr(st, name, fpr) != 1)
+				PROBLEM("w: entry for %s, which is not bound", name);
+			break;
+		case 'i': {
+			const char *p, *nl;
+			char f[KW_FPR_MAX + 1];
+			struct kw_key key;
+			size_t j;
+			int has;
+			buf_add(&b, v, vl);
+			for (p = buf_str(&b); *p; p = *nl ? nl + 1 : nl) {
+				nl = strchr(p, '\n');
+				if (!nl)
+					nl = p + strlen(p);
+				snprintf(f, sizeof f, "%.*s", (int)(nl - p < KW_FPR_MAX ? nl - p : KW_FPR_MAX), p);
+				if (!*f)
+					continue;
+				if (store_get_key(st, f, &key, NULL, NULL) != 1) {
+					PROBLEM("i:%s: lists %s, which is not stored", name, f);
+					continue;
+				}
+				for (has = 0, j = 0; j < key.nsub; j++)
+					has |= !strcmp(key.sub[j].keyid, name);
+				if (!has)
+					PROBLEM("i:%s: lists %s, which has no such key ID", name, f);
+				key_free(&key);
+			}
+			break;
+		}
+		case 's':
+			snprintf(fpr, sizeof fpr, "%.*s", (int)(vl < KW_FPR_MAX ? vl : KW_FPR_MAX), v);
+			{
+				struct kw_key key;
+				if (store_get_key(st, fpr, &key, NULL, NULL) != 1 || !has_sub_fpr(&key, name))
+					PROBLEM("s:%s: points to %s, which lacks that subkey", name, fpr);
+				key_free(&key);
+			}
+			break;
+		case 'q':
+			if (vl < 21)
+				PROBLEM("q:%s: a truncated mail record", name);
+			break;
+		default:
+			break;
+		}
+		kcfree(k);
+	}
+	kccurdel(cur);
+	if (c[C_KEYS] != keys)
+		PROBLEM("m:counts: %lld keys counted, %lld stored", (long long)c[C_KEYS], (long long)keys);
+	if (c[C_PUBLISHED] != published)
+		PROBLEM("m:counts: %lld published counted, %lld found", (long long)c[C_PUBLISHED], (long long)published);
+	if (c[C_ADDRS] != aentries)
+		PROBLEM("m:counts: %lld addresses counted, %lld bound", (long long)c[C_ADDRS], (long long)aentries);
+	(void)addrs;
+	buf_free(&b);
+	return problems;
 }

@@ -37,6 +37,8 @@ struct store;
  * this keyward (1)"). */
 int store_open(struct store **st, const char *datadir, int flags, char *why, size_t whylen);
 void store_close(struct store *st);   /* NULL is fine */
+/* Force everything committed so far to the disk (for bulk work done with STORE_NOSYNC). 0 or -1. */
+int store_sync(struct store *st);
 
 /* ---- reads ---- each returns 1 found, 0 not found, -1 error */
 
@@ -101,6 +103,15 @@ int txn_put_raw(struct store_txn *tx, const char *key, size_t klen, const void *
 int txn_del_raw(struct store_txn *tx, const char *key, size_t klen);   /* 1 removed, 0 absent, -1 */
 /* Add delta to counter name ("pending" …) in m:counts. */
 int txn_count(struct store_txn *tx, const char *name, int64_t delta);
+
+/* Check every index against the key records (and the counters): one line per problem appended to
+ * report. Returns the number of problems (0: consistent), or -1 when the store cannot be read.
+ * A full scan with point reads; run it on a stopped or idle server. */
+long store_fsck(struct store *st, struct buf *report, uint64_t *nrecords);
+
+/* Decode a "k:" record (exposed for the fuzz target). 0 or -1; on 0 free with key_free and
+ * store_free_addrs. */
+int store_decode_record(const unsigned char *p, size_t n, struct kw_key *k, char ***pubs, size_t *npub);
 
 /* Helpers shared with tests/fsck: render the index lines of a key with the given published addrs. */
 int store_render_index(const struct kw_key *k, char *const *addrs, size_t naddrs, struct buf *out);

@@ -262,24 +262,22 @@ out:
 }
 
 /* A confirmation-response: the nonce is a challenge token for (fpr, address). */
-static int response(struct wks *w, const char *body, const char **why)
+static int response(struct wks *w, const struct wks_fields *f, const char **why)
 {
-	char type[64], addr[300], nonce[64], norm[ADDR_MAX + 1], prior[KW_FPR_MAX + 1], id[MAIL_ID_LEN + 1];
+	char norm[ADDR_MAX + 1], prior[KW_FPR_MAX + 1], id[MAIL_ID_LEN + 1];
 	struct token_info ti;
 	enum token_state s;
 
-	if (field(body, "type", type, sizeof type) < 0 || strcmp(type, "confirmation-response") ||
-	    field(body, "address", addr, sizeof addr) < 0 || field(body, "nonce", nonce, sizeof nonce) < 0 ||
-	    addr_normalize(addr, strlen(addr), norm) < 0) {
+	if (addr_normalize(f->address, strlen(f->address), norm) < 0) {
 		*why = "not a confirmation-response";
 		return -1;
 	}
-	s = challenge_token(w->c->st, nonce, &ti);
+	s = challenge_token(w->c->st, f->nonce, &ti);
 	if (s != TOKEN_VALID || strcmp(ti.addr, norm)) {
 		*why = s == TOKEN_USED ? "nonce already used" : s == TOKEN_EXPIRED ? "nonce expired" : "no pending request";
 		return -1;
 	}
-	if (challenge_confirm(w->c->st, nonce, &ti, prior, why) != TOKEN_VALID)
+	if (challenge_confirm(w->c->st, f->nonce, &ti, prior, why) != TOKEN_VALID)
 		return -1;
 	fprintf(stderr, "keyward: wks: %s confirmed for %s%s%s\n", ti.addr, ti.fpr, prior[0] ? ", replacing " : "", prior);
 	if (queue_notice(w->c, ti.fpr, ti.addr, id) == 0)
@@ -287,14 +285,45 @@ static int response(struct wks *w, const char *body, const char **why)
 	return 0;
 }
 
+enum wks_kind wks_classify(const char *plain, const char **body, struct wks_fields *f)
+{
+	const char *b = plain, *ct = NULL, *sep, *sep2;
+	size_t hl = 0;
+
+	memset(f, 0, sizeof *f);
+	if (strncasecmp(b, "type:", 5)) {
+		sep = strstr(b, "\n\n");
+		sep2 = strstr(b, "\r\n\r\n");
+		if (sep2 && (!sep || sep2 < sep)) {
+			hl = (size_t)(sep2 - b);
+			b = sep2 + 4;
+		} else if (sep) {
+			hl = (size_t)(sep - b);
+			b = sep + 2;
+		}
+		ct = hl ? strcasestr(plain, "content-type:") : NULL;
+		if (ct && ct >= plain + hl)
+			ct = NULL;
+	}
+	*body = b;
+	if ((ct && !strncasecmp(ct + 13 + strspn(ct + 13, " \t"), "application/pgp-keys", 20)) ||
+	    strstr(b, "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
+		return WKS_SUBMISSION;
+	if (field(b, "type", f->type, sizeof f->type) < 0 || strcmp(f->type, "confirmation-response") ||
+	    field(b, "address", f->address, sizeof f->address) < 0 || field(b, "nonce", f->nonce, sizeof f->nonce) < 0)
+		return WKS_UNKNOWN;
+	field(b, "sender", f->sender, sizeof f->sender);
+	return WKS_RESPONSE;
+}
+
 /* The first armored PGP MESSAGE of a mail, decrypted, dispatched on its content. */
 static int handle(struct wks *w, const char *mail, size_t len, const char **why)
 {
-	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body, *ct;
+	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body;
 	char signer[KW_FPR_MAX + 1];
 	struct buf plain = BUF_INIT;
+	struct wks_fields f;
 	int rc = -1;
-	size_t hl;
 
 	e = b ? memmem(b, len - (size_t)(b - mail), "-----END PGP MESSAGE-----", 25) : NULL;
 	if (!b || !e) {
@@ -303,29 +332,16 @@ static int handle(struct wks *w, const char *mail, size_t len, const char **why)
 	}
 	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), &plain, signer, why) < 0)
 		return -1;
-	/* A MIME entity (headers, blank line, body) or bare WKS fields. */
-	body = buf_str(&plain);
-	ct = NULL;
-	if (strncasecmp(body, "type:", 5)) {
-		const char *sep = strstr(body, "\n\n"), *sep2 = strstr(body, "\r\n\r\n");
-		if (sep2 && (!sep || sep2 < sep)) {
-			hl = (size_t)(sep2 - body);
-			body = sep2 + 4;
-		} else if (sep) {
-			hl = (size_t)(sep - body);
-			body = sep + 2;
-		} else {
-			hl = 0;
-		}
-		ct = hl ? strcasestr(buf_str(&plain), "content-type:") : NULL;
-		if (ct && ct >= buf_str(&plain) + hl)
-			ct = NULL;
-	}
-	if ((ct && !strncasecmp(ct + 13 + strspn(ct + 13, " \t"), "application/pgp-keys", 20)) ||
-	    strstr(body, "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
+	switch (wks_classify(buf_str(&plain), &body, &f)) {
+	case WKS_SUBMISSION:
 		rc = submission(w, body, strlen(body), why);
-	else
-		rc = response(w, body, why);
+		break;
+	case WKS_RESPONSE:
+		rc = response(w, &f, why);
+		break;
+	default:
+		*why = "neither a key submission nor a confirmation-response";
+	}
 	buf_free(&plain);
 	return rc;
 }

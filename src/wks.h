@@ -25,6 +25,14 @@ int wks_spool(const char *datadir, const char *mail, size_t len, const char **wh
 int wks_compose_request(const struct challenger *c, const struct kw_key *k, const char *addr,
 			const char *token, struct buf *msg, const char **why);
 
+/* What a decrypted WKS payload is: a MIME entity (headers, blank line, body) or bare "name: value"
+ * lines. On WKS_SUBMISSION *body points at the armored key; on WKS_RESPONSE the fields are filled. */
+enum wks_kind { WKS_UNKNOWN, WKS_SUBMISSION, WKS_RESPONSE };
+struct wks_fields {
+	char type[64], sender[300], address[300], nonce[64];
+};
+enum wks_kind wks_classify(const char *plain, const char **body, struct wks_fields *f);
+
 struct wks;
 /* Start the spool thread (it has its own keyproc under tmpdir). NULL with why on failure. */
 struct wks *wks_start(const struct challenger *c, const char *tmpdir, char *why, size_t whylen);
