@@ -22,7 +22,14 @@ WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
 KW_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -pthread -Isrc $(PKG_CFLAGS) $(CFLAGS)
 KW_LIBS   = $(PKG_LIBS) -pthread -lm
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+O         = build/fuzz
+TBIN      = build/fuzz
+CC        = clang
+OPT       = -O1
+KW_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+KW_LIBS   += -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 O         = build/san
 TBIN      = build/san/t
 OPT       = -O1
@@ -39,8 +46,11 @@ WWW      := $(sort $(wildcard www/*.html))
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(patsubst t/unit/%.c,$(TBIN)/%,$(UNIT_SRC))
 HDRS     := $(wildcard src/*.h) t/unit/tap.h
+FUZZ_NAMES := $(patsubst t/fuzz/fuzz-%.c,%,$(wildcard t/fuzz/fuzz-*.c))
+FUZZ_REPLAY := $(patsubst %,$(TBIN)/fuzz-%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run check check-one tests clean install fuzz bench
+.PHONY: all deps run check check-one tests clean install fuzz fuzz-build bench
 all: $(O)/keyward
 
 $(O)/%.o: src/%.c $(HDRS)
@@ -64,7 +74,34 @@ $(TBIN)/%: t/unit/%.c $(O)/libkw.a $(HDRS)
 	@mkdir -p $(TBIN)
 	$(CC) $(KW_CFLAGS) -It/unit -o $@ $< $(O)/libkw.a $(KW_LIBS)
 
-tests: $(O)/keyward $(UNIT_BIN)
+# Fuzz targets: linked with t/fuzz/replay.c they replay their corpus in make check; with FUZZ=1
+# (make fuzz) they are libFuzzer binaries.
+ifeq ($(FUZZ),1)
+$(TBIN)/fuzz-%: t/fuzz/fuzz-%.c $(O)/libkw.a $(HDRS)
+	$(CC) $(KW_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(O)/libkw.a $(KW_LIBS)
+else
+$(TBIN)/fuzz-%: t/fuzz/fuzz-%.c t/fuzz/replay.c $(O)/libkw.a $(HDRS)
+	@mkdir -p $(TBIN)
+	$(CC) $(KW_CFLAGS) -o $@ $< t/fuzz/replay.c $(O)/libkw.a $(KW_LIBS)
+endif
+
+tests: $(O)/keyward $(UNIT_BIN) $(FUZZ_REPLAY)
+
+# libFuzzer on every target for FUZZ_SECONDS each (clang from Debian). New inputs go to
+# build/fuzz/corpus-NAME; the summary of each run to build/fuzz/NAME.log.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-build
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus-$$t && cp t/fuzz/corpus/$$t/* build/fuzz/corpus-$$t/ 2>/dev/null; \
+		echo "== fuzz-$$t ($(FUZZ_SECONDS) s)"; \
+		build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+			build/fuzz/corpus-$$t > build/fuzz/$$t.log 2>&1; st=$$?; \
+		grep -E 'number_of_executed_units|new_units_added|ERROR|SUMMARY' build/fuzz/$$t.log; \
+		[ $$st -eq 0 ] || exit $$st; \
+	done
+
+fuzz-build: $(FUZZ_REPLAY)
+
 
 deps:
 	@sh contrib/install-deps.sh

@@ -227,7 +227,7 @@ end:
 			goto out;
 		}
 		crc = (uint32_t)crcbuf.data[0] << 16 | (uint32_t)crcbuf.data[1] << 8 | crcbuf.data[2];
-		if (crc != armor_crc24(out->data + start, out->len - start)) {
+		if (crc != armor_crc24(out->data ? out->data + start : (const unsigned char *)"", out->len - start)) {
 			*why = "broken armor: CRC mismatch";
 			goto out;
 		}

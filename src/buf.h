@@ -24,7 +24,7 @@ int buf_add(struct buf *b, const void *p, size_t n);
 int buf_addstr(struct buf *b, const char *s);
 int buf_addch(struct buf *b, int c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 char *buf_detach(struct buf *b, size_t *len);   /* caller frees; b is empty afterwards */
 const char *buf_str(const struct buf *b);       /* "" for an empty buffer */
 
