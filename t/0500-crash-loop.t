@@ -42,7 +42,7 @@ while [ $r -lt "$ROUNDS" ]; do
 	) &
 	writer=$!
 	# Kill at a random moment within the stream.
-	sleep "0.$(awk 'BEGIN { srand(); printf "%d", 1 + rand() * 8 }')"
+	sleep "$(awk -v r=$r 'BEGIN { srand(); printf "%.2f", 0.5 + rand() * 1.5 }')"
 	stop_server -KILL
 	wait "$writer" 2>/dev/null
 	"$KEYWARD" fsck --datadir "$TRASH/data" > fsck.out 2>&1

@@ -168,6 +168,7 @@ mail_for() {
 decrypt_mail() {
 	python3 "$KW_ROOT/t/mailtool.py" encrypted "$1" > "$TRASH/enc.asc" || return 1
 	gpg --batch --status-fd 3 --decrypt "$TRASH/enc.asc" 3> "$TRASH/decrypt.status" > "$TRASH/decrypted" 2>/dev/null
+	grep -q '^\[GNUPG:\] DECRYPTION_OKAY' "$TRASH/decrypt.status"   # the signature is checked apart
 }
 # link_in FILE: the confirmation links in the text part of a MIME entity.
 link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E '/verify/'; }
