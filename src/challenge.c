@@ -9,6 +9,7 @@
 #include <time.h>
 #include "armor.h"
 #include "challenge.h"
+#include "mime.h"
 #include "token.h"
 #include "wks.h"
 
@@ -123,23 +124,6 @@ static void fmt_fpr(const char *fpr, char *out, size_t n)
 	out[o] = 0;
 }
 
-static void rand_hex(char *out, size_t nbytes)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[32];
-	size_t i;
-
-	if (nbytes > sizeof r)
-		nbytes = sizeof r;
-	if (getrandom(r, nbytes, 0) != (ssize_t)nbytes)
-		memset(r, 0x5a, nbytes);
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * nbytes] = 0;
-}
-
 /* The readable part and the key, as one MIME entity (the part that is encrypted or signed). */
 static int inner_entity(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
 			const char *token, int64_t expires, const struct kw_key *k, struct buf *out)
@@ -150,7 +134,7 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 	struct tm tm;
 	int rc;
 
-	rand_hex(b, 12);
+	mime_random_hex(b, 12);
 	fmt_fpr(fpr, f, sizeof f);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
@@ -195,9 +179,8 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 			"Content-Description: the uploaded key\r\n"
 			"\r\n",
 			addr, c->cfg->base_url, token, when, b, fpr, fpr);
-	/* the armor, with CRLF line ends */
-	for (size_t i = 0; !rc && i < armored.len; i++)
-		rc = armored.data[i] == '\n' ? buf_add(out, "\r\n", 2) : buf_addch(out, armored.data[i]);
+	if (!rc)
+		rc = mime_add_crlf(out, armored.data, armored.len);
 	if (!rc)
 		rc = buf_printf(out, "\r\n--kw-%s--\r\n", b);
 	buf_free(&armored);
@@ -208,12 +191,9 @@ static int outer_headers(const struct challenger *c, const char *addr, struct bu
 {
 	char date[64], id[40];
 	const char *domain = strrchr(c->cfg->mail_from, '@');
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	rand_hex(id, 16);
+	mime_date(date, sizeof date);
+	mime_random_hex(id, 16);
 	return buf_printf(out,
 		"From: keyward <%s>\r\n"
 		"To: %s\r\n"
@@ -233,7 +213,7 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 	char b[40], micalg[32];
 	int rc = -1;
 
-	rand_hex(b, 12);
+	mime_random_hex(b, 12);
 	if (inner_entity(c, fpr, addr, prior, token, expires, k, &inner) < 0 ||
 	    outer_headers(c, addr, &full) < 0) {
 		*why = "out of memory";
@@ -258,8 +238,8 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 			"Content-Description: OpenPGP encrypted message\r\n"
 			"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
 			"\r\n", b, b, b);
-		for (size_t i = 0; !rc && i < crypt.len; i++)
-			rc = crypt.data[i] == '\n' ? buf_add(&full, "\r\n", 2) : buf_addch(&full, crypt.data[i]);
+		if (!rc)
+			rc = mime_add_crlf(&full, crypt.data, crypt.len);
 		if (!rc)
 			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
 	} else {
@@ -277,8 +257,8 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 			"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
 			"Content-Description: OpenPGP digital signature\r\n"
 			"\r\n", b);
-		for (size_t i = 0; !rc && i < crypt.len; i++)
-			rc = crypt.data[i] == '\n' ? buf_add(&full, "\r\n", 2) : buf_addch(&full, crypt.data[i]);
+		if (!rc)
+			rc = mime_add_crlf(&full, crypt.data, crypt.len);
 		if (!rc)
 			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
 	}
@@ -288,10 +268,7 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 		goto out;
 	}
 	/* CRLF → LF for the local mail command, which restores CRLF on the wire. */
-	for (size_t i = 0; i < full.len && !rc; i++)
-		if (!(full.data[i] == '\r' && i + 1 < full.len && full.data[i + 1] == '\n'))
-			rc = buf_addch(msg, full.data[i]);
-	rc = rc ? -1 : 0;
+	rc = mime_to_lf(&full, msg);
 out:
 	buf_free(&inner);
 	buf_free(&crypt);

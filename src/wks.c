@@ -14,6 +14,7 @@
 #include "armor.h"
 #include "ingest.h"
 #include "keyproc.h"
+#include "mime.h"
 #include "util.h"
 #include "wks.h"
 
@@ -64,58 +65,17 @@ int wks_spool(const char *datadir, const char *mail, size_t len, const char **wh
 
 /* ---- composing ---- */
 
-static void rand_hex(char *out, size_t nbytes)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[16];
-	size_t i;
-
-	if (getrandom(r, nbytes, 0) != (ssize_t)nbytes)
-		memset(r, 0x3c, nbytes);
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * nbytes] = 0;
-}
-
 static int headers(const struct challenger *c, const char *to, const char *subject, const char *phase,
 		   struct buf *out)
 {
 	char date[64], id[40];
 	const char *domain = strrchr(c->cfg->submission_address, '@');
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	rand_hex(id, 16);
+	mime_date(date, sizeof date);
+	mime_random_hex(id, 16);
 	return buf_printf(out, "From: %s\r\nTo: %s\r\nSubject: %s\r\nWks-Draft-Version: 3\r\nWks-Phase: %s\r\n"
 			  "Date: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-replied\r\n",
 			  c->cfg->submission_address, to, subject, phase, date, id, domain ? domain + 1 : "keyward.invalid");
-}
-
-/* Append src to out with LF turned into CRLF. */
-static int add_crlf(struct buf *out, const struct buf *src)
-{
-	size_t i;
-
-	for (i = 0; i < src->len; i++)
-		if ((src->data[i] == '\n' && (i == 0 || src->data[i - 1] != '\r') ? buf_add(out, "\r\n", 2)
-										    : buf_addch(out, src->data[i])) < 0)
-			return -1;
-	return 0;
-}
-
-/* CRLF → LF for the local mail command. */
-static int to_lf(const struct buf *in, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < in->len; i++)
-		if (!(in->data[i] == '\r' && i + 1 < in->len && in->data[i + 1] == '\n') && buf_addch(out, in->data[i]) < 0)
-			return -1;
-	return 0;
 }
 
 int wks_compose_request(const struct challenger *c, const struct kw_key *k, const char *addr,
@@ -125,8 +85,8 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 	char b1[40], b2[40], micalg[32];
 	int rc = -1;
 
-	rand_hex(b1, 12);
-	rand_hex(b2, 12);
+	mime_random_hex(b1, 12);
+	mime_random_hex(b2, 12);
 	if (buf_printf(&payload, "type: confirmation-request\nsender: %s\naddress: %s\nfingerprint: %s\nnonce: %s\n",
 		       c->cfg->submission_address, addr, k->fpr, token) < 0)
 		goto oom;
@@ -140,7 +100,7 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 		       "(gpg-wks-client --receive); nothing is published without that answer.\r\n\r\n"
 		       "--kw-%s\r\nContent-Type: application/vnd.gnupg.wks\r\n\r\n",
 		       b2, b2, addr, c->cfg->base_url, b2) < 0 ||
-	    add_crlf(&inner, &crypt) < 0 || buf_printf(&inner, "\r\n--kw-%s--\r\n", b2) < 0)
+	    mime_add_crlf(&inner, crypt.data, crypt.len) < 0 || buf_printf(&inner, "\r\n--kw-%s--\r\n", b2) < 0)
 		goto oom;
 	if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &sig, micalg, why) < 0)
 		goto out;
@@ -149,7 +109,7 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 		       "boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\n", micalg, b1, b1) < 0 ||
 	    buf_add(&full, inner.data, inner.len) < 0 ||
 	    buf_printf(&full, "\r\n--kw-%s\r\nContent-Type: application/pgp-signature\r\n\r\n", b1) < 0 ||
-	    add_crlf(&full, &sig) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b1) < 0 || to_lf(&full, msg) < 0)
+	    mime_add_crlf(&full, sig.data, sig.len) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b1) < 0 || mime_to_lf(&full, msg) < 0)
 		goto oom;
 	rc = 0;
 	goto out;
@@ -175,7 +135,7 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 	int rc = -1;
 
 	memset(&k, 0, sizeof k);
-	rand_hex(b, 12);
+	mime_random_hex(b, 12);
 	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
 		goto out;
 	if (buf_printf(&inner, "Content-Type: text/plain; charset=utf-8\r\n\r\nThe key %s is now published\r\n"
@@ -186,7 +146,7 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 	    buf_printf(&full, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
 		       " boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
 		       "Version: 1\r\n\r\n--kw-%s\r\nContent-Type: application/octet-stream\r\n\r\n", b, b, b) < 0 ||
-	    add_crlf(&full, &crypt) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b) < 0 || to_lf(&full, &msg) < 0)
+	    mime_add_crlf(&full, crypt.data, crypt.len) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b) < 0 || mime_to_lf(&full, &msg) < 0)
 		goto out;
 	if (!(tx = store_begin(c->st)))
 		goto out;
