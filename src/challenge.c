@@ -322,6 +322,10 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 		s = CH_RECENT;
 		goto out;
 	}
+	if (mailer_queued(c->mailer) >= (size_t)c->cfg->max_mail_queue) {
+		*why = "the mail queue is full; try again later";
+		goto out;
+	}
 	if (token_new(token) < 0) {
 		*why = "no randomness";
 		goto out;

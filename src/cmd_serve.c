@@ -25,7 +25,7 @@
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
 	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
-	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout"
+	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue"
 
 static void home(struct hreq *r)
 {

@@ -49,6 +49,7 @@ static const struct opt opts[] = {
 	O("upload-rate", OPT_INT, upload_rate, 1, 1000000),
 	O("mail-retry", OPT_INT, mail_retry, 1, 86400),
 	O("mail-timeout", OPT_INT, mail_timeout, 1, 3600),
+	O("max-mail-queue", OPT_INT, max_mail_queue, 1, 100000000),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -88,6 +89,7 @@ void config_defaults(struct config *c)
 	c->upload_rate = 20;
 	c->mail_retry = 60;
 	c->mail_timeout = 60;
+	c->max_mail_queue = 10000;
 }
 
 void config_free(struct config *c)

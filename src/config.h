@@ -40,6 +40,7 @@ struct config {
 	int upload_rate;                  /* uploads per client address per minute (20) */
 	int mail_retry;                   /* seconds before the first retry of a failed delivery (60) */
 	int mail_timeout;                 /* seconds a --sendmail command may run (60) */
+	int max_mail_queue;               /* mails waiting for delivery; beyond it no challenge (10000) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

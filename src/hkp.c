@@ -326,8 +326,12 @@ static void add_work(struct job *j, struct keyproc *kp)
 		goto out;
 	}
 	if (ingest(a->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0) {
-		a->code = 400;
-		buf_printf(&a->msg, "Key material rejected: %s", why);
+		if (!strncmp(why, "cannot ", 7)) {  /* the store, not the key: disk full, I/O error */
+			a->code = 503;
+			buf_printf(&a->msg, "The key cannot be stored right now (%s); try again later", why);
+		} else {
+			buf_printf(&a->msg, "Key material rejected: %s", why);
+		}
 		goto out;
 	}
 	if (res.nkeys == 0) {

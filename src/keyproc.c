@@ -119,6 +119,25 @@ static void empty_home(struct keyproc *kp)
 	}
 }
 
+/* Can the home take a keyring of some size? A full disk would otherwise look like keys that gpg
+ * rejected. 0 or -1. */
+static int probe_space(struct keyproc *kp)
+{
+	char path[PATH_MAX + 16], block[16384];
+	FILE *f;
+	int ok;
+
+	memset(block, 0, sizeof block);
+	snprintf(path, sizeof path, "%s/probe", kp->home);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	ok = fwrite(block, 1, sizeof block, f) == sizeof block;
+	ok &= fflush(f) == 0;
+	ok &= fclose(f) == 0;
+	unlink(path);
+	return ok ? 0 : -1;
+}
+
 /* Newest self-certification over uid by the primary key (keyid). */
 static void uid_sig_facts(gpgme_user_id_t u, const char *keyid, int64_t *created, int64_t *expires)
 {
@@ -355,11 +374,22 @@ static int import_all(struct keyproc *kp, const unsigned char *bin, size_t len, 
 		*why = "out of memory";
 		return -1;
 	}
+	gpgme_import_result_t r;
+	gpgme_import_status_t st;
+
 	err = gpgme_op_import(kp->ctx, d);
 	gpgme_data_release(d);
 	if (err && gpg_err_code(err) != GPG_ERR_NO_DATA) {
 		*why = "gpg could not read the keys";
 		return -1;
+	}
+	/* A key gpg could not write (full disk, I/O error) is no fault of the key. */
+	for (r = gpgme_op_import_result(kp->ctx), st = r ? r->imports : NULL; st; st = st->next) {
+		gpg_err_code_t c = gpg_err_code(st->result);
+		if (c & GPG_ERR_SYSTEM_ERROR) {
+			*why = "cannot write the key-processing home (disk full?)";
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -422,6 +452,10 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 		goto out;
 	}
 	empty_home(kp);
+	if (probe_space(kp) < 0) {
+		*why = "cannot write the key-processing home (disk full?)";
+		goto out;
+	}
 	if (import_all(kp, bin, len, why) < 0)
 		goto out;
 	if (!(listed = list_all(kp, &nlisted, why)))

@@ -222,6 +222,18 @@ void mailer_kick(struct mailer *m, const char *id)
 	pthread_mutex_unlock(&m->mu);
 }
 
+size_t mailer_queued(struct mailer *m)
+{
+	size_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	n = m->n;
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
 /* Send one queued mail; update or remove its record. Returns the next attempt time or 0 (done). */
 static int64_t attempt(struct mailer *m, const char *id)
 {

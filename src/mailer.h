@@ -26,6 +26,8 @@ void mailer_stop(struct mailer *m);
  * the ID to mailer_kick so the thread sends it now. */
 int mailer_queue(struct store_txn *tx, const char *msg, size_t len, char id[MAIL_ID_LEN + 1]);
 void mailer_kick(struct mailer *m, const char *id);
+/* Mails queued or waiting for a retry now (0 for NULL). */
+size_t mailer_queued(struct mailer *m);
 
 /* Deliver one message now, without the queue (used by wks-receive when no server runs). 0 or -1. */
 int mailer_deliver(const struct config *cfg, const char *msg, size_t len, const char **why);

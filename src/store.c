@@ -1,5 +1,8 @@
 /* store — see store.h and doc/architecture.md for the schema.
  *
+ * No memory map (msiz=0): with a full disk a write into a mapped file page kills the process with
+ * SIGBUS, while pwrite fails with ENOSPC and the transaction is rolled back (t/0510-disk-full.t).
+ *
  * Key record encoding ("k:"FPR), all integers little-endian:
  *   u8 format (1) | u8 key version | u8 revoked | u8 expired | str fpr
  *   u32 nsub  { str fpr | i32 algo | u32 bits | i64 created | i64 expires | u8 revoked }
@@ -381,7 +384,7 @@ int store_open(struct store **out, const char *datadir, int flags, char *why, si
 	st->flags = flags;
 	if (!(st->db = kcdbnew()))
 		goto oom;
-	snprintf(path, sizeof path, "%s/keyward.kch#bnum=1048576#msiz=268435456#dfunit=8", datadir);
+	snprintf(path, sizeof path, "%s/keyward.kch#bnum=1048576#msiz=0#dfunit=8", datadir);
 	if (flags & STORE_RDONLY)
 		mode = KCOREADER | KCONOLOCK;
 	else

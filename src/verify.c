@@ -75,7 +75,7 @@ static void confirm_done(struct job *j)
 		message(c->r, 200, "Address confirmed", text, c->ti.fpr);
 	} else if (c->s == TOKEN_ERROR) {
 		snprintf(text, sizeof text, "The confirmation failed: %s.", c->why ? c->why : "error");
-		message(c->r, 409, "Not confirmed", text, c->ti.fpr);
+		message(c->r, c->why && !strncmp(c->why, "cannot ", 7) ? 503 : 409, "Not confirmed", text, c->ti.fpr);
 	} else {
 		state_reply(c->r, c->s, &c->ti);
 	}

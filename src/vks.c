@@ -280,12 +280,16 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		fail(v, 400, "Upload one key at a time");
 		goto out;
 	}
-	if (ingest(v->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0 || res.nkeys != 1) {
+	if (ingest(v->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0 && !strncmp(why, "cannot ", 7)) {
+		fail(v, 503, "the key cannot be stored right now; try again later");
+		goto out;
+	}
+	if (res.nkeys != 1) {
 		fail(v, 400, res.nkeys == 0 && res.errors.len ? "Failed parsing key: no valid self-signature" : "Failed parsing key");
 		goto out;
 	}
 	if (token_new(v->token) < 0 || !(tx = store_begin(v->app->st))) {
-		fail(v, 500, "cannot store the upload");
+		fail(v, 503, "cannot store the upload right now; try again later");
 		goto out;
 	}
 	token_hash(v->token, hash);

@@ -92,7 +92,7 @@ for c in 64 1000; do
 	slow_and_vanishing "$D" > vanished.count & vp=$!
 	r=$(FPRS=corpus/fprs-synthetic.txt wrk -t2 -c$c -d"${D}s" --timeout 10s -s "$here/soak.lua" "http://127.0.0.1:$PORT" 2>/dev/null | grep '^RESULT')
 	wait $sp $vp
-	set -- $(echo "$r" | sed 's/[a-z0-9_]*=//g; s/RESULT//')
+	set -- $(echo "$r" | sed 's/[a-z0-9_/]*=//g; s/RESULT//')
 	echo "| $c connections, $D s | $1 | $2 | $3 | $5 | $(cat side.count) | $(cat vanished.count) |"
 done
 sleep 11    # the idle timeout (--timeout 10) closes what the clients left open
