@@ -1,7 +1,10 @@
 /* store — see store.h and doc/architecture.md for the schema.
  *
- * No memory map (msiz=0): with a full disk a write into a mapped file page kills the process with
- * SIGBUS, while pwrite fails with ENOSPC and the transaction is rolled back (t/0510-disk-full.t).
+ * Reads and writes go through a memory map of the first MMAP_SIZE bytes, which is fast, but a write
+ * into a mapped page that the file system cannot back kills the process with SIGBUS. So the blocks of
+ * that region are reserved with fallocate(FALLOC_FL_KEEP_SIZE) at open; where that fails (a full or
+ * small disk) the database is opened without a map, and writes that do not fit fail with ENOSPC and
+ * roll back (t/0510-disk-full.t).
  *
  * Key record encoding ("k:"FPR), all integers little-endian:
  *   u8 format (1) | u8 key version | u8 revoked | u8 expired | str fpr
@@ -11,6 +14,8 @@
  *   str bin                                 -- the normalized key
  * where str = u32 length + bytes. The decoder checks every length against the record. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 
 #define SCHEMA_VERSION 1
 #define RECORD_FORMAT 1
+#define MMAP_SIZE (128L << 20)
 
 struct store {
 	KCDB *db;
@@ -367,6 +373,36 @@ int txn_count(struct store_txn *tx, const char *name, int64_t delta)
 
 /* ---- open / close ---- */
 
+/* Reserve the disk blocks of the mapped region; 0 when they are all there. */
+static int reserve_map(const char *file)
+{
+	int fd = open(file, O_RDWR | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, MMAP_SIZE) == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+/* Open with a memory map whose blocks are reserved, or without a map. 1 or 0 (kcdbecode tells). */
+static int open_db(struct store *st, const char *datadir, uint32_t mode, char *path, size_t n)
+{
+	char file[PATH_MAX - 64];
+
+	snprintf(file, sizeof file, "%s/keyward.kch", datadir);
+	snprintf(path, n, "%s#bnum=1048576#msiz=%ld#dfunit=8", file, (mode & KCOWRITER) ? MMAP_SIZE : 0L);
+	if (!kcdbopen(st->db, path, mode))
+		return 0;
+	if (!(mode & KCOWRITER) || reserve_map(file) == 0)
+		return 1;
+	/* No room for the map: reopen without one (the lock is released in between; TRYLOCK guards it). */
+	kcdbclose(st->db);
+	snprintf(path, n, "%s#bnum=1048576#msiz=0#dfunit=8", file);
+	return kcdbopen(st->db, path, mode);
+}
+
 int store_open(struct store **out, const char *datadir, int flags, char *why, size_t whylen)
 {
 	struct store *st = calloc(1, sizeof *st);
@@ -384,12 +420,11 @@ int store_open(struct store **out, const char *datadir, int flags, char *why, si
 	st->flags = flags;
 	if (!(st->db = kcdbnew()))
 		goto oom;
-	snprintf(path, sizeof path, "%s/keyward.kch#bnum=1048576#msiz=0#dfunit=8", datadir);
 	if (flags & STORE_RDONLY)
 		mode = KCOREADER | KCONOLOCK;
 	else
 		mode = KCOWRITER | KCOCREATE | ((flags & STORE_TRYLOCK) ? KCOTRYLOCK : 0);
-	if (!kcdbopen(st->db, path, mode)) {
+	if (!open_db(st, datadir, mode, path, sizeof path)) {
 		if (kcdbecode(st->db) == KCENOREPOS && (flags & STORE_RDONLY))
 			snprintf(why, whylen, "no database in %s", datadir);
 		else if ((flags & STORE_TRYLOCK) && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EACCES ||

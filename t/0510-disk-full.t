@@ -37,6 +37,6 @@ code=$(curl -s -o resp -w '%{http_code}' --data-urlencode "keytext@$KEYS/carol.a
 is "$code" 200 "with room again, uploads work"
 stop_server
 "$KEYWARD" fsck --datadir "$SMALL/data" > fsck.out; ok $? "fsck after all"
-umount "$SMALL"
+wait_for umount "$SMALL"; ok $? "the small file system is released (no process left in it)"
 
 done_testing

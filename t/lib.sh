@@ -61,6 +61,8 @@ bail() { echo "Bail out! $*"; cleanup_all; exit 1; }
 # ---- trash directory and cleanup ----
 TNAME=$(basename "$0" .t)
 TRASH=$KW_ROOT/t/trash-$TNAME
+# (a file system a crashed run left mounted in its trash directory goes first)
+awk -v t="$TRASH/" 'index($2, t) == 1 {print $2}' /proc/mounts 2>/dev/null | while read -r m; do umount "$m"; done
 rm -rf "$TRASH" && mkdir -p "$TRASH" || exit 1
 chmod 700 "$TRASH"
 cd "$TRASH" || exit 1
