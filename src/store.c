@@ -35,6 +35,8 @@
 struct store {
 	KCDB *db;
 	int flags;
+	int mapfd;                  /* holds the reservation of the mapped region; closed after the db
+				     * (closing any descriptor of the file drops Kyoto Cabinet's fcntl lock) */
 	pthread_mutex_t wmu;        /* the one writer */
 };
 
@@ -373,19 +375,6 @@ int txn_count(struct store_txn *tx, const char *name, int64_t delta)
 
 /* ---- open / close ---- */
 
-/* Reserve the disk blocks of the mapped region; 0 when they are all there. */
-static int reserve_map(const char *file)
-{
-	int fd = open(file, O_RDWR | O_CLOEXEC), rc = -1;
-
-	if (fd < 0)
-		return -1;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, MMAP_SIZE) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
-}
-
 /* Open with a memory map whose blocks are reserved, or without a map. 1 or 0 (kcdbecode tells). */
 static int open_db(struct store *st, const char *datadir, uint32_t mode, char *path, size_t n)
 {
@@ -393,12 +382,22 @@ static int open_db(struct store *st, const char *datadir, uint32_t mode, char *p
 
 	snprintf(file, sizeof file, "%s/keyward.kch", datadir);
 	snprintf(path, n, "%s#bnum=1048576#msiz=%ld#dfunit=8", file, (mode & KCOWRITER) ? MMAP_SIZE : 0L);
+	int fd, reserved;
+
 	if (!kcdbopen(st->db, path, mode))
 		return 0;
-	if (!(mode & KCOWRITER) || reserve_map(file) == 0)
+	if (!(mode & KCOWRITER))
 		return 1;
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	reserved = fd >= 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, MMAP_SIZE) == 0;
+	if (reserved) {
+		st->mapfd = fd;
+		return 1;
+	}
 	/* No room for the map: reopen without one (the lock is released in between; TRYLOCK guards it). */
 	kcdbclose(st->db);
+	if (fd >= 0)
+		close(fd);
 	snprintf(path, n, "%s#bnum=1048576#msiz=0#dfunit=8", file);
 	return kcdbopen(st->db, path, mode);
 }
@@ -418,6 +417,7 @@ int store_open(struct store **out, const char *datadir, int flags, char *why, si
 	}
 	pthread_mutex_init(&st->wmu, NULL);
 	st->flags = flags;
+	st->mapfd = -1;
 	if (!(st->db = kcdbnew()))
 		goto oom;
 	if (flags & STORE_RDONLY)
@@ -480,6 +480,8 @@ void store_close(struct store *st)
 		kcdbclose(st->db);
 		kcdbdel(st->db);
 	}
+	if (st->mapfd >= 0)
+		close(st->mapfd);
 	pthread_mutex_destroy(&st->wmu);
 	free(st);
 }
