@@ -9,7 +9,6 @@
 #include "ingest.h"
 #include "packet.h"
 #include "query.h"
-#include "ratelimit.h"
 
 #define MAX_MATCHES 32          /* keys answered for one key ID */
 
@@ -386,10 +385,7 @@ void hkp_add(struct hreq *r)
 		http_text(r, 405, "Use POST for /pks/add");
 		return;
 	}
-	if (!ratelimit_take(r->app->rl, http_peer(r), &retry)) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%d", retry);
-		http_add_header(r, "Retry-After", ra);
+	if (!http_rate_limit(r, &retry)) {
 		http_text(r, 429, "Too many uploads from your address; try again in %d seconds", retry);
 		return;
 	}

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include "http.h"
+#include "ratelimit.h"
 
 #define MAX_WORKERS 256
 
@@ -436,6 +438,9 @@ static int bind_listener(const char *spec, char *why, size_t whylen)
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		/* Accepted sockets inherit it: a reply written in two pieces (headers, then a large key)
+		 * must not wait for the client's delayed ACK (40 ms on Linux). */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
@@ -473,6 +478,18 @@ static int format_bound(int fd, char *out, size_t n)
 int http_first_address(struct http_server *hs, char *out, size_t n)
 {
 	return hs->nfds ? format_bound(hs->fds[0], out, n) : -1;
+}
+
+int http_rate_limit(struct hreq *r, int *retry)
+{
+	char ra[16];
+
+	*retry = 0;
+	if (ratelimit_take(r->app->rl, http_peer(r), retry))
+		return 1;
+	snprintf(ra, sizeof ra, "%d", *retry);
+	http_add_header(r, "Retry-After", ra);
+	return 0;
 }
 
 const char *http_peer(struct hreq *r)

@@ -66,6 +66,10 @@ int http_method(struct hreq *r);      /* EVHTTP_REQ_GET, … */
 const unsigned char *http_body(struct hreq *r, size_t *len);
 void http_add_header(struct hreq *r, const char *name, const char *value);
 
+/* Take one upload token for the client of r (app->rl). 1: go on. 0: over the limit — the
+ * Retry-After header is set and *retry holds the seconds; the caller answers 429 in its format. */
+int http_rate_limit(struct hreq *r, int *retry);
+
 /* HTML-escape s into b (&, <, >, ", '). */
 int html_escape(struct buf *b, const char *s, size_t len);
 

@@ -15,7 +15,6 @@
 #include "ingest.h"
 #include "packet.h"
 #include "query.h"
-#include "ratelimit.h"
 #include "token.h"
 #include "vks.h"
 
@@ -374,13 +373,10 @@ static void upload(struct hreq *r)
 	struct vks_job *v;
 	json_t *j = json_body(r), *kt;
 	int retry = 0;
-	char ra[16];
 
 	if (!j)
 		return;
-	if (!ratelimit_take(r->app->rl, http_peer(r), &retry)) {
-		snprintf(ra, sizeof ra, "%d", retry);
-		http_add_header(r, "Retry-After", ra);
+	if (!http_rate_limit(r, &retry)) {
 		json_error(r, 429, "too many uploads from your address");
 		json_decref(j);
 		return;

@@ -102,6 +102,10 @@ echo "| | before | after |"
 echo "| --- | --- | --- |"
 echo "| RSS KiB | $rss0 | $rss1 |"
 echo "| open descriptors | $fds0 | $fds1 |"
+echo
+# The stated bounds: RSS at most 64 MiB after the soak; no descriptor left behind.
+[ "$rss1" -le 65536 ] && echo "RSS bound (64 MiB): kept" || echo "RSS bound (64 MiB): EXCEEDED"
+[ "$fds1" -le "$fds0" ] && echo "descriptors: none leaked" || echo "descriptors: LEAKED $((fds1 - fds0))"
 kill $kw; wait $kw 2>/dev/null
 echo
 echo "fsck: $("$KW" fsck --datadir soakdata | tail -1)"
