@@ -94,19 +94,27 @@ static void by_fingerprint(struct hreq *r, const char *arg)
 	send_key(r, primary);
 }
 
+/* Every published key with that key ID (IDs collide), one armored block after the other. */
 static void by_keyid(struct hreq *r, const char *arg)
 {
-	char id[17], fprs[1][KW_FPR_MAX + 1];
+	char id[17], fprs[32][KW_FPR_MAX + 1];
+	struct buf b = BUF_INIT;
+	long n, i, found = 0;
 
 	if (hex_arg(arg, 16, id) < 0) {
 		http_text(r, 400, "Not a key ID: use 16 hex digits");
 		return;
 	}
-	if (store_find_keyid(r->app->st, id, fprs, 1) != 1) {
+	n = store_find_keyid(r->app->st, id, fprs, 32);
+	for (i = 0; i < n; i++)
+		found += store_get_view(r->app->st, fprs[i], &b, NULL) == 1;
+	if (!found) {
+		buf_free(&b);
 		http_text(r, 404, "No key found for key ID %s", id);
 		return;
 	}
-	send_key(r, fprs[0]);
+	http_reply_buf(r, 200, "application/pgp-keys", &b);
+	buf_free(&b);
 }
 
 static void by_email(struct hreq *r, const char *arg)
