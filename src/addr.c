@@ -1,152 +1,159 @@
-/* addr — see addr.h. */
+/* addr — see addr.h.
+ *
+ * Validation is one linear pass over each part; nothing is copied until the whole address has been
+ * found valid, so normalization never changes the length (the fuzz target checks that). */
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
 
-/* RFC 5322 atext, ASCII part. */
-static int atext(unsigned char c)
+#define LOCAL_MAX 64
+#define DOMAIN_MAX 255
+#define LABEL_MAX 63
+
+/* RFC 5322 atext: the characters of a dot-atom besides the dots. */
+static int is_atext(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* Length of the valid UTF-8 sequence of a non-ASCII lead byte at p (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+static int is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* The length (2 to 4) of the well-formed multi-byte UTF-8 sequence at s[0..n), or 0 when there is
+ * none: stray continuation bytes, overlong forms, surrogates and code points above U+10FFFF are
+ * all refused. The code point goes to *cp. */
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned long *cp)
 {
 	size_t len, i;
-	unsigned cp;
+	unsigned long c;
 
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-		len = 2;
-		cp = p[0] & 0x1F;
-	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		len = 3;
-		cp = p[0] & 0x0F;
-	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, c = s[0] & 0x07;
+	else
 		return 0;
-	}
-	if (len > n)
+	if (n < len)
 		return 0;
 	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
+		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (p[i] & 0x3F);
+		c = c << 6 | (s[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
+	*cp = c;
 	return len;
 }
 
-static int valid_local(const unsigned char *p, size_t n)
+/* A dot-atom of at most 64 octets: atext, single dots, no dot at either end. */
+static int local_ok(const unsigned char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > 64 || p[0] == '.' || p[n - 1] == '.')
+	if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
 		return 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '.') {
-			if (p[i + 1] == '.')
-				return 0;
-		} else if (!atext(p[i])) {
+	for (i = 1; i < n - 1; i++) {
+		if (s[i] == '.' ? s[i - 1] == '.' : !is_atext(s[i]))
 			return 0;
-		}
+	}
+	return is_atext(s[0]) && is_atext(s[n - 1]);
+}
+
+/* One domain label of 1 to 63 octets: ASCII letters, digits and hyphens (not first or last) or
+ * UTF-8 characters (IDN labels as given; C1 controls refused). *numeric tells whether it is all
+ * digits. */
+static int label_ok(const unsigned char *s, size_t n, int *numeric)
+{
+	unsigned long cp;
+	size_t i, k;
+
+	if (n == 0 || n > LABEL_MAX || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	*numeric = 1;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			continue;
+		*numeric = 0;
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-')
+			continue;
+		if (!(k = utf8_seq(s + i, n - i, &cp)) || cp < 0xa0)
+			return 0;
+		i += k - 1;
 	}
 	return 1;
 }
 
-static int valid_domain(const unsigned char *p, size_t n)
+/* At least two labels, at most 255 octets, and a top-level label that is not all digits. */
+static int domain_ok(const unsigned char *s, size_t n)
 {
-	size_t i = 0, label = 0, labels = 0, u;
-	int digits_only = 1;
+	size_t i, start = 0, labels = 0;
+	int numeric = 1;
 
-	if (n == 0 || n > 255)
+	if (n == 0 || n > DOMAIN_MAX)
 		return 0;
-	while (i <= n) {
-		if (i == n || p[i] == '.') {
-			if (label == 0 || label > 63 || p[i - 1] == '-')
-				return 0;
-			labels++;
-			if (i == n)
-				break;
-			label = 0;
-			digits_only = 1;
-			i++;
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
 			continue;
-		}
-		if (p[i] >= 0x80) {
-			if (!(u = utf8_len(p + i, n - i)))
-				return 0;
-			i += u;
-			label += u;
-			digits_only = 0;
-			continue;
-		}
-		if (p[i] == '-') {
-			if (label == 0)
-				return 0;
-			digits_only = 0;
-		} else if (p[i] >= '0' && p[i] <= '9') {
-			/* digits keep digits_only */
-		} else if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')) {
-			digits_only = 0;
-		} else {
+		if (!label_ok(s + start, i - start, &numeric))
 			return 0;
-		}
-		label++;
-		i++;
+		labels++;
+		start = i + 1;
 	}
-	return labels >= 2 && !digits_only;    /* the last label: the TLD is not all digits */
+	return labels >= 2 && !numeric;
 }
 
 int addr_normalize(const char *in, size_t len, char out[ADDR_MAX + 1])
 {
-	const unsigned char *p = (const unsigned char *)in;
-	const unsigned char *at = NULL;
-	size_t i;
+	const unsigned char *s = (const unsigned char *)in;
+	const unsigned char *at;
+	size_t i, llen;
 
-	if (len == 0 || len > ADDR_MAX)
+	out[0] = 0;
+	if (!in || len == 0 || len > ADDR_MAX || !(at = memchr(s, '@', len)))
+		return -1;
+	llen = (size_t)(at - s);
+	if (!local_ok(s, llen) || !domain_ok(at + 1, len - llen - 1))
 		return -1;
 	for (i = 0; i < len; i++)
-		if (p[i] == '@')
-			at = p + i;                 /* the last '@' */
-	if (!at || !valid_local(p, (size_t)(at - p)) || !valid_domain(at + 1, len - (size_t)(at - p) - 1))
-		return -1;
-	for (i = 0; i < len; i++)
-		out[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
 	out[len] = 0;
 	return 0;
 }
 
 char *addr_from_uid(const char *uid, size_t len)
 {
-	char tmp[ADDR_MAX + 1];
-	const char *lt = NULL, *gt;
-	size_t i;
+	char norm[ADDR_MAX + 1];
+	const char *a = uid, *lt, *gt;
+	size_t i, alen = len;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)uid[i];
-		if (c < 0x20 || c == 0x7f)
-			return NULL;
-		if (c == '<')
-			lt = uid + i;
-	}
-	if (lt) {
-		gt = memchr(lt, '>', len - (size_t)(lt - uid));
-		if (!gt || addr_normalize(lt + 1, (size_t)(gt - lt - 1), tmp) < 0)
-			return NULL;
-	} else if (addr_normalize(uid, len, tmp) < 0) {
+	if (!uid)
 		return NULL;
+	for (i = 0; i < len; i++) {
+		if (is_control((unsigned char)uid[i]))
+			return NULL;
 	}
-	return strdup(tmp);
+	if ((lt = memrchr(uid, '<', len))) {
+		a = lt + 1;
+		if (!(gt = memchr(a, '>', len - (size_t)(a - uid))))
+			return NULL;
+		alen = (size_t)(gt - a);
+	}
+	if (addr_normalize(a, alen, norm) < 0)
+		return NULL;
+	return strdup(norm);
 }
 
 const char *addr_domain(const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 
-	return at ? at + 1 : addr;
+	return at ? at + 1 : addr + strlen(addr);
 }

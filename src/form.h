@@ -7,10 +7,14 @@
 #include "query.h"
 
 /* Parse body[0..len) according to the Content-Type header value ctype (NULL or unknown types are
- * treated as urlencoded, as curl --data and old clients send no type). For multipart, the boundary
- * parameter (quoted or not) is required; each part's name comes from Content-Disposition; a
- * filename part is kept like any other. Returns 0, or -1 with *why ("malformed percent-encoding",
- * "multipart body without boundary", "malformed multipart body", "too many parameters"). */
+ * treated as urlencoded with '+' as a space, as curl --data and old clients send no type; the media
+ * type is matched case-insensitively, its parameters and white space ignored). For multipart, the
+ * boundary parameter (any case, quoted or not, at most 200 characters) is required; delimiter lines
+ * end in CRLF or LF, the closing "--boundary--" is required, preamble and epilogue are ignored;
+ * each part's name comes from the first Content-Disposition: form-data header (name quoted or not);
+ * parts without one are skipped; a filename part is kept like any other. At most 64 fields.
+ * Returns 0, or -1 with *why ("malformed percent-encoding", "multipart body without boundary",
+ * "malformed multipart body", "too many parameters", "out of memory"); out is then empty. */
 int form_parse(const char *ctype, const unsigned char *body, size_t len, struct kvlist *out, const char **why);
 
 #endif

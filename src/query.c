@@ -1,11 +1,17 @@
-/* query — see query.h. */
-#include <stdio.h>
+/* query — see query.h.
+ *
+ * Everything here is linear in the input: bodies of several megabytes go through query_parse
+ * (via form_parse) and whole values through search_classify. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
 #include "query.h"
 
 #define MAX_PARAMS 64
+
+/* Results of the percent decoder, so that callers can tell bad input from a failed malloc. */
+enum { DEC_OK = 0, DEC_BAD = -1, DEC_NOMEM = -2 };
 
 static int hexval(unsigned char c)
 {
@@ -18,84 +24,121 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
-char *pct_decode(const char *s, size_t len, int plus_is_space, size_t *outlen)
+/* Decode s[0..len) into a new NUL-terminated string *out of *outlen bytes. */
+static int decode(const char *s, size_t len, int plus_is_space, char **out, size_t *outlen)
 {
-	char *out = malloc(len + 1);
 	size_t i, o = 0;
-	int h, l;
+	int hi, lo;
+	char *d;
 
-	if (!out)
-		return NULL;
+	*out = NULL;
+	if (len == SIZE_MAX || !(d = malloc(len + 1)))
+		return DEC_NOMEM;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= len || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0) {
-				free(out);
-				return NULL;
+			if (len - i < 3 || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+				free(d);
+				return DEC_BAD;
 			}
-			out[o++] = (char)(h << 4 | l);
+			d[o++] = (char)(hi << 4 | lo);
 			i += 2;
-		} else if (s[i] == '+' && plus_is_space) {
-			out[o++] = ' ';
 		} else {
-			out[o++] = s[i];
+			d[o++] = plus_is_space && s[i] == '+' ? ' ' : s[i];
 		}
 	}
-	out[o] = 0;
+	d[o] = 0;
+	*out = d;
 	*outlen = o;
+	return DEC_OK;
+}
+
+char *pct_decode(const char *s, size_t len, int plus_is_space, size_t *outlen)
+{
+	char *out;
+
+	if (decode(s, len, plus_is_space, &out, outlen) != DEC_OK)
+		return NULL;
 	return out;
 }
 
-void kvlist_free(struct kvlist *l)
-{
-	size_t i;
+/* ---- query strings ---- */
 
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].val);
+/* The end of the item that starts at q[pos]: the next '&' or len. */
+static size_t item_end(const char *q, size_t pos, size_t len)
+{
+	const char *amp = memchr(q + pos, '&', len - pos);
+
+	return amp ? (size_t)(amp - q) : len;
+}
+
+/* The number of non-empty items, counting stops early past MAX_PARAMS. */
+static size_t count_items(const char *q, size_t len)
+{
+	size_t pos, end, n = 0;
+
+	for (pos = 0; pos < len && n <= MAX_PARAMS; pos = end + 1) {
+		end = item_end(q, pos, len);
+		if (end > pos)
+			n++;
 	}
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	return n;
+}
+
+/* Split one item at its first '=' and decode both halves into kv (left zeroed on failure). */
+static int parse_item(const char *s, size_t len, int plus_is_space, struct kv *kv)
+{
+	const char *eq = memchr(s, '=', len);
+	size_t klen = eq ? (size_t)(eq - s) : len, dummy;
+	int rc;
+
+	if ((rc = decode(s, klen, plus_is_space, &kv->key, &dummy)) != DEC_OK)
+		return rc;
+	if (eq)
+		rc = decode(eq + 1, len - klen - 1, plus_is_space, &kv->val, &kv->vlen);
+	else
+		rc = decode("", 0, plus_is_space, &kv->val, &kv->vlen);
+	if (rc != DEC_OK) {
+		free(kv->key);
+		kv->key = NULL;
+	}
+	return rc;
 }
 
 int query_parse(const char *q, size_t len, int plus_is_space, struct kvlist *out, const char **why)
 {
-	const char *p = q, *end = q + len, *amp, *eq;
-	size_t klen;
+	const char *err = "out of memory";
+	size_t pos, end, n;
+	int rc;
 
 	out->v = NULL;
 	out->n = 0;
-	while (p < end) {
-		amp = memchr(p, '&', (size_t)(end - p));
-		if (!amp)
-			amp = end;
-		if (amp == p) {
-			p++;
+	if (!q)
+		len = 0;
+	if ((n = count_items(q, len)) > MAX_PARAMS) {
+		err = "too many parameters";
+		goto fail;
+	}
+	if (n == 0)
+		return 0;
+	if (!(out->v = calloc(n, sizeof *out->v)))
+		goto fail;
+	for (pos = 0; pos < len; pos = end + 1) {
+		end = item_end(q, pos, len);
+		if (end == pos)
 			continue;
-		}
-		if (out->n == MAX_PARAMS) {
-			*why = "too many parameters";
+		if ((rc = parse_item(q + pos, end - pos, plus_is_space, &out->v[out->n])) != DEC_OK) {
+			if (rc == DEC_BAD)
+				err = "malformed percent-encoding";
 			goto fail;
 		}
-		if (!out->v && !(out->v = calloc(MAX_PARAMS, sizeof *out->v))) {
-			*why = "out of memory";
-			goto fail;
-		}
-		eq = memchr(p, '=', (size_t)(amp - p));
-		out->v[out->n].key = pct_decode(p, (size_t)((eq ? eq : amp) - p), plus_is_space, &klen);
-		out->v[out->n].val = eq ? pct_decode(eq + 1, (size_t)(amp - eq - 1), plus_is_space, &out->v[out->n].vlen)
-					: pct_decode("", 0, 0, &out->v[out->n].vlen);
 		out->n++;
-		if (!out->v[out->n - 1].key || !out->v[out->n - 1].val) {
-			*why = "malformed percent-encoding";
-			goto fail;
-		}
-		p = amp + 1;
 	}
 	return 0;
 fail:
 	kvlist_free(out);
+	if (why)
+		*why = err;
 	return -1;
 }
 
@@ -103,9 +146,12 @@ const struct kv *kv_find(const struct kvlist *l, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	if (!l || !key)
+		return NULL;
+	for (i = 0; i < l->n; i++) {
 		if (l->v[i].key && !strcmp(l->v[i].key, key))
 			return &l->v[i];
+	}
 	return NULL;
 }
 
@@ -116,79 +162,146 @@ const char *kv_get(const struct kvlist *l, const char *key)
 	return kv ? kv->val : NULL;
 }
 
-/* Is s[0..n) valid UTF-8 without control characters? */
-static int clean_text(const unsigned char *s, size_t n)
+void kvlist_free(struct kvlist *l)
 {
-	size_t i = 0, k, len;
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].val);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* ---- search terms ---- */
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Well-formed UTF-8 without control characters (C0 and DEL) or NUL bytes. */
+static int text_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len, k;
+	unsigned long c;
 
 	while (i < n) {
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
 		if (s[i] < 0x80) {
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				return 0;
 			i++;
 			continue;
 		}
-		len = s[i] >= 0xF0 ? 4 : s[i] >= 0xE0 ? 3 : s[i] >= 0xC2 ? 2 : 0;
-		if (!len || s[i] > 0xF4 || len > n - i)
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			len = 2, c = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			len = 3, c = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			len = 4, c = s[i] & 0x07;
+		else
 			return 0;
-		for (k = 1; k < len; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
 				return 0;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
 		i += len;
 	}
 	return 1;
 }
 
-void search_classify(const char *s, size_t len, struct search *out)
+/* Key IDs and fingerprints: optional 0x, hex digits of either case, single or repeated spaces
+ * between groups. Fills out and returns 1 for 8, 16, 32, 40 or 64 digits. */
+static int classify_hex(const char *s, size_t len, struct search *out)
 {
-	const char *b = s, *e = s + len, *lt, *gt;
-	char hex[70];
-	size_t n = 0;
-	int allhex = 1;
+	char hex[64];
+	size_t i, n = 0;
+	int v;
 
-	memset(out, 0, sizeof *out);
-	out->kind = SEARCH_INVALID;
-	while (b < e && (*b == ' ' || *b == '\t'))
-		b++;
-	while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if (b == e || !clean_text((const unsigned char *)b, (size_t)(e - b)))
-		return;
-	if (memchr(b, '@', (size_t)(e - b))) {
-		lt = NULL;
-		for (const char *p = b; p < e; p++)
-			if (*p == '<')
-				lt = p;
-		if (lt && (gt = memchr(lt, '>', (size_t)(e - lt)))) {
-			b = lt + 1;
-			e = gt;
-		}
-		if (addr_normalize(b, (size_t)(e - b), out->term) == 0) {
-			out->kind = SEARCH_ADDR;
-			return;
-		}
-		out->kind = SEARCH_TEXT;
-		snprintf(out->term, sizeof out->term, "%.*s", (int)(e - b), b);
-		return;
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		len -= 2;
 	}
-	if (e - b > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X'))
-		b += 2;
-	for (const char *p = b; p < e; p++) {
-		if (*p == ' ')
+	if (len == 0 || s[0] == ' ')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ')
 			continue;
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')) ||
-		    n >= 64) {
-			allhex = 0;
-			break;
-		}
-		hex[n++] = (char)(*p >= 'a' ? *p - 32 : *p);
+		if ((v = hexval((unsigned char)s[i])) < 0 || n == sizeof hex)
+			return 0;
+		hex[n++] = "0123456789ABCDEF"[v];
 	}
-	hex[n] = 0;
-	if (allhex && (n == 8 || n == 16 || n == 32 || n == 40 || n == 64)) {
-		out->kind = n == 8 ? SEARCH_SHORTID : n == 16 ? SEARCH_KEYID : n == 32 ? SEARCH_V3FPR : SEARCH_FPR;
-		memcpy(out->term, hex, n + 1);
-		return;
+	switch (n) {
+	case 8:  out->kind = SEARCH_SHORTID; break;
+	case 16: out->kind = SEARCH_KEYID; break;
+	case 32: out->kind = SEARCH_V3FPR; break;
+	case 40:
+	case 64: out->kind = SEARCH_FPR; break;
+	default: return 0;
+	}
+	memcpy(out->term, hex, n);
+	out->term[n] = 0;
+	return 1;
+}
+
+/* "addr", "<addr>" or "Name <addr>" (the last <...>). Fills out and returns 1 for a valid address. */
+static int classify_addr(const char *s, size_t len, struct search *out)
+{
+	char norm[ADDR_MAX + 1];
+	const char *a = s, *lt, *gt;
+	size_t alen = len;
+
+	if ((lt = memrchr(s, '<', len))) {
+		a = lt + 1;
+		if (!(gt = memchr(a, '>', len - (size_t)(a - s))))
+			return 0;
+		alen = (size_t)(gt - a);
+	}
+	if (addr_normalize(a, alen, norm) < 0)
+		return 0;
+	out->kind = SEARCH_ADDR;
+	memcpy(out->term, norm, strlen(norm) + 1);
+	return 1;
+}
+
+/* Free text, cut to the size of term without splitting a UTF-8 character. */
+static void classify_text(const char *s, size_t len, struct search *out)
+{
+	if (len >= sizeof out->term) {
+		len = sizeof out->term - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
 	}
 	out->kind = SEARCH_TEXT;
-	snprintf(out->term, sizeof out->term, "%.*s", (int)(e - b), b);
+	memcpy(out->term, s, len);
+	out->term[len] = 0;
+}
+
+void search_classify(const char *s, size_t len, struct search *out)
+{
+	out->kind = SEARCH_INVALID;
+	out->term[0] = 0;
+	if (!s)
+		return;
+	while (len > 0 && is_space((unsigned char)s[0]))
+		s++, len--;
+	while (len > 0 && is_space((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0 || !text_ok((const unsigned char *)s, len))
+		return;
+	if (classify_hex(s, len, out))
+		return;
+	if (memchr(s, '@', len) && classify_addr(s, len, out))
+		return;
+	classify_text(s, len, out);
 }

@@ -19,15 +19,18 @@ struct kvlist {
 
 /* Split q[0..len) at '&' (and ';' is NOT a separator), each item at its first '=' (an item without
  * '=' has the empty value), and percent-decode names and values; plus_is_space selects whether '+'
- * decodes to a space (form bodies) or stays '+' (URL queries). Empty items are skipped. Returns 0, or
- * -1 with *why = "malformed percent-encoding" (a '%' not followed by two hex digits) or "too many
- * parameters" (more than 64). On error out is left empty. Caller frees with kvlist_free. */
+ * decodes to a space (form bodies) or stays '+' (URL queries). Empty items are skipped; an empty
+ * name ("=v") is kept. Returns 0, or -1 with *why = "malformed percent-encoding" (a '%' not followed
+ * by two hex digits), "too many parameters" (more than 64 non-empty items) or "out of memory". On
+ * error out is left empty. Caller frees with kvlist_free (also fine on an empty list, and twice).
+ * Names are C strings: a name with an encoded NUL ("a%00b") only matches up to the NUL. */
 int query_parse(const char *q, size_t len, int plus_is_space, struct kvlist *out, const char **why);
 const char *kv_get(const struct kvlist *l, const char *key);           /* first value or NULL */
 const struct kv *kv_find(const struct kvlist *l, const char *key);     /* first item or NULL */
 void kvlist_free(struct kvlist *l);
 
-/* Percent-decode s[0..len) into a malloc'd NUL-terminated string (*outlen set); NULL on bad encoding. */
+/* Percent-decode s[0..len) into a malloc'd NUL-terminated string (*outlen set); NULL on bad encoding
+ * or when memory runs out. Either hex case is accepted. */
 char *pct_decode(const char *s, size_t len, int plus_is_space, size_t *outlen);
 
 enum search_kind {
@@ -45,8 +48,13 @@ struct search {
 	char term[256];
 };
 
-/* Classify an already decoded search term. Hex forms accept an optional "0x"/"0X", either case, and
- * spaces between groups ("AAAA BBBB ..."), surrounding white space is trimmed. Always fills out. */
+/* Classify an already decoded search term s[0..len) (s may be NULL). Surrounding white space is
+ * trimmed first; what remains must be UTF-8 without control characters (< 0x20, 0x7f, NUL) or the
+ * kind is INVALID. Hex forms accept an optional "0x"/"0X", either case, and spaces between groups
+ * ("AAAA BBBB ..."); any other length of hex is TEXT. A term with '@' is an ADDR when the text
+ * inside its last "<...>" (or the whole term when it has no '<') is valid for addr_normalize,
+ * else TEXT. term: uppercase hex, the normalized address, the text cut to fit (never inside a UTF-8
+ * character), or "" for INVALID. Always fills out; linear in len. */
 void search_classify(const char *s, size_t len, struct search *out);
 
 #endif
