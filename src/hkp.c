@@ -300,44 +300,25 @@ static void add_work(struct job *j, struct keyproc *kp)
 {
 	struct add_job *a = (struct add_job *)j;
 	struct ingest_result res;
-	struct buf bin = BUF_INIT;
-	struct span *spans = NULL;
 	const char *why = NULL;
-	long nkeys;
 	size_t i;
 
 	a->code = 400;
-	if (armor_decode(a->keytext, a->len, &bin, &why) < 0) {
-		buf_printf(&a->msg, "Key material rejected: %s", why);
-		goto out;
-	}
-	if (ingest_attach_revocations(a->app->st, &bin, &why) < 0) {
-		buf_printf(&a->msg, "Key material rejected: %s", why);
-		goto out;
-	}
-	nkeys = pkt_split_keyring(bin.data, bin.len, (size_t)a->app->cfg->max_keys_per_upload, &spans, &why);
-	if (nkeys < 0) {
-		buf_printf(&a->msg, "Key material rejected: %s", why);
-		goto out;
-	}
-	if (nkeys == 0) {
-		buf_printf(&a->msg, "Key material rejected: no public key in the upload");
-		goto out;
-	}
-	if (ingest(a->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0) {
+	if (ingest_upload(a->app->st, kp, a->keytext, a->len, (size_t)a->app->cfg->max_keys_per_upload, 0, &res,
+			  &why) < 0) {
 		if (!strncmp(why, "cannot ", 7)) {  /* the store, not the key: disk full, I/O error */
 			a->code = 503;
 			buf_printf(&a->msg, "The key cannot be stored right now (%s); try again later", why);
 		} else {
 			buf_printf(&a->msg, "Key material rejected: %s", why);
 		}
-		goto out;
+		return;
 	}
 	if (res.nkeys == 0) {
 		const char *e = buf_str(&res.errors), *nl = strchr(e, '\n');
 		buf_printf(&a->msg, "Key rejected: %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		ingest_result_free(&res);
-		goto out;
+		return;
 	}
 	a->code = 200;
 	buf_addstr(&a->msg, "Upload successful.\n");
@@ -353,9 +334,6 @@ static void add_work(struct job *j, struct keyproc *kp)
 		buf_printf(&a->msg, "Rejected:\n%s", buf_str(&res.errors));
 	atomic_fetch_add(&a->app->uploads, 1);
 	ingest_result_free(&res);
-out:
-	free(spans);
-	buf_free(&bin);
 }
 
 /* Back on the HTTP thread. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ingest.h"
+#include "armor.h"
 #include "packet.h"
 
 #define MAX_ROUNDS 5
@@ -346,4 +347,38 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 fail:
 	buf_free(&out);
 	return -1;
+}
+
+int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
+		  int flags, struct ingest_result *res, const char **why)
+{
+	struct buf bin = BUF_INIT;
+	struct span *spans = NULL;
+	const char *armor_why = NULL;
+	long n;
+	int rc = -1;
+
+	memset(res, 0, sizeof res[0]);
+	if (armor_decode(text, len, &bin, &armor_why) < 0) {
+		buf_reset(&bin);
+		/* Not armor: perhaps bare base64 of the binary key (VKS clients send that). */
+		if (!strcmp(armor_why, "secret key material is not accepted") ||
+		    base64_decode(text, len, &bin) < 0 || !bin.len) {
+			*why = armor_why;
+			goto out;
+		}
+	}
+	if (ingest_attach_revocations(st, &bin, why) < 0)
+		goto out;
+	if ((n = pkt_split_keyring(bin.data, bin.len, max_keys, &spans, why)) < 0)
+		goto out;
+	if (n == 0) {
+		*why = "no public key in the upload";
+		goto out;
+	}
+	rc = ingest(st, kp, bin.data, bin.len, flags, res, why);
+out:
+	free(spans);
+	buf_free(&bin);
+	return rc;
 }

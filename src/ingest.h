@@ -41,6 +41,13 @@ enum {
  * a key that is not stored here", "malformed signature"). */
 int ingest_attach_revocations(struct store *st, struct buf *bin, const char **why);
 
+/* An upload as it comes from a client (HKP keytext, VKS keytext, WKS submission): armored, or bare
+ * base64 of the binary, or binary; bare revocation certificates completed; at most max_keys keys;
+ * then ingest(). 0, or -1 with *why ("secret key material is not accepted", "too many keys",
+ * "no public key in the upload", "broken armor: …", or a store failure starting with "cannot "). */
+int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
+		  int flags, struct ingest_result *res, const char **why);
+
 /* Returns 0 (res filled, even if every key was rejected), or -1 with *why (not OpenPGP, gpg failed,
  * store failed). Free res with ingest_result_free. */
 int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,

@@ -255,40 +255,21 @@ static void upload_work(struct job *j, struct keyproc *kp)
 {
 	struct vks_job *v = (struct vks_job *)j;
 	struct ingest_result res;
-	struct buf bin = BUF_INIT;
-	struct span *spans = NULL;
 	const char *why = NULL;
 	char hash[65], k[2 + 64 + 1], rec[128];
 	struct store_txn *tx;
-	long n;
 
-	memset(&res, 0, sizeof res);
-	if (armor_decode(v->keytext, v->len, &bin, &why) < 0) {
-		buf_reset(&bin);
-		if (!strcmp(why, "secret key material is not accepted")) {
+	if (ingest_upload(v->app->st, kp, v->keytext, v->len, 1, 0, &res, &why) < 0) {
+		if (!strncmp(why, "cannot ", 7))
+			fail(v, 503, "the key cannot be stored right now; try again later");
+		else if (strstr(why, "secret"))
 			fail(v, 400, "Whoops, please don't upload secret keys!");
-			goto out;
-		}
-		if (base64_decode(v->keytext, v->len, &bin) < 0 || !bin.len) {
+		else if (!strcmp(why, "too many keys"))
+			fail(v, 400, "Upload one key at a time");
+		else if (!strcmp(why, "no public key in the upload"))
+			fail(v, 400, "No key submitted");
+		else
 			fail(v, 400, "Failed parsing key");
-			goto out;
-		}
-	}
-	n = pkt_split_keyring(bin.data, bin.len, 2, &spans, &why);
-	if (n < 0 && why && strstr(why, "secret")) {
-		fail(v, 400, "Whoops, please don't upload secret keys!");
-		goto out;
-	}
-	if (n == 0 || (n < 0 && strcmp(why, "too many keys"))) {
-		fail(v, 400, "No key submitted");
-		goto out;
-	}
-	if (n < 0) {
-		fail(v, 400, "Upload one key at a time");
-		goto out;
-	}
-	if (ingest(v->app->st, kp, bin.data, bin.len, 0, &res, &why) < 0 && !strncmp(why, "cannot ", 7)) {
-		fail(v, 503, "the key cannot be stored right now; try again later");
 		goto out;
 	}
 	if (res.nkeys != 1) {
@@ -319,8 +300,6 @@ static void upload_work(struct job *j, struct keyproc *kp)
 	atomic_fetch_add(&v->app->uploads, 1);
 out:
 	ingest_result_free(&res);
-	free(spans);
-	buf_free(&bin);
 }
 
 static void verify_work(struct job *j, struct keyproc *kp)

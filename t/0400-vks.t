@@ -71,6 +71,10 @@ post upload "$(keyjson "$KEYS/alice.asc")" >/dev/null
 is "$(json resp 'd["status"]["alice@example.org"]')" "published" "re-upload: published"
 is "$(json resp 'd["status"]["alice@example.net"]')" "unpublished" "re-upload: the other still unpublished"
 
+# a bare revocation certificate through VKS: merged with the stored key, which is now revoked
+is "$(post upload "$(keyjson "$KEYS/alice.rev.asc")")" 200 "upload of a bare revocation certificate: 200"
+is "$(json resp 'd["status"]')" "{}" "the key is revoked: no address offered"
+
 # discovery
 http_get /.well-known/keyward
 is "$STATUS" 200 "/.well-known/keyward: 200"
