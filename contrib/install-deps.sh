@@ -3,7 +3,9 @@
 # A no-op when everything is there. As a non-root user it only names what is missing.
 set -e
 PKGS="gcc make pkg-config libevent-dev libgpgme-dev libgpg-error-dev libkyotocabinet-dev
-      libjansson-dev zlib1g-dev libgcrypt20-dev gnupg gpg-agent gpg-wks-client dirmngr curl perl python3 procps"
+      libjansson-dev zlib1g-dev libgcrypt20-dev libqrencode-dev libpng-dev libcrypt-dev
+      gnupg gpg-agent gpg-wks-client dirmngr curl perl python3 procps openssl strace mandoc
+      slapd ldap-utils zbar-tools nginx-light chromium systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
