@@ -42,7 +42,7 @@ endif
 
 LIB_SRC  := $(filter-out src/main.c src/www.c,$(wildcard src/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC)) $(O)/www.o
-WWW      := $(sort $(wildcard www/*.html))
+WWW      := $(sort $(wildcard www/*.html www/*.css www/*.js www/*.svg))
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(patsubst t/unit/%.c,$(TBIN)/%,$(UNIT_SRC))
 HDRS     := $(wildcard src/*.h) t/unit/tap.h
@@ -61,7 +61,7 @@ $(O)/www.c: $(WWW) contrib/embed-www.sh
 	@mkdir -p $(O)
 	sh contrib/embed-www.sh $(WWW) > $@
 
-$(O)/www.o: $(O)/www.c src/page.h
+$(O)/www.o: $(O)/www.c src/tmpl.h
 	$(CC) $(KW_CFLAGS) -c -o $@ $<
 
 $(O)/libkw.a: $(LIB_OBJ)

@@ -11,12 +11,15 @@
 #include "jobs.h"
 #include "store.h"
 
+struct pages;
+
 struct app {
 	const struct config *cfg;
 	struct store *st;
 	struct jobs *jobs;
 	struct challenger ch;           /* store, server key, mailer, config for the round-trip */
 	struct ratelimit *rl;           /* uploads per client address */
+	struct pages *pages;            /* templates, assets, form-token secret (page.h) */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

@@ -13,12 +13,14 @@
 #include "keyproc.h"
 #include "ingest.h"
 #include "mailer.h"
+#include "page.h"
 #include "ratelimit.h"
 #include "serverkey.h"
 #include "token.h"
 #include "util.h"
 #include "verify.h"
 #include "vks.h"
+#include "web.h"
 #include "wkd.h"
 #include "wks.h"
 
@@ -26,16 +28,6 @@
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
 	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
 	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue"
-
-static void home(struct hreq *r)
-{
-	if (strcmp(r->path, "/")) {
-		http_text(r, 404, "not found");
-		return;
-	}
-	http_text(r, 200, "keyward: a verifying OpenPGP keyserver. Use hkp://%s with gpg.",
-		  r->app->cfg->listen[0]);
-}
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -93,7 +85,13 @@ static const struct route routes[] = {
 	{ "/vks/v1/", vks_handler },
 	{ "/.well-known/openpgpkey/", wkd_handler },
 	{ "/.well-known/keyward", discovery },
-	{ "/", home },
+	{ "/search", web_search },
+	{ "/key/", web_key },
+	{ "/upload", web_upload },
+	{ "/about", web_about },
+	{ "/assets/", page_assets },
+	{ "/", web_home },
+	{ "*", web_not_found },
 	{ NULL, NULL }
 };
 
@@ -199,6 +197,10 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	if (!(app.pages = pages_open(c.datadir, why, sizeof why))) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		goto out;
+	}
 	if (keyproc_global_init(&reason) < 0) {
 		fprintf(stderr, "keyward serve: %s\n", reason);
 		goto out;
@@ -239,6 +241,7 @@ out:
 	mailer_stop(app.ch.mailer);
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);
+	pages_close(app.pages);
 	store_close(app.st);
 	if (rc == 0)
 		fprintf(stderr, "keyward: stopped\n");

@@ -7,7 +7,9 @@
 #include "form.h"
 #include "hkp.h"
 #include "ingest.h"
+#include "keycard.h"
 #include "packet.h"
+#include "page.h"
 #include "query.h"
 
 #define MAX_MATCHES 32          /* keys answered for one key ID */
@@ -97,17 +99,10 @@ static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_
 	return n;
 }
 
-static void html_head(struct buf *b, const char *title)
-{
-	buf_addstr(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-	html_escape(b, title, strlen(title));
-	buf_addstr(b, "</title></head><body>\n");
-}
-
 /* op=get: every published match, armored, one block after the other. */
 static void op_get(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 {
-	struct buf keys = BUF_INIT, page = BUF_INIT;
+	struct buf keys = BUF_INIT;
 	long i, found = 0;
 
 	for (i = 0; i < n; i++)
@@ -122,65 +117,31 @@ static void op_get(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 		reply_take(r, 200, "application/pgp-keys", &keys);
 		return;
 	}
-	html_head(&page, "Public key");
-	buf_addstr(&page, "<pre>\n");
-	html_escape(&page, (const char *)keys.data, keys.len);
-	buf_addstr(&page, "</pre>\n</body></html>\n");
+	page_reply(r, 200, "hkp-key.html", json_pack("{s:s,s:s%}", "title", "Public key", "armor",
+							  buf_str(&keys), keys.len));
 	buf_free(&keys);
-	reply_take(r, 200, "text/html; charset=utf-8", &page);
-}
-
-/* Decode one %XX-escaped index field for the HTML listing. */
-static void html_field(struct buf *b, const char *s, size_t len)
-{
-	size_t outlen = 0;
-	char *d = pct_decode(s, len, 0, &outlen);
-
-	if (d)
-		html_escape(b, d, outlen);
-	free(d);
-}
-
-/* The HTML listing, built from the machine-readable lines. */
-static void index_html(struct buf *page, const struct buf *lines, long nkeys)
-{
-	const char *p = (const char *)lines->data, *end = p + lines->len, *nl, *c1, *c2;
-
-	html_head(page, "Search results");
-	buf_printf(page, "<h1>%ld key%s found</h1>\n<pre>\n", nkeys, nkeys == 1 ? "" : "s");
-	for (; p && p < end; p = nl + 1) {
-		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
-			break;
-		c1 = memchr(p, ':', (size_t)(nl - p));
-		c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
-		if (!c1 || !c2)
-			continue;
-		if (!strncmp(p, "pub:", 4)) {
-			buf_addstr(page, "\npub  <a href=\"/pks/lookup?op=get&amp;search=0x");
-			html_escape(page, c1 + 1, (size_t)(c2 - c1 - 1));
-			buf_addstr(page, "\">");
-			html_escape(page, c1 + 1, (size_t)(c2 - c1 - 1));
-			buf_addstr(page, "</a>\n");
-		} else if (!strncmp(p, "uid:", 4)) {
-			buf_addstr(page, "uid  ");
-			html_field(page, c1 + 1, (size_t)(c2 - c1 - 1));
-			buf_addstr(page, "\n");
-		}
-	}
-	buf_addstr(page, "</pre>\n</body></html>\n");
 }
 
 /* op=index / op=vindex: the colon format (mr) or an HTML listing. */
 static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 {
 	struct buf lines = BUF_INIT, out = BUF_INIT;
+	json_t *cards = mr ? NULL : json_array();
+	size_t before;
 	long i, found = 0;
 
-	for (i = 0; i < n; i++)
-		if (store_get_view(r->app->st, fprs[i], NULL, &lines) == 1)
-			found++;
+	for (i = 0; i < n; i++) {
+		before = lines.len;
+		if (store_get_view(r->app->st, fprs[i], NULL, &lines) != 1)
+			continue;
+		found++;
+		if (cards)
+			json_array_append_new(cards, keycard_from_index(fprs[i], (const char *)lines.data + before,
+									lines.len - before));
+	}
 	if (!found) {
 		buf_free(&lines);
+		json_decref(cards);
 		http_text(r, 404, "No key found");
 		return;
 	}
@@ -191,46 +152,49 @@ static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int m
 		reply_take(r, 200, "text/plain; charset=utf-8", &out);
 		return;
 	}
-	index_html(&out, &lines, found);
 	buf_free(&lines);
-	reply_take(r, 200, "text/html; charset=utf-8", &out);
+	page_reply(r, 200, "hkp-index.html", json_pack("{s:s,s:i,s:b,s:o}", "title", "Search results",
+							"count", (int)found, "plural", found != 1, "keys", cards));
+}
+
+json_t *hkp_stats(struct app *app)
+{
+	struct store_stats s;
+
+	memset(&s, 0, sizeof s);
+	if (store_stats(app->st, &s) < 0)
+		return NULL;
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "software", "keyward",
+			 "keys", (json_int_t)s.keys, "published_keys", (json_int_t)s.published,
+			 "addresses", (json_int_t)s.addrs, "pending", (json_int_t)s.pending,
+			 "store_bytes", (json_int_t)s.file_bytes, "uptime", (json_int_t)(time(NULL) - app->started),
+			 "requests", (json_int_t)atomic_load(&app->requests));
 }
 
 static void op_stats(struct hreq *r, int mr)
 {
-	struct app *app = r->app;
-	struct store_stats s;
+	json_t *stats = hkp_stats(r->app);
 	struct buf b = BUF_INIT;
-	long uptime = (long)(time(NULL) - app->started);
+	char *text;
 
-	memset(&s, 0, sizeof s);
-	if (store_stats(app->st, &s) < 0) {
+	if (!stats) {
 		http_text(r, 500, "store error");
 		return;
 	}
 	if (mr) {
-		buf_printf(&b, "{\"software\":\"keyward\",\"keys\":%llu,\"published_keys\":%llu,"
-			   "\"addresses\":%llu,\"pending\":%llu,\"store_bytes\":%llu,\"uptime\":%ld,"
-			   "\"requests\":%lu}\n",
-			   (unsigned long long)s.keys, (unsigned long long)s.published,
-			   (unsigned long long)s.addrs, (unsigned long long)s.pending,
-			   (unsigned long long)s.file_bytes, uptime, atomic_load(&app->requests));
+		if (!(text = json_dumps(stats, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+			json_decref(stats);
+			http_text(r, 500, "out of memory");
+			return;
+		}
+		buf_addstr(&b, text);
+		buf_addch(&b, '\n');
+		free(text);
+		json_decref(stats);
 		reply_take(r, 200, "application/json", &b);
 		return;
 	}
-	html_head(&b, "keyward statistics");
-	buf_printf(&b, "<h1>keyward statistics</h1>\n<table>\n"
-		   "<tr><td>Keys stored</td><td>%llu</td></tr>\n"
-		   "<tr><td>Keys published</td><td>%llu</td></tr>\n"
-		   "<tr><td>Confirmed addresses</td><td>%llu</td></tr>\n"
-		   "<tr><td>Pending confirmations</td><td>%llu</td></tr>\n"
-		   "<tr><td>Database bytes</td><td>%llu</td></tr>\n"
-		   "<tr><td>Uptime (s)</td><td>%ld</td></tr>\n"
-		   "<tr><td>Requests</td><td>%lu</td></tr>\n</table>\n</body></html>\n",
-		   (unsigned long long)s.keys, (unsigned long long)s.published,
-		   (unsigned long long)s.addrs, (unsigned long long)s.pending,
-		   (unsigned long long)s.file_bytes, uptime, atomic_load(&app->requests));
-	reply_take(r, 200, "text/html; charset=utf-8", &b);
+	page_reply(r, 200, "hkp-stats.html", json_pack("{s:s,s:o}", "title", "keyward statistics", "stats", stats));
 }
 
 void hkp_lookup(struct hreq *r)

@@ -6,9 +6,13 @@
  * unpublished until an address is confirmed. */
 #ifndef KW_HKP_H
 #define KW_HKP_H
+#include <jansson.h>
 #include "http.h"
 
 void hkp_lookup(struct hreq *r);
 void hkp_add(struct hreq *r);
+/* The figures of op=stats (also on the about page): software, keys, published_keys, addresses,
+ * pending, store_bytes, uptime, requests. NULL when the store cannot be read. */
+json_t *hkp_stats(struct app *app);
 
 #endif

@@ -95,24 +95,6 @@ static const char *method_name(enum evhttp_cmd_type m)
 	}
 }
 
-int html_escape(struct buf *b, const char *s, size_t len)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < len && !rc; i++) {
-		switch (s[i]) {
-		case '&': rc = buf_addstr(b, "&amp;"); break;
-		case '<': rc = buf_addstr(b, "&lt;"); break;
-		case '>': rc = buf_addstr(b, "&gt;"); break;
-		case '"': rc = buf_addstr(b, "&quot;"); break;
-		case '\'': rc = buf_addstr(b, "&#39;"); break;
-		default: rc = buf_addch(b, s[i]);
-		}
-	}
-	return rc;
-}
-
 const char *http_header(struct hreq *r, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
@@ -294,6 +276,8 @@ static const struct route *find_route(const struct route *routes, const char *pa
 	size_t n;
 
 	for (rt = routes; rt->path; rt++) {
+		if (!strcmp(rt->path, "*"))     /* the fallback: every path no route above took */
+			return rt;
 		n = strlen(rt->path);
 		if (rt->path[n - 1] == '/' && n > 1 ? !strncmp(path, rt->path, n) : !strcmp(path, rt->path))
 			return rt;

@@ -30,7 +30,7 @@ struct hreq {
 typedef void (*http_handler)(struct hreq *r);
 
 struct route {
-	const char *path;             /* exact path, or a prefix when it ends in '/' */
+	const char *path;             /* exact path, a prefix when it ends in '/', "*" for any (last) */
 	http_handler fn;
 };
 
@@ -69,8 +69,5 @@ void http_add_header(struct hreq *r, const char *name, const char *value);
 /* Take one upload token for the client of r (app->rl). 1: go on. 0: over the limit — the
  * Retry-After header is set and *retry holds the seconds; the caller answers 429 in its format. */
 int http_rate_limit(struct hreq *r, int *retry);
-
-/* HTML-escape s into b (&, <, >, ", '). */
-int html_escape(struct buf *b, const char *s, size_t len);
 
 #endif

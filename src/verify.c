@@ -7,37 +7,25 @@
 #include "token.h"
 #include "verify.h"
 
-static void message(struct hreq *r, int code, const char *title, const char *text, const char *fpr)
-{
-	const char *vars[] = { "TITLE", title, "TEXT", text, "FINGERPRINT", fpr ? fpr : "", NULL };
-	struct buf b = BUF_INIT;
-
-	if (page_render("message.html", vars, &b) < 0) {
-		buf_free(&b);
-		http_text(r, code, "%s", text);
-		return;
-	}
-	http_reply_buf(r, code, "text/html; charset=utf-8", &b);
-	buf_free(&b);
-}
-
-static void state_reply(struct hreq *r, enum token_state s, const struct token_info *ti)
+static void state_reply(struct hreq *r, enum token_state s)
 {
 	switch (s) {
 	case TOKEN_UNKNOWN:
-		message(r, 404, "Unknown link", "This confirmation link is not known here. Check that the whole "
-			"link was copied.", NULL);
+		page_error(r, 404, "Unknown link", "This confirmation link is not known here.",
+			   "Check that the whole link was copied from the mail; if it was, upload the key again "
+			   "to get a new one.");
 		break;
 	case TOKEN_USED:
-		message(r, 410, "Link already used", "This confirmation link was used already: the address is "
-			"confirmed. Upload the key again for a new link if needed.", ti->fpr);
+		page_error(r, 410, "Link already used", "This confirmation link was used already: the address "
+			   "is confirmed.", "Search for the address to see its key; upload the key again if you "
+			   "need a new link.");
 		break;
 	case TOKEN_EXPIRED:
-		message(r, 410, "Link expired", "This confirmation link has expired. Upload the key again to get "
-			"a new one.", ti->fpr);
+		page_error(r, 410, "Link expired", "This confirmation link has expired.",
+			   "Upload the key again to get a new mail with a fresh link.");
 		break;
 	default:
-		message(r, 500, "Error", "The confirmation could not be read. Try again later.", NULL);
+		page_error(r, 500, "Error", "The confirmation could not be read.", "Try again in a few minutes.");
 	}
 }
 
@@ -70,14 +58,17 @@ static void confirm_done(struct job *j)
 	char text[600];
 
 	if (c->s == TOKEN_VALID) {
-		snprintf(text, sizeof text, "%s is now published with the key below%s%s.", c->ti.addr,
-			 c->prior[0] ? "; it replaces the key " : "", c->prior);
-		message(c->r, 200, "Address confirmed", text, c->ti.fpr);
+		page_reply(c->r, 200, "verify-done.html",
+			   json_pack("{s:s,s:s%,s:s,s:s}", "title", "Address confirmed", "address", c->ti.addr,
+				     strlen(c->ti.addr), "fingerprint", c->ti.fpr, "prior", c->prior));
 	} else if (c->s == TOKEN_ERROR) {
+		int busy = c->why && !strncmp(c->why, "cannot ", 7);
 		snprintf(text, sizeof text, "The confirmation failed: %s.", c->why ? c->why : "error");
-		message(c->r, c->why && !strncmp(c->why, "cannot ", 7) ? 503 : 409, "Not confirmed", text, c->ti.fpr);
+		page_error(c->r, busy ? 503 : 409, "Not confirmed", text,
+			   busy ? "Nothing was changed. Try the link again in a few minutes." :
+				  "Nothing was changed. Upload the key again to get a new link.");
 	} else {
-		state_reply(c->r, c->s, &c->ti);
+		state_reply(c->r, c->s);
 	}
 	free(c);
 }
@@ -87,7 +78,7 @@ static void confirm(struct hreq *r, const char *token)
 	struct confirm_job *c = calloc(1, sizeof *c);
 
 	if (!c) {
-		http_text(r, 500, "out of memory");
+		page_error(r, 500, "Error", "The server ran out of memory.", "Try again in a few seconds.");
 		return;
 	}
 	snprintf(c->token, sizeof c->token, "%s", token);
@@ -97,12 +88,13 @@ static void confirm(struct hreq *r, const char *token)
 	c->job.base = r->base;
 	if (!(c->r = http_async(r))) {
 		free(c);
-		http_text(r, 500, "out of memory");
+		page_error(r, 500, "Error", "The server ran out of memory.", "Try again in a few seconds.");
 		return;
 	}
 	if (jobs_submit(r->app->jobs, &c->job) < 0) {
 		http_add_header(c->r, "Retry-After", "5");
-		http_text(c->r, 503, "busy; try again in a few seconds");
+		page_error(c->r, 503, "Busy", "The server is busy and did not confirm anything.",
+			   "Press the button again in a few seconds.");
 		free(c);
 	}
 }
@@ -112,14 +104,14 @@ void verify_handler(struct hreq *r)
 	const char *token = r->path + strlen("/verify/");
 	struct token_info ti;
 	enum token_state s;
-	char action[64], prior[KW_FPR_MAX + 1], priortext[200] = "";
+	char action[64], prior[KW_FPR_MAX + 1] = "";
 	int m = http_method(r);
 
 	if (!token_syntax_ok(token)) {
-		state_reply(r, TOKEN_UNKNOWN, NULL);
+		state_reply(r, TOKEN_UNKNOWN);
 		return;
 	}
-	if (m == EVHTTP_REQ_POST) {
+	if (m == EVHTTP_REQ_POST) {     /* authorized by the link's token: no form token */
 		confirm(r, token);
 		return;
 	}
@@ -130,21 +122,13 @@ void verify_handler(struct hreq *r)
 	}
 	s = challenge_token(r->app->st, token, &ti);
 	if (s != TOKEN_VALID) {
-		state_reply(r, s, &ti);
+		state_reply(r, s);
 		return;
 	}
-	if (store_find_addr(r->app->st, ti.addr, prior) == 1 && strcmp(prior, ti.fpr))
-		snprintf(priortext, sizeof priortext, "This address is now published with the key %s; "
-			 "confirming replaces it.", prior);
+	if (store_find_addr(r->app->st, ti.addr, prior) != 1 || !strcmp(prior, ti.fpr))
+		prior[0] = 0;
 	snprintf(action, sizeof action, "/verify/%s", token);
-	{
-		const char *vars[] = { "ADDRESS", ti.addr, "FINGERPRINT", ti.fpr, "PRIOR", priortext,
-				       "ACTION", action, NULL };
-		struct buf b = BUF_INIT;
-		if (page_render("verify.html", vars, &b) < 0)
-			http_text(r, 500, "template missing");
-		else
-			http_reply_buf(r, 200, "text/html; charset=utf-8", &b);
-		buf_free(&b);
-	}
+	page_reply(r, 200, "verify.html",
+		   json_pack("{s:s,s:s%,s:s,s:s,s:s}", "title", "Confirm your key", "address", ti.addr,
+			     strlen(ti.addr), "fingerprint", ti.fpr, "prior", prior, "action", action));
 }
