@@ -105,6 +105,7 @@ fuzz-build: $(FUZZ_REPLAY)
 
 deps:
 	@sh contrib/install-deps.sh
+	@sh contrib/install-browser.sh
 
 run: deps
 	$(MAKE) all

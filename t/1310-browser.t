@@ -1,0 +1,101 @@
+#!/bin/sh
+# The web front in a real browser (headless Chromium through playwright-core, t/browser/run.js):
+# upload a key through the page, confirm it through the mailed link, search for the address and see
+# the key — with JavaScript, without it, and on a 390-pixel phone screen; a hostile user ID shown as
+# text; every page checked for its headers, accessibility basics and for requests leaving the server.
+# Screenshots of every page are kept in t/artefacts/1310-browser/ (ignored by git).
+. ./t/lib.sh
+
+if [ ! -x /usr/bin/chromium ] || [ ! -d "$KW_ROOT/t/browser/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
+	echo "1..0 # SKIP no headless browser: /usr/bin/chromium, node or t/browser/node_modules/playwright-core missing (contrib/install-deps.sh installs them)"
+	trap - EXIT; cd "$KW_ROOT" && rm -rf "$TRASH"; exit 0
+fi
+SHOTS=$KW_ROOT/t/artefacts/1310-browser
+rm -rf "$SHOTS" && mkdir -p "$SHOTS" || bail "cannot make $SHOTS"
+
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server"
+new_gnupghome web
+for who in desk nojs phone; do
+	gpg --batch --passphrase '' --quick-gen-key "Web $who <$who@example.org>" future-default default 0 2>/dev/null
+	gpg --batch --armor --export "$who@example.org" > "$who.asc"
+done
+gpg --batch --passphrase '' --quick-gen-key '<script>alert(1)</script><img src=x onerror=alert(2)> <evil@example.org>' future-default default 0 2>/dev/null
+gpg --batch --armor --export evil@example.org > evil.asc
+fpr() { gpg --batch --with-colons --list-keys "$1" | awk -F: '/^fpr:/ {print $10; exit}'; }
+
+# getlink.sh ADDR: waits for the challenge mail to ADDR, decrypts it, prints its one link.
+cat > getlink.sh <<SH
+i=0
+while :; do
+	m=\$(grep -li "^To: \$1\\\$" "$MAILS"/*.eml 2>/dev/null | head -1)
+	[ -n "\$m" ] && break
+	i=\$((i + 1)); [ \$i -gt 400 ] && exit 1; sleep 0.025
+done
+python3 "$KW_ROOT/t/mailtool.py" encrypted "\$m" > "$TRASH/l.asc" || exit 1
+# (gpg's status is not 0: the server key's signature is not checked here, t/0300 does that)
+GNUPGHOME="$GNUPGHOME" gpg --batch --decrypt "$TRASH/l.asc" 2>/dev/null > "$TRASH/l.eml"
+python3 "$KW_ROOT/t/mailtool.py" body "$TRASH/l.eml" | tr -d '\r' | grep -E '/verify/'
+SH
+
+# run_browser NAME JS WIDTH STEPS-JSON: one browser run, its checks as TAP lines.
+run_browser() {
+	cat > "$1.json" <<JSON
+{ "base": "$URL", "name": "$1", "js": $2, "width": $3, "shots": "$SHOTS", "link_cmd": "sh $TRASH/getlink.sh",
+  "steps": $4 }
+JSON
+	node "$KW_ROOT/t/browser/run.js" "$1.json" > "$1.out" 2>&1
+	ok $? "$1: the browser run completed"
+	n=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ok 0 "${line#ok }"; n=$((n + 1));;
+		"not ok "*) ok 1 "${line#not ok }"; n=$((n + 1));;
+		"# "*) echo "$line";;
+		*) echo "# $line";;
+		esac
+	done < "$1.out"
+	test "$n" -ge 5; ok $? "$1: the browser made its checks ($n)"
+}
+
+run_browser desktop true 1280 "[
+	{\"do\": \"upload\", \"file\": \"$TRASH/desk.asc\"},
+	{\"do\": \"confirm\", \"address\": \"desk@example.org\"},
+	{\"do\": \"search\", \"address\": \"desk@example.org\", \"fpr\": \"$(fpr desk@example.org)\"},
+	{\"do\": \"paste\", \"file\": \"$TRASH/evil.asc\"},
+	{\"do\": \"confirm\", \"address\": \"evil@example.org\"},
+	{\"do\": \"hostile\", \"address\": \"evil@example.org\", \"text\": \"<script>alert(1)</script><img src=x onerror=alert(2)> <evil@example.org>\"},
+	{\"do\": \"formless\", \"path\": \"/upload\"},
+	{\"do\": \"visit\", \"path\": \"/about\", \"status\": 200, \"expect\": \"The server's own key\"},
+	{\"do\": \"visit\", \"path\": \"/search?q=nobody%40example.org\", \"status\": 404, \"expect\": \"No confirmed key\"},
+	{\"do\": \"visit\", \"path\": \"/search?q=ABCD1234\", \"status\": 400, \"expect\": \"Short key IDs\"},
+	{\"do\": \"visit\", \"path\": \"/key/nothex\", \"status\": 404, \"expect\": \"Search for the key\"},
+	{\"do\": \"visit\", \"path\": \"/verify/AAAAAAAAAAAAAAAAAAAAAA\", \"status\": 404, \"expect\": \"upload the key again\"},
+	{\"do\": \"visit\", \"path\": \"/pks/lookup?op=index&search=evil%40example.org\", \"status\": 200, \"expect\": \"<script>alert(1)\"},
+	{\"do\": \"visit\", \"path\": \"/pks/lookup?op=get&search=desk%40example.org\", \"status\": 200, \"expect\": \"BEGIN PGP PUBLIC KEY BLOCK\"},
+	{\"do\": \"visit\", \"path\": \"/pks/lookup?op=stats\", \"status\": 200, \"expect\": \"Keys published\"},
+	{\"do\": \"visit\", \"path\": \"/no/such/page\", \"status\": 404, \"expect\": \"There is no page at this address\"}
+]"
+run_browser nojs false 1280 "[
+	{\"do\": \"upload\", \"file\": \"$TRASH/nojs.asc\"},
+	{\"do\": \"confirm\", \"address\": \"nojs@example.org\"},
+	{\"do\": \"search\", \"address\": \"nojs@example.org\", \"fpr\": \"$(fpr nojs@example.org)\"},
+	{\"do\": \"formless\", \"path\": \"/upload\"}
+]"
+run_browser phone true 390 "[
+	{\"do\": \"paste\", \"file\": \"$TRASH/phone.asc\"},
+	{\"do\": \"confirm\", \"address\": \"phone@example.org\"},
+	{\"do\": \"search\", \"address\": \"phone@example.org\", \"fpr\": \"$(fpr phone@example.org)\"},
+	{\"do\": \"hostile\", \"address\": \"evil@example.org\", \"text\": \"<script>alert(1)</script>\"},
+	{\"do\": \"visit\", \"path\": \"/about\", \"status\": 200},
+	{\"do\": \"visit\", \"path\": \"/search?q=foo\", \"status\": 400, \"expect\": \"Search by a whole e-mail address\"},
+	{\"do\": \"visit\", \"path\": \"/pks/lookup?op=index&search=evil%40example.org\", \"status\": 200}
+]"
+
+# What the browser did is what the server saw: the keys are published for their addresses.
+for who in desk nojs phone evil; do
+	http_get "/pks/lookup?op=get&options=mr&search=$who%40example.org"
+	is "$STATUS" 200 "$who@example.org published through the pages"
+done
+ls "$SHOTS"/*.png >/dev/null 2>&1; ok $? "screenshots kept in t/artefacts/1310-browser"
+
+done_testing
