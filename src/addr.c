@@ -4,6 +4,7 @@
  * found valid, so normalization never changes the length (the fuzz target checks that). */
 #include <stdlib.h>
 #include <string.h>
+#include <gcrypt.h>
 #include "addr.h"
 
 #define LOCAL_MAX 64
@@ -156,4 +157,33 @@ const char *addr_domain(const char *addr)
 	const char *at = strrchr(addr, '@');
 
 	return at ? at + 1 : addr + strlen(addr);
+}
+
+void addr_wkd_hash(const char *addr, char out[ADDR_WKD_HASH_LEN + 1])
+{
+	static const char zb32[] = "ybndrfg8ejkmcpqxot1uwisza345h769";
+	const char *at = strrchr(addr, '@');
+	size_t n = at ? (size_t)(at - addr) : strlen(addr), i;
+	unsigned char d[20];
+	char *local = malloc(n + 1);
+	unsigned acc = 0;
+	int bits = 0, o = 0;
+
+	if (!local) {
+		out[0] = 0;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		local[i] = (char)(addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
+	gcry_md_hash_buffer(GCRY_MD_SHA1, d, local, n);
+	free(local);
+	for (i = 0; i < 20; i++) {
+		acc = (acc << 8 | d[i]) & 0xfff;
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = zb32[(acc >> bits) & 31];
+		}
+	}
+	out[o] = 0;
 }

@@ -27,4 +27,9 @@ char *addr_from_uid(const char *uid, size_t len);
 /* The domain part of a normalized address (points into addr; "" when there is no '@'). */
 const char *addr_domain(const char *addr);
 
+/* The Web Key Directory name of an address (draft-koch-openpgp-webkey-service §3.1): the z-base-32
+ * SHA-1 of its lowercased local part, ADDR_WKD_HASH_LEN characters + NUL ("" when out of memory). */
+#define ADDR_WKD_HASH_LEN 32
+void addr_wkd_hash(const char *addr, char out[ADDR_WKD_HASH_LEN + 1]);
+
 #endif

@@ -20,6 +20,7 @@ struct app {
 	struct challenger ch;           /* store, server key, mailer, config for the round-trip */
 	struct ratelimit *rl;           /* uploads per client address */
 	struct pages *pages;            /* templates, assets, form-token secret (page.h) */
+	struct lookup *lookup;          /* which key answers an address (lookup.h) */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

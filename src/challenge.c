@@ -1,7 +1,7 @@
 /* challenge — see challenge.h.
  *
- * Token record "t:"HEX-SHA256, text: "FPR\nADDR\nCREATED\nEXPIRES\nUSED\n".
- * Rate record "c:"ADDR, text: the time of the last challenge. */
+ * Records (record.h): the token "t:"SHA256(TOKEN) (struct rec_token) and the time of the last
+ * challenge to an address "c:"ADDR (struct rec_challenge). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,51 +15,37 @@
 
 /* ---- token records ---- */
 
-static void token_key(const char *token, char k[2 + 64 + 1])
+static int write_token(struct store_txn *tx, const char *hash, const struct token_info *ti)
 {
-	char h[65];
+	struct rec_token t;
 
-	token_hash(token, h);
-	snprintf(k, 2 + 64 + 1, "t:%s", h);
-}
-
-static int parse_token(const struct buf *b, struct token_info *ti)
-{
-	long long c, e;
-	int used;
-
-	memset(ti, 0, sizeof *ti);
-	if (sscanf(buf_str(b), "%64[0-9A-F]\n%255[^\n]\n%lld\n%lld\n%d", ti->fpr, ti->addr, &c, &e, &used) != 5)
-		return -1;
-	ti->created = c;
-	ti->expires = e;
-	ti->used = used;
-	return 0;
-}
-
-static int write_token(struct store_txn *tx, const char *k, const struct token_info *ti)
-{
-	char v[512];
-	int n = snprintf(v, sizeof v, "%s\n%s\n%lld\n%lld\n%d\n", ti->fpr, ti->addr, (long long)ti->created,
-			 (long long)ti->expires, ti->used);
-
-	return txn_put_raw(tx, k, strlen(k), v, (size_t)n);
+	memset(&t, 0, sizeof t);
+	snprintf(t.fpr, sizeof t.fpr, "%s", ti->fpr);
+	snprintf(t.addr, sizeof t.addr, "%s", ti->addr);
+	t.created = ti->created;
+	t.expires = ti->expires;
+	t.used = ti->used;
+	return txn_rec_put(tx, REC_TOKEN, hash, &t);
 }
 
 enum token_state challenge_token(struct store *st, const char *token, struct token_info *ti)
 {
-	char k[2 + 64 + 1];
-	struct buf b = BUF_INIT;
+	char hash[65];
+	struct rec_token t;
 	int rc;
 
 	memset(ti, 0, sizeof *ti);
 	if (!token_syntax_ok(token))
 		return TOKEN_UNKNOWN;
-	token_key(token, k);
-	rc = store_get_raw(st, k, strlen(k), &b);
-	if (rc == 1 && parse_token(&b, ti) < 0)
-		rc = -1;
-	buf_free(&b);
+	token_hash(token, hash);
+	rc = store_rec_get(st, REC_TOKEN, hash, &t);
+	if (rc == 1) {
+		snprintf(ti->fpr, sizeof ti->fpr, "%s", t.fpr);
+		snprintf(ti->addr, sizeof ti->addr, "%s", t.addr);
+		ti->created = t.created;
+		ti->expires = t.expires;
+		ti->used = t.used;
+	}
 	if (rc < 0)
 		return TOKEN_ERROR;
 	if (rc == 0)
@@ -74,7 +60,7 @@ enum token_state challenge_token(struct store *st, const char *token, struct tok
 enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
 				   char prior[KW_FPR_MAX + 1], const char **why)
 {
-	char k[2 + 64 + 1];
+	char hash[65];
 	struct store_txn *tx;
 	enum token_state s;
 	int rc;
@@ -93,9 +79,9 @@ enum token_state challenge_confirm(struct store *st, const char *token, struct t
 		s = TOKEN_ERROR;
 		goto abort;
 	}
-	token_key(token, k);
+	token_hash(token, hash);
 	ti->used = 1;
-	if (write_token(tx, k, ti) < 0) {
+	if (write_token(tx, hash, ti) < 0) {
 		*why = "cannot write to the store";
 		s = TOKEN_ERROR;
 		goto abort;
@@ -291,9 +277,9 @@ static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
 enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
 				     enum challenge_kind kind, const char **why)
 {
-	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], tk[2 + 64 + 1], ck[300], id[MAIL_ID_LEN + 1];
-	char when[24];
-	struct buf last = BUF_INIT, msg = BUF_INIT;
+	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], hash[65], id[MAIL_ID_LEN + 1];
+	struct buf msg = BUF_INIT;
+	struct rec_challenge last;
 	struct token_info ti;
 	struct store_txn *tx;
 	struct kw_key k;
@@ -315,10 +301,9 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 		s = CH_PUBLISHED;
 		goto out;
 	}
-	snprintf(ck, sizeof ck, "c:%s", addr);
-	if ((rc = store_get_raw(c->st, ck, strlen(ck), &last)) < 0)
+	if ((rc = store_rec_get(c->st, REC_CHALLENGE, addr, &last)) < 0)
 		goto out;
-	if (rc == 1 && now - atoll(buf_str(&last)) < c->cfg->challenge_interval) {
+	if (rc == 1 && now - last.last < c->cfg->challenge_interval) {
 		s = CH_RECENT;
 		goto out;
 	}
@@ -343,9 +328,10 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	*why = "cannot write to the store";
 	if (!(tx = store_begin(c->st)))
 		goto out;
-	token_key(token, tk);
-	snprintf(when, sizeof when, "%lld", (long long)now);
-	if (write_token(tx, tk, &ti) < 0 || txn_put_raw(tx, ck, strlen(ck), when, strlen(when)) < 0 ||
+	token_hash(token, hash);
+	last.last = now;
+	last.expires = now + c->cfg->challenge_interval;
+	if (write_token(tx, hash, &ti) < 0 || txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
 	    mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0) {
 		store_abort(tx);
 		goto out;
@@ -357,7 +343,6 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	s = CH_SENT;
 out:
 	key_free(&k);
-	buf_free(&last);
 	buf_free(&msg);
 	return s;
 }

@@ -12,6 +12,7 @@
 #ifndef KW_CHALLENGE_H
 #define KW_CHALLENGE_H
 #include <stdint.h>
+#include "addr.h"
 #include "buf.h"
 #include "config.h"
 #include "ingest.h"
@@ -51,7 +52,7 @@ void challenge_upload(const struct challenger *c, const struct ingest_result *re
 
 struct token_info {
 	char fpr[KW_FPR_MAX + 1];
-	char addr[256];
+	char addr[ADDR_MAX + 1];
 	int64_t created, expires;
 	int used;
 };

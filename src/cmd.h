@@ -10,9 +10,12 @@ int cmd_stats(int argc, char **argv);
 int cmd_wks_receive(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 
-/* Shared by the commands: parse options (allowed names) into c and finish the defaults; prints the
- * one-line error itself. 0 or 2. */
+/* The plumbing shared by the commands (cmd.c). */
 struct config;
+/* Parse options (allowed names) into c and finish the defaults; prints the one-line error itself
+ * ("keyward CMD: …"). 0 or 2. */
 int cmd_config(struct config *c, int argc, char **argv, const char *allowed, const char *cmd);
+/* The data directory must exist (it is made) and be writable. 0, or 2 after a one-line error. */
+int cmd_prepare_datadir(const char *dir, const char *cmd);
 
 #endif

@@ -11,6 +11,7 @@
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
+#include "lookup.h"
 #include "ingest.h"
 #include "mailer.h"
 #include "page.h"
@@ -95,32 +96,6 @@ static const struct route routes[] = {
 	{ NULL, NULL }
 };
 
-int cmd_config(struct config *c, int argc, char **argv, const char *allowed, const char *cmd)
-{
-	char err[512];
-
-	if (config_parse_args(c, argc, argv, allowed, err, sizeof err) < 0 ||
-	    config_finish(c, err, sizeof err) < 0) {
-		fprintf(stderr, "keyward %s: %s\n", cmd, err);
-		return 2;
-	}
-	return 0;
-}
-
-/* The data directory must exist (it is made) and be writable. 0 or 2 after a one-line error. */
-static int prepare_datadir(const char *dir)
-{
-	if (mkdirs(dir) < 0) {
-		fprintf(stderr, "keyward serve: cannot create data directory %s: %s\n", dir, strerror(errno));
-		return 2;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		fprintf(stderr, "keyward serve: data directory %s is not writable: %s\n", dir, strerror(errno));
-		return 2;
-	}
-	return 0;
-}
-
 /* Put the server key into the store, published under both its addresses. 0 or -1. */
 static int publish_server_key(struct app *app, const char *tmpdir, char *why, size_t whylen)
 {
@@ -189,7 +164,7 @@ int cmd_serve(int argc, char **argv)
 	if (strlen(c.base_url) + strlen("/verify/") + TOKEN_LEN > 72)
 		fprintf(stderr, "keyward serve: warning: links under --base-url %s are longer than 72 characters "
 			"and may be wrapped by mail clients\n", c.base_url);
-	if ((rc = prepare_datadir(c.datadir)))
+	if ((rc = cmd_prepare_datadir(c.datadir, "serve")))
 		goto out;
 	rc = 1;
 
@@ -199,6 +174,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (!(app.pages = pages_open(c.datadir, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
+		goto out;
+	}
+	if (!(app.lookup = lookup_new(app.st))) {
+		fprintf(stderr, "keyward serve: out of memory\n");
 		goto out;
 	}
 	if (keyproc_global_init(&reason) < 0) {
@@ -242,6 +221,7 @@ out:
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);
 	pages_close(app.pages);
+	lookup_free(app.lookup);
 	store_close(app.st);
 	if (rc == 0)
 		fprintf(stderr, "keyward: stopped\n");

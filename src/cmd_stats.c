@@ -1,8 +1,11 @@
-/* cmd_stats — `keyward stats`: counts from the store; works beside a running server. */
+/* cmd_stats — `keyward stats` (counts from the store; works beside a running server) and
+ * `keyward fsck` (fsck.h), the two commands that read the store for the operator. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "cmd.h"
 #include "config.h"
+#include "fsck.h"
 #include "store.h"
 #include "util.h"
 #include "wks.h"
@@ -12,8 +15,9 @@ int cmd_stats(int argc, char **argv)
 	struct config c;
 	struct store *st = NULL;
 	struct store_stats s;
+	uint64_t per_type[REC_NTYPES], unknown = 0;
 	char why[512];
-	int rc = 2;
+	int rc = 2, t;
 
 	config_defaults(&c);
 	if (cmd_config(&c, argc, argv, "datadir", "stats"))
@@ -35,6 +39,15 @@ int cmd_stats(int argc, char **argv)
 	printf("keys: %llu\npublished keys: %llu\naddresses: %llu\npending: %llu\ndatabase bytes: %llu\n",
 	       (unsigned long long)s.keys, (unsigned long long)s.published, (unsigned long long)s.addrs,
 	       (unsigned long long)s.pending, (unsigned long long)s.file_bytes);
+	/* Every record type of the schema, counted in one pass ("records PREFIX NAME: N"). */
+	if (fsck_count(st, per_type, &unknown) < 0) {
+		fprintf(stderr, "keyward stats: cannot read the store\n");
+		goto out;
+	}
+	for (t = 0; t < REC_NTYPES; t++)
+		printf("records %s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)per_type[t]);
+	if (unknown)
+		printf("records of no known type: %llu\n", (unsigned long long)unknown);
 	rc = 0;
 out:
 	store_close(st);
@@ -71,19 +84,18 @@ out:
 	return rc;
 }
 
-/* `keyward fsck`: every index checked against the key records; exit 0 consistent, 1 problems. */
+/* `keyward fsck`: every record checked through the schema registry; exit 0 consistent, 1 problems. */
 int cmd_fsck(int argc, char **argv)
 {
 	struct config c;
 	struct store *st = NULL;
 	struct buf report = BUF_INIT;
-	uint64_t nrec = 0;
+	struct fsck_result res;
 	char why[512];
-	long problems;
-	int rc = 2;
+	int rc = 2, t;
 
 	config_defaults(&c);
-	if (cmd_config(&c, argc, argv, "datadir", "fsck"))
+	if (cmd_config(&c, argc, argv, "datadir verbose", "fsck"))
 		goto out;
 	if (c.nargs) {
 		fprintf(stderr, "keyward fsck: unexpected argument '%s'\n", c.args[0]);
@@ -94,13 +106,18 @@ int cmd_fsck(int argc, char **argv)
 		fprintf(stderr, "keyward fsck: %s\n", why);
 		goto out;
 	}
-	if ((problems = store_fsck(st, &report, &nrec)) < 0) {
+	if (fsck_run(st, (int64_t)time(NULL), &report, &res) < 0) {
+		fputs(buf_str(&report), stdout);
 		fprintf(stderr, "keyward fsck: cannot read the store\n");
 		goto out;
 	}
 	fputs(buf_str(&report), stdout);
-	printf("%llu records checked, %ld problem%s\n", (unsigned long long)nrec, problems, problems == 1 ? "" : "s");
-	rc = problems ? 1 : 0;
+	if (c.verbose)
+		for (t = 0; t < REC_NTYPES; t++)
+			printf("%s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)res.per_type[t]);
+	printf("%llu records checked, %ld problem%s (%ld expired, %ld orphaned)\n", (unsigned long long)res.records,
+	       res.problems, res.problems == 1 ? "" : "s", res.expired, res.orphans);
+	rc = res.problems ? 1 : 0;
 out:
 	buf_free(&report);
 	store_close(st);

@@ -8,6 +8,7 @@
 #include "hkp.h"
 #include "ingest.h"
 #include "keycard.h"
+#include "lookup.h"
 #include "packet.h"
 #include "page.h"
 #include "query.h"
@@ -74,9 +75,7 @@ static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_
 		n = store_find_keyid(st, s->term, fprs, MAX_MATCHES);
 		rc = n < 0 ? -1 : 0;
 		break;
-	case SEARCH_ADDR:
-		rc = store_find_addr(st, s->term, fprs[0]);
-		n = rc == 1;
+	case SEARCH_ADDR:               /* answered through lookup.h, see addr_lookup */
 		break;
 	case SEARCH_SHORTID:
 		http_text(r, 400, "Short key IDs are not supported: search by fingerprint or long key ID");
@@ -99,7 +98,24 @@ static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_
 	return n;
 }
 
-/* op=get: every published match, armored, one block after the other. */
+/* The answer of op=get: found armored keys, one block after the other. */
+static void reply_keys(struct hreq *r, struct buf *keys, long found, int mr)
+{
+	if (!found) {
+		buf_free(keys);
+		http_text(r, 404, "No key found");
+		return;
+	}
+	if (mr) {
+		reply_take(r, 200, "application/pgp-keys", keys);
+		return;
+	}
+	page_reply(r, 200, "hkp-key.html", json_pack("{s:s,s:s%}", "title", "Public key", "armor",
+							  buf_str(keys), keys->len));
+	buf_free(keys);
+}
+
+/* op=get: every published match. */
 static void op_get(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 {
 	struct buf keys = BUF_INIT;
@@ -108,24 +124,38 @@ static void op_get(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 	for (i = 0; i < n; i++)
 		if (store_get_view(r->app->st, fprs[i], &keys, NULL) == 1)
 			found++;
+	reply_keys(r, &keys, found, mr);
+}
+
+/* The answer of op=index / op=vindex: the colon format (mr) or an HTML listing (cards). Takes lines
+ * and cards. */
+static void reply_index(struct hreq *r, struct buf *lines, json_t *cards, long found, int mr)
+{
+	struct buf out = BUF_INIT;
+
 	if (!found) {
-		buf_free(&keys);
+		buf_free(lines);
+		json_decref(cards);
 		http_text(r, 404, "No key found");
 		return;
 	}
 	if (mr) {
-		reply_take(r, 200, "application/pgp-keys", &keys);
+		buf_printf(&out, "info:1:%ld\n", found);
+		buf_add(&out, lines->data, lines->len);
+		buf_free(lines);
+		json_decref(cards);
+		reply_take(r, 200, "text/plain; charset=utf-8", &out);
 		return;
 	}
-	page_reply(r, 200, "hkp-key.html", json_pack("{s:s,s:s%}", "title", "Public key", "armor",
-							  buf_str(&keys), keys.len));
-	buf_free(&keys);
+	buf_free(lines);
+	page_reply(r, 200, "hkp-index.html", json_pack("{s:s,s:i,s:b,s:o}", "title", "Search results",
+							"count", (int)found, "plural", found != 1, "keys", cards));
 }
 
-/* op=index / op=vindex: the colon format (mr) or an HTML listing. */
+/* op=index / op=vindex: every published match. */
 static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int mr)
 {
-	struct buf lines = BUF_INIT, out = BUF_INIT;
+	struct buf lines = BUF_INIT;
 	json_t *cards = mr ? NULL : json_array();
 	size_t before;
 	long i, found = 0;
@@ -139,22 +169,7 @@ static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int m
 			json_array_append_new(cards, keycard_from_index(fprs[i], (const char *)lines.data + before,
 									lines.len - before));
 	}
-	if (!found) {
-		buf_free(&lines);
-		json_decref(cards);
-		http_text(r, 404, "No key found");
-		return;
-	}
-	if (mr) {
-		buf_printf(&out, "info:1:%ld\n", found);
-		buf_add(&out, lines.data, lines.len);
-		buf_free(&lines);
-		reply_take(r, 200, "text/plain; charset=utf-8", &out);
-		return;
-	}
-	buf_free(&lines);
-	page_reply(r, 200, "hkp-index.html", json_pack("{s:s,s:i,s:b,s:o}", "title", "Search results",
-							"count", (int)found, "plural", found != 1, "keys", cards));
+	reply_index(r, &lines, cards, found, mr);
 }
 
 json_t *hkp_stats(struct app *app)
@@ -197,6 +212,77 @@ static void op_stats(struct hreq *r, int mr)
 	page_reply(r, 200, "hkp-stats.html", json_pack("{s:s,s:o}", "title", "keyward statistics", "stats", stats));
 }
 
+/* ---- by address: through the one lookup (lookup.h) ---- */
+
+struct addr_call {
+	struct hreq *r;
+	int get, mr;
+};
+
+/* Serve a found answer for op=get (get) or op=index/vindex. */
+static void serve_answer(struct hreq *r, const struct lookup_answer *a, int get, int mr)
+{
+	struct buf b = BUF_INIT;
+	int rc = get ? lookup_armored(r->app->st, a, &b) : lookup_index(r->app->st, a, &b);
+
+	if (rc < 0) {
+		buf_free(&b);
+		http_text(r, 500, "store error");
+		return;
+	}
+	if (rc > 0 && a->origin)
+		http_add_header(r, "Keyward-Source", a->origin);
+	if (get)
+		reply_keys(r, &b, rc > 0, mr);
+	else
+		reply_index(r, &b, mr || rc <= 0 ? NULL : json_pack("[o]", keycard_from_index(a->fpr, buf_str(&b), b.len)),
+			    rc > 0, mr);
+}
+
+static void addr_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, int get, int mr)
+{
+	if (st == LOOKUP_FOUND)
+		serve_answer(r, a, get, mr);
+	else if (st == LOOKUP_MISS)
+		http_text(r, 404, "No key found");
+	else
+		http_text(r, 500, "store error");
+}
+
+/* A deferred answer, back on the request's thread. */
+static void addr_done(void *arg, enum lookup_status st, struct lookup_answer *a)
+{
+	struct addr_call *c = arg;
+
+	addr_answer(c->r, st, a, c->get, c->mr);
+	lookup_answer_free(a);
+	free(c);
+}
+
+static void addr_lookup(struct hreq *r, const char *addr, int get, int mr)
+{
+	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
+	struct lookup_answer a;
+	struct lookup_wait *w;
+	struct addr_call *c;
+	enum lookup_status st = lookup_addr(r->app->lookup, &q, &a, &w);
+
+	if (st != LOOKUP_DEFERRED) {
+		addr_answer(r, st, &a, get, mr);
+		lookup_answer_free(&a);
+		return;
+	}
+	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
+		free(c);
+		lookup_wait_cancel(w);
+		http_text(r, 500, "out of memory");
+		return;
+	}
+	c->get = get;
+	c->mr = mr;
+	lookup_wait_then(w, addr_done, c);
+}
+
 void hkp_lookup(struct hreq *r)
 {
 	char fprs[MAX_MATCHES][KW_FPR_MAX + 1];
@@ -237,6 +323,10 @@ void hkp_lookup(struct hreq *r)
 		goto out;
 	}
 	search_classify(search->val, search->vlen, &s);
+	if (s.kind == SEARCH_ADDR) {
+		addr_lookup(r, s.term, !strcmp(op, "get"), mr);
+		goto out;
+	}
 	if ((n = resolve(r, &s, fprs)) < 0)
 		goto out;
 	if (!strcmp(op, "get"))

@@ -1,8 +1,8 @@
 /* mailer — see mailer.h.
  *
- * Queue record "q:"ID (ID = 16 hex digits, time-ordered): u8 format (1) | u32 attempts |
- * i64 next attempt | i64 queued at | message bytes (the rest). The thread keeps only IDs and times in
- * memory; the message is read from the store when it is sent. */
+ * Queue record "q:"ID (ID = 16 hex digits, time-ordered; record.h, struct rec_mail): attempts, next
+ * attempt, queued at, the message. The thread keeps only IDs and times in memory; the message is read
+ * from the store when it is sent. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,55 +40,23 @@ struct mailer {
 
 /* ---- records ---- */
 
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-#define HDR 21      /* format, attempts (4), next (8), queued (8) */
-
-static void key_of(const char *id, char k[2 + MAIL_ID_LEN + 1])
-{
-	snprintf(k, 2 + MAIL_ID_LEN + 1, "q:%s", id);
-}
-
 int mailer_queue(struct store_txn *tx, const char *msg, size_t len, char id[MAIL_ID_LEN + 1])
 {
-	struct buf rec = BUF_INIT;
-	unsigned char hdr[HDR];
-	char k[2 + MAIL_ID_LEN + 1];
+	struct rec_mail m;
 	struct timespec ts;
 	uint32_t r;
-	int rc = -1;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(&r, sizeof r, 0) != sizeof r)
 		return -1;
 	/* Time-ordered and unique enough: seconds, then random bits. */
 	snprintf(id, MAIL_ID_LEN + 1, "%08llx%08x", (unsigned long long)ts.tv_sec & 0xffffffffULL, r);
-	memset(hdr, 0, sizeof hdr);
-	hdr[0] = 1;
-	put64(hdr + 5, (uint64_t)ts.tv_sec);
-	put64(hdr + 13, (uint64_t)ts.tv_sec);
-	if (buf_add(&rec, hdr, sizeof hdr) == 0 && buf_add(&rec, msg, len) == 0) {
-		key_of(id, k);
-		rc = txn_put_raw(tx, k, strlen(k), rec.data, rec.len);
-	}
-	buf_free(&rec);
-	return rc;
+	memset(&m, 0, sizeof m);
+	m.next = ts.tv_sec;
+	m.queued = ts.tv_sec;
+	m.msg = (char *)msg;
+	m.len = len;
+	return txn_rec_put(tx, REC_MAIL, id, &m);
 }
 
 /* ---- delivery ---- */
@@ -237,53 +205,41 @@ size_t mailer_queued(struct mailer *m)
 /* Send one queued mail; update or remove its record. Returns the next attempt time or 0 (done). */
 static int64_t attempt(struct mailer *m, const char *id)
 {
-	char k[2 + MAIL_ID_LEN + 1];
-	struct buf rec = BUF_INIT;
+	struct rec_mail rec;
 	struct store_txn *tx;
 	const char *why = NULL;
-	uint32_t attempts;
-	int64_t now = time(NULL), queued, next = 0, backoff;
+	int64_t now = time(NULL), next = 0, backoff;
 	int rc;
 
-	key_of(id, k);
-	if ((rc = store_get_raw(m->st, k, strlen(k), &rec)) != 1 || rec.len < HDR) {
-		buf_free(&rec);
+	if ((rc = store_rec_get(m->st, REC_MAIL, id, &rec)) != 1)
 		return rc < 0 ? now + m->cfg->mail_retry : 0;     /* gone (sent meanwhile) */
-	}
-	attempts = (uint32_t)rec.data[1] | (uint32_t)rec.data[2] << 8 | (uint32_t)rec.data[3] << 16 |
-		   (uint32_t)rec.data[4] << 24;
-	queued = (int64_t)get64(rec.data + 13);
-	rc = mailer_deliver(m->cfg, (const char *)rec.data + HDR, rec.len - HDR, &why);
+	rc = mailer_deliver(m->cfg, rec.msg, rec.len, &why);
 	if (!(tx = store_begin(m->st))) {
-		buf_free(&rec);
+		rec_release(REC_MAIL, &rec);
 		return now + m->cfg->mail_retry;
 	}
 	if (rc == 0) {
-		fprintf(stderr, "keyward: mail %s delivered after %u failed attempt%s\n", id, attempts,
-			attempts == 1 ? "" : "s");
-		txn_del_raw(tx, k, strlen(k));
-	} else if (now - queued > m->cfg->token_lifetime) {
+		fprintf(stderr, "keyward: mail %s delivered after %u failed attempt%s\n", id, rec.attempts,
+			rec.attempts == 1 ? "" : "s");
+		txn_rec_del(tx, REC_MAIL, id);
+	} else if (now - rec.queued > m->cfg->token_lifetime) {
 		fprintf(stderr, "keyward: mail %s dropped: %s, undeliverable since %lld s\n", id, why,
-			(long long)(now - queued));
-		txn_del_raw(tx, k, strlen(k));
+			(long long)(now - rec.queued));
+		txn_rec_del(tx, REC_MAIL, id);
 	} else {
-		attempts++;
-		backoff = (int64_t)m->cfg->mail_retry << (attempts - 1 < 12 ? attempts - 1 : 12);
+		rec.attempts++;
+		backoff = (int64_t)m->cfg->mail_retry << (rec.attempts - 1 < 12 ? rec.attempts - 1 : 12);
 		if (backoff > MAX_BACKOFF)
 			backoff = MAX_BACKOFF;
 		next = now + backoff;
-		fprintf(stderr, "keyward: mail %s: %s (attempt %u); next try in %lld s\n", id, why, attempts,
+		fprintf(stderr, "keyward: mail %s: %s (attempt %u); next try in %lld s\n", id, why, rec.attempts,
 			(long long)backoff);
-		rec.data[1] = (unsigned char)attempts;
-		rec.data[2] = (unsigned char)(attempts >> 8);
-		rec.data[3] = (unsigned char)(attempts >> 16);
-		rec.data[4] = (unsigned char)(attempts >> 24);
-		put64(rec.data + 5, (uint64_t)next);
-		txn_put_raw(tx, k, strlen(k), rec.data, rec.len);
+		rec.next = next;
+		txn_rec_put(tx, REC_MAIL, id, &rec);
 	}
 	if (store_commit(tx) < 0 && rc == 0)
 		next = 0;       /* sent, but the record stays: it would be sent again after a restart */
-	buf_free(&rec);
+	rec_release(REC_MAIL, &rec);
 	return next;
 }
 
@@ -324,12 +280,17 @@ static void *mailer_main(void *arg)
 	return NULL;
 }
 
+/* At start: every queued mail into the in-memory queue. */
+static int load_one(void *arg, const char *id, void *rec)
+{
+	struct mailer *m = arg;
+
+	return push(m, id, ((struct rec_mail *)rec)->next);
+}
+
 struct mailer *mailer_start(struct store *st, const struct config *cfg, char *why, size_t whylen)
 {
 	struct mailer *m = calloc(1, sizeof *m);
-	char **ids = NULL;
-	int64_t *nexts = NULL;
-	long n, i;
 
 	if (!m) {
 		snprintf(why, whylen, "out of memory");
@@ -339,28 +300,19 @@ struct mailer *mailer_start(struct store *st, const struct config *cfg, char *wh
 	m->cfg = cfg;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	if ((n = store_scan_prefix(st, "q:", &ids, &nexts, 5)) < 0) {
-		snprintf(why, whylen, "cannot read the mail queue");
+	if (store_rec_scan(st, REC_MAIL, 0, load_one, m) != 0) {
+		snprintf(why, whylen, "cannot read the mail queue (keyward fsck names a damaged record)");
 		goto fail;
 	}
-	for (i = 0; i < n; i++)
-		if (strlen(ids[i]) == MAIL_ID_LEN && push(m, ids[i], nexts[i]) < 0) {
-			snprintf(why, whylen, "out of memory");
-			goto fail;
-		}
-	if (n)
-		fprintf(stderr, "keyward: %ld queued mail%s to deliver\n", n, n == 1 ? "" : "s");
+	if (m->n)
+		fprintf(stderr, "keyward: %zu queued mail%s to deliver\n", m->n, m->n == 1 ? "" : "s");
 	if (pthread_create(&m->tid, NULL, mailer_main, m)) {
 		snprintf(why, whylen, "cannot start the mail thread");
 		goto fail;
 	}
 	m->started = 1;
-	store_free_addrs(ids, (size_t)n);
-	free(nexts);
 	return m;
 fail:
-	store_free_addrs(ids, n > 0 ? (size_t)n : 0);
-	free(nexts);
 	mailer_stop(m);
 	return NULL;
 }

@@ -1,28 +1,27 @@
-/* store — keyward's database: one Kyoto Cabinet hash database, DATADIR/keyward.kch.
+/* store — keyward's database as the modules see it: key records and their indexes, transactions,
+ * and typed access to every other record type of the schema.
  *
- * Records (keys are byte strings; FPR = uppercase hex primary fingerprint, 40 or 64 digits):
- *   "m:schema"        → schema version, decimal text ("1")
- *   "m:counts"        → counters (keys, published keys, bound addresses, pending), see store_stats
- *   "k:" FPR          → the key record: normalized binary key + facts + published address set
- *   "v:" FPR          → published view, armored, exactly what HKP serves; absent when nothing published
- *   "x:" FPR          → published view's machine-readable index lines ("pub:…\nuid:…\n"); same lifetime
- *   "i:" KEYID16      → primary FPRs (of primaries and subkeys with that key ID), "\n"-separated, all kept
- *   "s:" SUBFPR       → primary FPR owning that subkey fingerprint
- *   "a:" ADDR         → the one FPR the normalized address is bound to (published, not revoked)
- *   "w:" DOMAIN/HASH  → ADDR, the Web Key Directory index beside every "a:" (wkd.h)
- *   "d:" DOMAIN       → number of bound addresses in DOMAIN (decimal), absent when none
- * Later modules add their own prefixes (pending "p:", tokens "t:", mail queue "q:"); doc/architecture.md
- * lists them all.
+ * Layers: kvdb.h (the back end: Kyoto Cabinet today; bytes, transactions, scans) → record.h (the schema:
+ * every record type, its one encoder and validating decoder, its expiry, migrations) → store.h (this:
+ * the key records "k:" and the indexes kept beside them — "v:", "x:", "i:", "s:", "a:", "w:", "d:",
+ * "m:counts" — written only here; other modules' records through store_rec_get / txn_rec_put …).
+ * The store knows nothing of the protocols, the mail or the web.
+ *
+ * store_open checks the schema version: a new database gets the current one, an older one is upgraded
+ * in one transaction (record.h, rec_migrate) when opened writable and refused when opened read-only
+ * ("… run keyward serve once to upgrade it"), a newer one is refused.
  *
  * Reads are thread-safe and never wait on gpg or on a disk sync. Writes go through a transaction
- * (store_begin … store_commit); one writer at a time (an internal mutex); a committed transaction
- * survives kill -9 (and, with sync on, power loss). */
+ * (store_begin … store_commit); one writer at a time; a committed transaction survives kill -9 (and,
+ * with sync on, power loss). */
 #ifndef KW_STORE_H
 #define KW_STORE_H
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
 #include "key.h"
+#include "kvdb.h"
+#include "record.h"
 
 enum {
 	STORE_RDONLY = 1,       /* open for reading only (no lock: works beside a running server) */
@@ -32,9 +31,9 @@ enum {
 
 struct store;
 
-/* Open (creating when writable) DATADIR/keyward.kch. Returns 0, or -1 with a one-line reason written
- * into why[0..whylen) (e.g. "database is in use by another process", "schema version 7 is newer than
- * this keyward (1)"). */
+/* Open (creating when writable) the database of DATADIR (kvdb.h). Returns 0, or -1 with a one-line
+ * reason written into why[0..whylen) (e.g. "the database in DIR is in use by another process",
+ * "schema version 7 is newer than this keyward (2)"). */
 int store_open(struct store **st, const char *datadir, int flags, char *why, size_t whylen);
 void store_close(struct store *st);   /* NULL is fine */
 /* Force everything committed so far to the disk (for bulk work done with STORE_NOSYNC). 0 or -1. */
@@ -65,14 +64,14 @@ int store_stats(struct store *st, struct store_stats *s);
 /* Walk every published view (for export). cb returns 0 to go on, non-zero to stop (returned). */
 int store_each_view(struct store *st, int (*cb)(void *arg, const char *fpr, const char *armored, size_t len), void *arg);
 
-/* Every record whose key starts with prefix (a full scan: for start-up work only). names gets the
- * malloc'd key remainders (free with store_free_addrs), vals (may be NULL) the little-endian int64
- * at byte val_off of each value (0 when shorter). Returns the count or -1. */
-long store_scan_prefix(struct store *st, const char *prefix, char ***names, int64_t **vals, size_t val_off);
-
-/* Generic records for later modules (tokens, queues): raw get/put/remove of "prefix"-keyed records.
- * store_get_raw: 1 found (out appended), 0 not found, -1 error. */
-int store_get_raw(struct store *st, const char *key, size_t klen, struct buf *out);
+/* ---- every other record type, typed (record.h has the types and their structs) ----
+ * get: 1 found (out decoded: rec_release(t, out) afterwards), 0 absent, -1 error or damaged record.
+ * out NULL only tests whether the record exists. A name that is not valid for the type is -1. */
+int store_rec_get(struct store *st, enum rec_type t, const char *name, void *out);
+/* Every record of type t (a full pass: start-up work, tools); see rec_scan. */
+int store_rec_scan(struct store *st, enum rec_type t, int flags, rec_scan_fn cb, void *arg);
+/* The back end, for the tools that walk everything (fsck, stats). */
+struct kvdb *store_kv(struct store *st);
 
 /* ---- writes ---- */
 struct store_txn;
@@ -98,22 +97,13 @@ int txn_bind(struct store_txn *tx, const char *fpr, const char *addr, char prior
 /* Remove addr from fpr's published set (view rebuilt). 1 removed, 0 was not bound there, -1 error. */
 int txn_unbind(struct store_txn *tx, const char *fpr, const char *addr);
 
-/* Generic records inside the transaction. */
-int txn_put_raw(struct store_txn *tx, const char *key, size_t klen, const void *val, size_t vlen);
-int txn_del_raw(struct store_txn *tx, const char *key, size_t klen);   /* 1 removed, 0 absent, -1 */
-/* Add delta to counter name ("pending" …) in m:counts. */
+/* Typed records inside the transaction (reads see the transaction's own writes). The key records
+ * and their indexes (REC_KEY … REC_DOMAIN, REC_COUNTS, REC_SCHEMA) are written only by the functions
+ * above: txn_rec_put/del refuse them. put: 0 or -1; del: 1 removed, 0 absent, -1 error. */
+int txn_rec_get(struct store_txn *tx, enum rec_type t, const char *name, void *out);
+int txn_rec_put(struct store_txn *tx, enum rec_type t, const char *name, const void *in);
+int txn_rec_del(struct store_txn *tx, enum rec_type t, const char *name);
+/* Add delta to counter name ("keys", "published", "addrs", "pending") in m:counts. */
 int txn_count(struct store_txn *tx, const char *name, int64_t delta);
-
-/* Check every index against the key records (and the counters): one line per problem appended to
- * report. Returns the number of problems (0: consistent), or -1 when the store cannot be read.
- * A full scan with point reads; run it on a stopped or idle server. */
-long store_fsck(struct store *st, struct buf *report, uint64_t *nrecords);
-
-/* Decode a "k:" record (exposed for the fuzz target). 0 or -1; on 0 free with key_free and
- * store_free_addrs. */
-int store_decode_record(const unsigned char *p, size_t n, struct kw_key *k, char ***pubs, size_t *npub);
-
-/* Helpers shared with tests/fsck: render the index lines of a key with the given published addrs. */
-int store_render_index(const struct kw_key *k, char *const *addrs, size_t naddrs, struct buf *out);
 
 #endif

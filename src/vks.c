@@ -1,7 +1,7 @@
 /* vks — see vks.h.
  *
- * Upload token record "u:"SHA256(TOKEN), text "FPR\nEXPIRES\n": it lets request-verify name the key
- * without trusting the client, for --token-lifetime. */
+ * Upload token record "u:"SHA256(TOKEN) (record.h, struct rec_upload): it lets request-verify name
+ * the key without trusting the client, for --token-lifetime. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "armor.h"
 #include "challenge.h"
 #include "ingest.h"
+#include "lookup.h"
 #include "packet.h"
 #include "query.h"
 #include "token.h"
@@ -117,9 +118,49 @@ static void by_keyid(struct hreq *r, const char *arg)
 	buf_free(&b);
 }
 
+/* By address: through the one lookup (lookup.h). */
+static void email_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, const char *addr)
+{
+	struct buf b = BUF_INIT;
+	char disp[128];
+	int rc;
+
+	if (st == LOOKUP_ERROR || (st == LOOKUP_FOUND && (rc = lookup_armored(r->app->st, a, &b)) < 0)) {
+		http_text(r, 500, "store error");
+	} else if (st != LOOKUP_FOUND || rc == 0) {
+		http_text(r, 404, "No key found for e-mail address %s", addr);
+	} else {
+		if (a->origin)
+			http_add_header(r, "Keyward-Source", a->origin);
+		snprintf(disp, sizeof disp, "attachment; filename=\"%s.asc\"", a->fpr);
+		http_add_header(r, "Content-Disposition", disp);
+		http_reply_buf(r, 200, "application/pgp-keys", &b);
+	}
+	buf_free(&b);
+}
+
+struct email_call {
+	struct hreq *r;
+	char addr[ADDR_MAX + 1];
+};
+
+static void email_done(void *arg, enum lookup_status st, struct lookup_answer *a)
+{
+	struct email_call *c = arg;
+
+	email_answer(c->r, st, a, c->addr);
+	lookup_answer_free(a);
+	free(c);
+}
+
 static void by_email(struct hreq *r, const char *arg)
 {
-	char addr[ADDR_MAX + 1], fpr[KW_FPR_MAX + 1];
+	char addr[ADDR_MAX + 1];
+	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
+	struct lookup_answer a;
+	struct lookup_wait *w;
+	struct email_call *c;
+	enum lookup_status st;
 	size_t n;
 	char *dec = pct_decode(arg, strlen(arg), 0, &n);
 
@@ -129,11 +170,19 @@ static void by_email(struct hreq *r, const char *arg)
 		return;
 	}
 	free(dec);
-	if (store_find_addr(r->app->st, addr, fpr) != 1) {
-		http_text(r, 404, "No key found for e-mail address %s", addr);
+	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
+		email_answer(r, st, &a, addr);
+		lookup_answer_free(&a);
 		return;
 	}
-	send_key(r, fpr);
+	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
+		free(c);
+		lookup_wait_cancel(w);
+		http_text(r, 500, "out of memory");
+		return;
+	}
+	memcpy(c->addr, addr, sizeof addr);
+	lookup_wait_then(w, email_done, c);
 }
 
 /* ---- statuses ---- */
@@ -143,8 +192,8 @@ static json_t *status_of(const struct challenger *c, const char *fpr)
 {
 	json_t *st = json_object();
 	struct kw_key k;
-	char bound[KW_FPR_MAX + 1], ck[300];
-	struct buf last = BUF_INIT;
+	char bound[KW_FPR_MAX + 1];
+	struct rec_challenge last;
 	const char *s;
 	size_t i;
 
@@ -165,20 +214,16 @@ static json_t *status_of(const struct challenger *c, const char *fpr)
 		if (store_find_addr(c->st, u->addr, bound) == 1 && !strcmp(bound, fpr)) {
 			s = "published";
 		} else {
-			snprintf(ck, sizeof ck, "c:%s", u->addr);
-			buf_reset(&last);
-			s = store_get_raw(c->st, ck, strlen(ck), &last) == 1 &&
-			    time(NULL) - atoll(buf_str(&last)) < c->cfg->challenge_interval ? "pending" : "unpublished";
+			s = store_rec_get(c->st, REC_CHALLENGE, u->addr, &last) == 1 &&
+			    time(NULL) - last.last < c->cfg->challenge_interval ? "pending" : "unpublished";
 		}
 		json_object_set_new(st, u->addr, json_string(s));
 	}
 out:
 	key_free(&k);
-	buf_free(&last);
 	return st;
 fail:
 	key_free(&k);
-	buf_free(&last);
 	json_decref(st);
 	return NULL;
 }
@@ -256,7 +301,8 @@ static void upload_work(struct job *j, struct keyproc *kp)
 	struct vks_job *v = (struct vks_job *)j;
 	struct ingest_result res;
 	const char *why = NULL;
-	char hash[65], k[2 + 64 + 1], rec[128];
+	char hash[65];
+	struct rec_upload up;
 	struct store_txn *tx;
 
 	if (ingest_upload(v->app->st, kp, v->keytext, v->len, 1, 0, &res, &why) < 0) {
@@ -281,9 +327,11 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		goto out;
 	}
 	token_hash(v->token, hash);
-	snprintf(k, sizeof k, "u:%s", hash);
-	snprintf(rec, sizeof rec, "%s\n%lld\n", res.keys[0].fpr, (long long)time(NULL) + v->app->cfg->token_lifetime);
-	if (txn_put_raw(tx, k, strlen(k), rec, strlen(rec)) < 0) {
+	memset(&up, 0, sizeof up);
+	snprintf(up.fpr, sizeof up.fpr, "%s", res.keys[0].fpr);
+	up.created = time(NULL);
+	up.expires = up.created + v->app->cfg->token_lifetime;
+	if (txn_rec_put(tx, REC_UPLOAD, hash, &up) < 0) {
 		store_abort(tx);
 		fail(v, 500, "cannot store the upload");
 		goto out;
@@ -305,36 +353,36 @@ out:
 static void verify_work(struct job *j, struct keyproc *kp)
 {
 	struct vks_job *v = (struct vks_job *)j;
-	char hash[65], k[2 + 64 + 1], fpr[KW_FPR_MAX + 1];
-	struct buf rec = BUF_INIT;
-	long long expires = 0;
+	char hash[65], *fpr;
+	struct rec_upload up;
 	const char *why = NULL;
 	size_t i;
 
 	(void)kp;
-	token_hash(v->token, hash);
-	snprintf(k, sizeof k, "u:%s", hash);
-	if (!token_syntax_ok(v->token) || store_get_raw(v->app->st, k, strlen(k), &rec) != 1 ||
-	    sscanf(buf_str(&rec), "%64[0-9A-F]\n%lld", fpr, &expires) != 2 || time(NULL) > expires) {
+	if (!token_syntax_ok(v->token)) {
 		fail(v, 400, "invalid or expired token");
-		goto out;
+		return;
 	}
+	token_hash(v->token, hash);
+	if (store_rec_get(v->app->st, REC_UPLOAD, hash, &up) != 1 || time(NULL) > up.expires) {
+		fail(v, 400, "invalid or expired token");
+		return;
+	}
+	fpr = up.fpr;
 	for (i = 0; i < v->naddrs; i++) {
 		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], CHALLENGE_LINK, &why);
 		if (s == CH_ERROR || s == CH_NOENC) {
 			char msg[400];
 			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], why);
 			fail(v, 400, msg);
-			goto out;
+			return;
 		}
 	}
 	if (!(v->reply = upload_shape(&v->app->ch, fpr, v->token))) {
 		fail(v, 500, "cannot read the key back");
-		goto out;
+		return;
 	}
 	v->code = 200;
-out:
-	buf_free(&rec);
 }
 
 static void submit(struct hreq *r, struct vks_job *v)

@@ -3,39 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gcrypt.h>
 #include "addr.h"
+#include "lookup.h"
+#include "query.h"
 #include "packet.h"
 #include "wkd.h"
-
-void wkd_hash(const char *addr, char out[WKD_HASH_LEN + 1])
-{
-	static const char zb32[] = "ybndrfg8ejkmcpqxot1uwisza345h769";
-	const char *at = strrchr(addr, '@');
-	size_t n = at ? (size_t)(at - addr) : strlen(addr), i;
-	unsigned char d[20];
-	char *local = malloc(n + 1);
-	unsigned acc = 0;
-	int bits = 0, o = 0;
-
-	if (!local) {
-		out[0] = 0;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		local[i] = (char)(addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
-	gcry_md_hash_buffer(GCRY_MD_SHA1, d, local, n);
-	free(local);
-	for (i = 0; i < 20; i++) {
-		acc = (acc << 8 | d[i]) & 0xfff;
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out[o++] = zb32[(acc >> bits) & 31];
-		}
-	}
-	out[o] = 0;
-}
 
 /* Host header → lowercase domain without port into out. 0 or -1. */
 static int host_domain(struct hreq *r, char *out, size_t n)
@@ -53,45 +25,99 @@ static int host_domain(struct hreq *r, char *out, size_t n)
 
 static int domain_known(struct store *st, const char *domain)
 {
-	char k[300];
+	return store_rec_get(st, REC_DOMAIN, domain, NULL) == 1;
+}
 
-	snprintf(k, sizeof k, "d:%s", domain);
-	return store_get_raw(st, k, strlen(k), NULL) == 1;
+/* The binary key answering addr, with only that address's user ID. */
+static void key_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, const char *addr)
+{
+	struct buf bin = BUF_INIT;
+	int rc = 0;
+
+	if (st == LOOKUP_FOUND && (rc = lookup_binary(r->app->st, a, addr, &bin)) == 1) {
+		if (a->origin)
+			http_add_header(r, "Keyward-Source", a->origin);
+		http_reply_buf(r, 200, "application/octet-stream", &bin);
+	} else if (st == LOOKUP_ERROR || rc < 0) {
+		http_text(r, 500, "cannot build the key");
+	} else {
+		http_text(r, 404, "No key for this address");
+	}
+	buf_free(&bin);
+}
+
+struct key_call {
+	struct hreq *r;
+	char addr[ADDR_MAX + 1];
+};
+
+static void key_done(void *arg, enum lookup_status st, struct lookup_answer *a)
+{
+	struct key_call *c = arg;
+
+	key_answer(c->r, st, a, c->addr);
+	lookup_answer_free(a);
+	free(c);
+}
+
+/* The address a WKD request names: the one stored under DOMAIN/HASH (every bound address has that
+ * entry), else LOCAL@DOMAIN from the direct method's "l=" parameter when it hashes to HASH (so
+ * providers after the store can answer addresses that are not bound here). 0 or -1. */
+static int wkd_addr(struct hreq *r, const char *domain, const char *hash, char addr[ADDR_MAX + 1])
+{
+	char name[600], h[ADDR_WKD_HASH_LEN + 1];
+	struct kvlist q = { NULL, 0 };
+	struct rec_addr a;
+	const char *l, *why;
+	struct buf full = BUF_INIT;
+	int rc = -1;
+
+	if (strlen(hash) != ADDR_WKD_HASH_LEN || strlen(domain) > 255)
+		return -1;
+	snprintf(name, sizeof name, "%s/%s", domain, hash);
+	if (store_rec_get(r->app->st, REC_WKD, name, &a) == 1) {
+		memcpy(addr, a.addr, sizeof a.addr);
+		return 0;
+	}
+	if (!r->query || query_parse(r->query, strlen(r->query), 0, &q, &why) < 0 || !(l = kv_get(&q, "l")))
+		goto out;
+	if (buf_printf(&full, "%s@%s", l, domain) < 0 || addr_normalize(buf_str(&full), full.len, addr) < 0)
+		goto out;
+	addr_wkd_hash(addr, h);
+	rc = strcmp(h, hash) ? -1 : 0;
+out:
+	kvlist_free(&q);
+	buf_free(&full);
+	return rc;
 }
 
 /* Answer the binary key for HASH in DOMAIN with only that address's user ID. */
 static void serve_key(struct hreq *r, const char *domain, const char *hash)
 {
-	char k[400], fpr[KW_FPR_MAX + 1];
-	struct buf addr = BUF_INIT, bin = BUF_INIT;
-	unsigned char *keep = NULL;
-	const char *why;
-	struct kw_key key;
-	size_t i;
+	char addr[ADDR_MAX + 1];
+	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
+	struct lookup_answer a;
+	struct lookup_wait *w;
+	struct key_call *c;
+	enum lookup_status st;
 
-	memset(&key, 0, sizeof key);
-	snprintf(k, sizeof k, "w:%s/%s", domain, hash);
-	if (strlen(hash) != WKD_HASH_LEN || store_get_raw(r->app->st, k, strlen(k), &addr) != 1 ||
-	    store_find_addr(r->app->st, buf_str(&addr), fpr) != 1 ||
-	    store_get_key(r->app->st, fpr, &key, NULL, NULL) != 1) {
+	if (wkd_addr(r, domain, hash, addr) < 0) {
 		http_text(r, 404, "No key for this address");
-		goto out;
+		return;
 	}
-	if (!(keep = calloc(key.nuid + 1, 1)))
-		goto fail;
-	for (i = 0; i < key.nuid; i++)
-		keep[i] = key.uid[i].addr && !key.uid[i].revoked && !strcmp(key.uid[i].addr, buf_str(&addr));
-	if (pkt_filter_uids(key.bin, key.binlen, keep, key.nuid, &bin, &why) <= 0)
-		goto fail;
-	http_reply_buf(r, 200, "application/octet-stream", &bin);
-	goto out;
-fail:
-	http_text(r, 500, "cannot build the key");
-out:
-	free(keep);
-	key_free(&key);
-	buf_free(&addr);
-	buf_free(&bin);
+	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
+		key_answer(r, st, &a, addr);
+		lookup_answer_free(&a);
+		return;
+	}
+	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
+		free(c);
+		lookup_wait_cancel(w);
+		http_text(r, 500, "out of memory");
+		return;
+	}
+	memcpy(c->addr, addr, sizeof addr);
+	lookup_wait_then(w, key_done, c);
 }
 
 /* rest is what follows "/.well-known/openpgpkey/" for one domain: "hu/HASH", "policy", … */

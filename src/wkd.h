@@ -10,11 +10,6 @@
 #define KW_WKD_H
 #include "http.h"
 
-#define WKD_HASH_LEN 32
-
-/* The z-base-32 SHA-1 of the (lowercased) local part of a normalized address. */
-void wkd_hash(const char *addr, char out[WKD_HASH_LEN + 1]);
-
 void wkd_handler(struct hreq *r);          /* everything under /.well-known/openpgpkey/ */
 
 #endif

@@ -96,6 +96,7 @@ int main(void)
 	int n = 0;
 	pid_t pid;
 	int status;
+	struct rec_challenge ch = { 1704067200, 1704067800 }, got_ch;
 
 	token_global_init();
 	snprintf(dir, sizeof dir, "%s/storeXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -165,9 +166,12 @@ int main(void)
 
 	/* Abort leaves nothing. */
 	tx = store_begin(st);
-	txn_put_raw(tx, "z:test", 6, "1", 1);
+	ok(txn_rec_put(tx, REC_CHALLENGE, "test@example.org", &ch) == 0, "a typed record in a transaction");
+	ok(txn_rec_get(tx, REC_CHALLENGE, "test@example.org", NULL) == 1, "seen inside the transaction");
+	ok(txn_rec_put(tx, REC_ADDR, "test@example.org", &ch) < 0, "the store's own types are refused");
+	ok(txn_rec_put(tx, REC_CHALLENGE, "Not An Address", &ch) < 0, "a bad name is refused");
 	store_abort(tx);
-	is(store_get_raw(st, "z:test", 6, NULL), 0, "an aborted transaction leaves nothing");
+	is(store_rec_get(st, REC_CHALLENGE, "test@example.org", NULL), 0, "an aborted transaction leaves nothing");
 	store_close(st);
 
 	/* A committed transaction survives SIGKILL of the writer. */
@@ -177,20 +181,21 @@ int main(void)
 		if (store_open(&c, dir, 0, why, sizeof why) < 0)
 			_exit(2);
 		tx = store_begin(c);
-		txn_put_raw(tx, "z:durable", 9, "yes", 3);
+		txn_rec_put(tx, REC_CHALLENGE, "durable@example.org", &ch);
 		if (store_commit(tx) < 0)
 			_exit(3);
 		tx = store_begin(c);        /* and one left open */
-		txn_put_raw(tx, "z:open", 6, "no", 2);
+		txn_rec_put(tx, REC_CHALLENGE, "open@example.org", &ch);
 		raise(SIGKILL);
 		_exit(4);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the writer was killed");
 	ok(store_open(&st, dir, 0, why, sizeof why) == 0, "reopen after SIGKILL: %s", why);
-	buf_reset(&v);
-	ok(store_get_raw(st, "z:durable", 9, &v) == 1 && !strcmp(buf_str(&v), "yes"), "the committed record is there");
-	is(store_get_raw(st, "z:open", 6, NULL), 0, "the uncommitted one is not");
+	memset(&got_ch, 0, sizeof got_ch);
+	ok(store_rec_get(st, REC_CHALLENGE, "durable@example.org", &got_ch) == 1 && got_ch.last == ch.last &&
+	   got_ch.expires == ch.expires, "the committed record is there");
+	is(store_rec_get(st, REC_CHALLENGE, "open@example.org", NULL), 0, "the uncommitted one is not");
 	ok(store_get_key(st, FA, &got, NULL, NULL) == 1, "earlier keys are there");
 	key_free(&got);
 	store_close(st);
