@@ -206,12 +206,12 @@ static void check_record(struct fsck *f, enum rec_type t, const char *name, cons
 
 	if (d->expires && (exp = d->expires(rec)) > 0 && exp < f->now) {
 		f->res->expired++;
-		problem(f, "%s%s: a %s record that expired %lld s ago, left behind", d->prefix, name, d->name,
+		problem(f, "%s%s: %s record that expired %lld s ago, left behind", d->prefix, name, d->name,
 			(long long)(f->now - exp));
 	}
 	if (d->key_ref && (ref = d->key_ref(rec)) && rec_get(f->kv, REC_KEY, ref, NULL) != 1) {
 		f->res->orphans++;
-		problem(f, "%s%s: a %s record for the key %s, which is not stored (orphan)", d->prefix, name, d->name, ref);
+		problem(f, "%s%s: %s record for the key %s, which is not stored (orphan)", d->prefix, name, d->name, ref);
 	}
 	switch (t) {
 	case REC_SCHEMA:

@@ -1,0 +1,58 @@
+#!/bin/sh
+# A store of the previous schema (t/fixtures/schema1.kch.gz, made by t/fixtures/make-schema1.sh with
+# the keyward of that time) is upgraded in one transaction by the first writable open, and everything
+# in it still works: published keys by every protocol, pending ones not, the queued mail is loaded;
+# fsck is clean afterwards and stats counts every record type.
+. ./t/lib.sh
+
+D=$TRASH/data
+mkdir -p "$D" && gunzip -c "$KW_ROOT/t/fixtures/schema1.kch.gz" > "$D/keyward.kch" || bail "no fixture"
+ALICE=$(fpr_of "$KEYS/alice.asc")
+BOB=$(fpr_of "$KEYS/bob.asc")
+CAROL=$(fpr_of "$KEYS/carol.asc")
+WKSC=$(command -v gpg-wks-client || echo /usr/lib/gnupg/gpg-wks-client)
+
+out=$("$KEYWARD" fsck --datadir "$D" 2>&1); st=$?
+is "$st" 1 "fsck (read-only) does not upgrade: exit 1"
+like "$out" "schema version 1; run keyward serve once to upgrade it to version 2" "and says how to upgrade"
+out=$("$KEYWARD" stats --datadir "$D" 2>&1); st=$?
+is "$st" 1 "stats (read-only) neither"
+
+start_server "$D" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server"
+like "$(cat server.log)" "upgraded from schema version 1 to 2" "the first writable open upgrades the store"
+like "$(cat server.log)" "schema 1 to 2: 6 records rewritten$" "every token, challenge and upload record rewritten"
+
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"
+is "$STATUS" 200 "HKP get by the confirmed address"
+http_get "/pks/lookup?op=index&options=mr&search=alice@example.org"
+like "$BODY" "^pub:$ALICE:" "HKP index by address names the confirmed key"
+http_get "/pks/lookup?op=index&options=mr&search=0x$BOB"
+like "$BODY" "uid:Bob <bob@example.org>:" "an imported key by fingerprint"
+http_get "/vks/v1/by-email/bob%40example.org"
+is "$STATUS" 200 "VKS by-email"
+H=$("$WKSC" --print-wkd-hash alice@example.org | cut -d' ' -f1)
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/.well-known/openpgpkey/example.org/hu/$H")" 200 "WKD"
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"
+is "$STATUS" 404 "the address still pending: not served"
+http_get "/pks/lookup?op=get&options=mr&search=0x$CAROL"
+is "$STATUS" 404 "the key never confirmed: not served"
+like "$(cat server.log)" "1 queued mail to deliver" "the mail queued by the old server is back in the queue"
+stop_server
+is "$SERVER_STATUS" 0 "the server stops cleanly"
+
+out=$("$KEYWARD" fsck --datadir "$D"); st=$?
+is "$st" 0 "fsck after the upgrade: clean"
+like "$out" "records checked, 0 problems" "no problems reported"
+out=$("$KEYWARD" stats --datadir "$D"); st=$?
+is "$st" 0 "stats after the upgrade"
+like "$out" "^pending: 3$" "stats: the pending line stays (carol, alice2, the old server key)"
+like "$out" "^records t: token: 3$" "stats: token records"
+like "$out" "^records u: upload: 1$" "stats: upload records"
+like "$out" "^records c: challenge: 2$" "stats: challenge records"
+like "$out" "^records q: mail: 1$" "stats: the queued mail (its next attempt is an hour after the old failure)"
+like "$out" "^records k: key: 6$" "stats: key records (the fixture's five and the new server key)"
+
+start_server "$D" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server (2)"
+stop_server
+is "$(grep -c 'upgraded from schema' server.log)" 1 "the second start upgrades nothing"
+done_testing

@@ -1,0 +1,251 @@
+/* Unit tests: record.c — every type of the registry round-trips through its encoder and validating
+ * decoder, a damaged value of every type is refused, names are checked, keys are classified; the
+ * migration from schema version 1 (text t:, c:, u:) and the version checks of store_open. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tap.h"
+#include "record.h"
+#include "store.h"
+#include "token.h"
+#include "util.h"
+
+#define FA "AAAA000000000000000000000000000000000001"
+#define FS "CCCC000000000000000000000000000000000001"
+
+static char *pubs_a[] = { "u0@example.org" };
+static char fprs2[2][KW_FPR_MAX + 1] = { FA, FS };
+
+/* One valid record of each type, with the name it is stored under. */
+static void sample(enum rec_type t, void *rec, const char **name)
+{
+	memset(rec, 0, rec_types[t].size);
+	switch (t) {
+	case REC_SCHEMA:
+		((struct rec_schema *)rec)->version = 2;
+		*name = "";
+		break;
+	case REC_COUNTS: {
+		struct rec_counts *c = rec;
+		c->c[0] = 3, c->c[1] = 2, c->c[2] = 1;
+		*name = "";
+		break;
+	}
+	case REC_KEY: {
+		struct rec_key *k = rec;
+		static struct kw_subkey sub[2];
+		static struct kw_uid uid[1];
+		memset(sub, 0, sizeof sub);
+		snprintf(k->key.fpr, sizeof k->key.fpr, "%s", FA);
+		k->key.version = 4;
+		snprintf(sub[0].fpr, sizeof sub[0].fpr, "%s", FA);
+		snprintf(sub[1].fpr, sizeof sub[1].fpr, "%s", FS);
+		key_keyid_of_fpr(FA, sub[0].keyid);
+		key_keyid_of_fpr(FS, sub[1].keyid);
+		sub[0].algo = 22, sub[0].bits = 255, sub[0].created = 1704067200;
+		uid[0].uid = "U0 <u0@example.org>", uid[0].addr = "u0@example.org", uid[0].created = 1704067201;
+		k->key.sub = sub, k->key.nsub = 2, k->key.uid = uid, k->key.nuid = 1;
+		k->key.bin = (unsigned char *)"\xc6\x06\x04\x65\x92\x00\x80\x16", k->key.binlen = 8;
+		k->pubs = pubs_a, k->npub = 1;
+		*name = FA;
+		break;
+	}
+	case REC_VIEW: {
+		static const char v[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxgYEZZIAgBY=\n=AAAA\n"
+					"-----END PGP PUBLIC KEY BLOCK-----\n";
+		((struct rec_blob *)rec)->p = (unsigned char *)v, ((struct rec_blob *)rec)->n = sizeof v - 1;
+		*name = FA;
+		break;
+	}
+	case REC_VINDEX: {
+		static const char x[] = "pub:" FA ":22:255:1704067200::\nuid:U0 <u0@example.org>:1704067201::\n";
+		((struct rec_blob *)rec)->p = (unsigned char *)x, ((struct rec_blob *)rec)->n = sizeof x - 1;
+		*name = FA;
+		break;
+	}
+	case REC_KEYID:
+		((struct rec_fprlist *)rec)->fprs = fprs2, ((struct rec_fprlist *)rec)->n = 2;
+		*name = "0000000000000001";
+		break;
+	case REC_SUBKEY:
+		snprintf(((struct rec_fpr *)rec)->fpr, KW_FPR_MAX + 1, "%s", FA);
+		*name = FS;
+		break;
+	case REC_ADDR:
+		snprintf(((struct rec_fpr *)rec)->fpr, KW_FPR_MAX + 1, "%s", FA);
+		*name = "u0@example.org";
+		break;
+	case REC_WKD:
+		snprintf(((struct rec_addr *)rec)->addr, ADDR_MAX + 1, "%s", "u0@example.org");
+		*name = "example.org/jf6q4tpu6x8tq1he8uqu8tqq6mpecj5r";
+		break;
+	case REC_DOMAIN:
+		((struct rec_count *)rec)->n = 7;
+		*name = "example.org";
+		break;
+	case REC_TOKEN: {
+		struct rec_token *tk = rec;
+		snprintf(tk->fpr, sizeof tk->fpr, "%s", FA);
+		snprintf(tk->addr, sizeof tk->addr, "%s", "u0@example.org");
+		tk->created = 1704067200, tk->expires = 1704672000, tk->used = 1;
+		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		break;
+	}
+	case REC_CHALLENGE:
+		((struct rec_challenge *)rec)->last = 1704067200;
+		((struct rec_challenge *)rec)->expires = 1704067800;
+		*name = "u0@example.org";
+		break;
+	case REC_UPLOAD: {
+		struct rec_upload *u = rec;
+		snprintf(u->fpr, sizeof u->fpr, "%s", FA);
+		u->created = 1704067200, u->expires = 1704672000;
+		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		break;
+	}
+	case REC_MAIL: {
+		struct rec_mail *m = rec;
+		m->attempts = 3, m->next = 1704067300, m->queued = 1704067200;
+		m->msg = "To: u0@example.org\n\nhello\n", m->len = strlen(m->msg);
+		*name = "0123456789abcdef";
+		break;
+	}
+	case REC_NTYPES:
+		break;
+	}
+}
+
+static void test_types(void)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, k = BUF_INIT;
+	unsigned char rec[1024], got[1024];
+	const char *name = NULL;
+	int t;
+
+	for (t = 0; t < REC_NTYPES; t++) {
+		const struct rec_type_def *d = &rec_types[t];
+		ok(d->type == (enum rec_type)t && d->prefix && d->name && d->owner && d->decode && d->encode &&
+		   d->name_ok && d->size <= sizeof rec, "%s: a complete row", d->prefix);
+		sample((enum rec_type)t, rec, &name);
+		buf_reset(&a);
+		buf_reset(&b);
+		ok(rec_encode((enum rec_type)t, rec, &a) == 0, "%s: encodes", d->prefix);
+		ok(rec_decode((enum rec_type)t, a.data, a.len, got) == 0, "%s: decodes", d->prefix);
+		ok(rec_encode((enum rec_type)t, got, &b) == 0 && a.len == b.len && !memcmp(a.data, b.data, a.len),
+		   "%s: the decoded record encodes to the same bytes", d->prefix);
+		rec_release((enum rec_type)t, got);
+		/* Damaged: one byte short and one byte longer (but a mail's message and a WKD entry's address
+		 * are the rest of the record: there the header, resp. the address, is what is checked). */
+		if (t == REC_MAIL) {
+			ok(rec_decode((enum rec_type)t, a.data, 20, got) < 0, "%s: a truncated header is refused", d->prefix);
+		} else {
+			ok(t == REC_WKD || rec_decode((enum rec_type)t, a.data, a.len - 1, got) < 0,
+			   "%s: a truncated value is refused", d->prefix);
+			buf_addch(&a, t == REC_VIEW || t == REC_VINDEX || t == REC_KEYID ? 0 : '\n');
+			ok(rec_decode((enum rec_type)t, a.data, a.len, got) < 0, "%s: a value with a byte too many is refused",
+			   d->prefix);
+		}
+		ok(rec_decode((enum rec_type)t, (const unsigned char *)"\xff", 1, got) < 0, "%s: garbage is refused",
+		   d->prefix);
+		ok(rec_make_key((enum rec_type)t, name, &k) == 0 && rec_classify((const char *)k.data, k.len, NULL) == t,
+		   "%s: its key classifies as its type", d->prefix);
+		ok(rec_make_key((enum rec_type)t, "Bad Name/\n", &k) < 0, "%s: a bad name is refused", d->prefix);
+	}
+	is(rec_classify("z:x", 3, NULL), -1, "an unknown prefix has no type");
+	is(rec_classify("m:other", 7, NULL), -1, "m: needs the whole name");
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&k);
+}
+
+/* A key record's decoder checks what it holds, not only the framing. */
+static void test_key_checks(void)
+{
+	unsigned char rec[sizeof(struct rec_key)], got[sizeof(struct rec_key)];
+	struct rec_key *k = (struct rec_key *)rec;
+	struct buf a = BUF_INIT;
+	const char *name;
+	char *bad[] = { "Not An Address" };
+
+	sample(REC_KEY, rec, &name);
+	k->pubs = bad;
+	ok(rec_encode(REC_KEY, rec, &a) == 0 && rec_decode(REC_KEY, a.data, a.len, got) < 0,
+	   "k: a published address that is not normalized is refused");
+	sample(REC_KEY, rec, &name);
+	snprintf(k->key.fpr, sizeof k->key.fpr, "%s", "BBBB000000000000000000000000000000000001");
+	buf_reset(&a);
+	ok(rec_encode(REC_KEY, rec, &a) == 0 && rec_decode(REC_KEY, a.data, a.len, got) < 0,
+	   "k: a primary key that is not the first key is refused");
+	buf_free(&a);
+}
+
+/* A store written by schema version 1, then opened. */
+static void test_migration(const char *tmp)
+{
+	char dir[512], why[256];
+	struct kvdb *kv;
+	struct kvdb_txn *tx;
+	struct store *st;
+	struct rec_token t;
+	struct rec_challenge c;
+	struct rec_upload u;
+	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	char k[100], v[300];
+
+	snprintf(dir, sizeof dir, "%s/migXXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return;
+	ok(kvdb_open(&kv, dir, 0, why, sizeof why) == 0, "a bare database");
+	tx = kvdb_begin(kv);
+	kvdb_put(tx, "m:schema", 8, "1", 1);
+	snprintf(k, sizeof k, "t:%s", h1);
+	snprintf(v, sizeof v, "%s\nu0@example.org\n1704067200\n1704672000\n0\n", FA);
+	kvdb_put(tx, k, strlen(k), v, strlen(v));
+	snprintf(k, sizeof k, "u:%s", h2);
+	snprintf(v, sizeof v, "%s\n1704672000\n", FA);
+	kvdb_put(tx, k, strlen(k), v, strlen(v));
+	kvdb_put(tx, "c:u0@example.org", 16, "1704067200", 10);
+	kvdb_put(tx, "c:u1@example.org", 16, "not a time", 10);     /* left alone, for fsck */
+	ok(kvdb_commit(tx) == 0, "version 1 records written");
+	kvdb_close(kv);
+
+	st = NULL;
+	ok(store_open(&st, dir, STORE_RDONLY, why, sizeof why) < 0 && strstr(why, "schema version 1") &&
+	   strstr(why, "keyward serve"), "read-only: refused with a way out (%s)", why);
+	ok(store_open(&st, dir, STORE_NOSYNC, why, sizeof why) == 0, "writable: opened (%s)", st ? "" : why);
+	if (!st)
+		return;
+	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
+	ok(store_rec_get(st, REC_TOKEN, h1, &t) == 1 && !strcmp(t.fpr, FA) && !strcmp(t.addr, "u0@example.org") &&
+	   t.created == 1704067200 && t.expires == 1704672000 && !t.used, "the token record, converted");
+	ok(store_rec_get(st, REC_UPLOAD, h2, &u) == 1 && !strcmp(u.fpr, FA) && u.expires == 1704672000,
+	   "the upload record, converted");
+	ok(store_rec_get(st, REC_CHALLENGE, "u0@example.org", &c) == 1 && c.last == 1704067200 &&
+	   c.expires == 1704067200 + 86400, "the challenge record, converted, with an expiry");
+	is(store_rec_get(st, REC_CHALLENGE, "u1@example.org", &c), -1, "one that did not parse stays (and does not decode)");
+	store_close(st);
+
+	/* A newer version is refused. */
+	kvdb_open(&kv, dir, 0, why, sizeof why);
+	tx = kvdb_begin(kv);
+	kvdb_put(tx, "m:schema", 8, "9", 1);
+	kvdb_commit(tx);
+	kvdb_close(kv);
+	st = NULL;
+	ok(store_open(&st, dir, 0, why, sizeof why) < 0 && strstr(why, "newer"), "a newer schema is refused: %s", why);
+	rm_contents(dir);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	token_global_init();
+	test_types();
+	test_key_checks();
+	test_migration(tmp);
+	return done_testing();
+}
