@@ -115,8 +115,9 @@ int cmd_fsck(int argc, char **argv)
 	if (c.verbose)
 		for (t = 0; t < REC_NTYPES; t++)
 			printf("%s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)res.per_type[t]);
-	printf("%llu records checked, %ld problem%s (%ld expired, %ld orphaned)\n", (unsigned long long)res.records,
-	       res.problems, res.problems == 1 ? "" : "s", res.expired, res.orphans);
+	printf("%llu records checked, %ld problem%s (%ld orphaned); %ld expired record%s left behind\n",
+	       (unsigned long long)res.records, res.problems, res.problems == 1 ? "" : "s", res.orphans, res.expired,
+	       res.expired == 1 ? "" : "s");
 	rc = res.problems ? 1 : 0;
 out:
 	buf_free(&report);

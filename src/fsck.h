@@ -2,9 +2,11 @@
  *
  * One pass over every record: its type found by prefix (an unknown prefix is a problem), its name
  * checked, its value decoded by the type's validating decoder, its expiry compared with now (an
- * expired record still there is "left behind"), the key it names looked up (a token, upload token,
- * address, subkey or view whose key is gone is an orphan), and the indexes checked against the key
- * records (and the counters against what is stored). One line per problem is appended to the report.
+ * expired record still there is "left behind": reported and counted, but not a problem, since records
+ * also expire while the server is stopped and the scheduler deletes them at the next start), the key it
+ * names looked up (a token, upload token, address, subkey or view whose key is gone is an orphan), and
+ * the indexes checked against the key records (and the counters against what is stored). One line per
+ * problem (and per expired record) is appended to the report.
  * Point reads beside a full scan: run it on a stopped or idle server. */
 #ifndef KW_FSCK_H
 #define KW_FSCK_H
@@ -17,9 +19,9 @@ struct fsck_result {
 	uint64_t records;                       /* records seen */
 	uint64_t per_type[REC_NTYPES];          /* of each type */
 	uint64_t unknown;                       /* of no known type */
-	long problems;                          /* every line of the report */
-	long expired;                           /* of which: expired records left behind */
+	long problems;                          /* what makes the store inconsistent */
 	long orphans;                           /* of which: records naming a key that is not stored */
+	long expired;                           /* besides: expired records left behind */
 };
 
 /* Check the store as of time now. 0, or -1 when the store cannot be read (the result then counts what

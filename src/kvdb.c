@@ -130,12 +130,17 @@ int kvdb_flags(const struct kvdb *kv)
 int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
 {
 	size_t n;
-	char *v = kcdbget(kv->db, k, kl, &n);
+	char *v;
 	int rc;
 
-	if (!v)
+	if (!out) {             /* existence only: no copy of the value */
+		if (kcdbcheck(kv->db, k, kl) >= 0)
+			return 1;
 		return kcdbecode(kv->db) == KCENOREC ? 0 : -1;
-	rc = out ? (buf_add(out, v, n) < 0 ? -1 : 1) : 1;
+	}
+	if (!(v = kcdbget(kv->db, k, kl, &n)))
+		return kcdbecode(kv->db) == KCENOREC ? 0 : -1;
+	rc = buf_add(out, v, n) < 0 ? -1 : 1;
 	kcfree(v);
 	return rc;
 }

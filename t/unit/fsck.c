@@ -221,6 +221,7 @@ int main(void)
 			 "expired 5 s ago", NULL), "an expired upload token");
 		fsck_run(st, NOW, &rep, &res);
 		is(res.expired, 3, "three expired counted");
+		is(res.problems, 0, "expired records are reported, not problems");
 		tx = store_begin(st);
 		txn_rec_del(tx, REC_TOKEN, "5555555555555555555555555555555555555555555555555555555555555555");
 		txn_rec_del(tx, REC_CHALLENGE, "u5@example.org");
