@@ -5,7 +5,9 @@ set -e
 PKGS="gcc make pkg-config libevent-dev libgpgme-dev libgpg-error-dev libkyotocabinet-dev
       libjansson-dev zlib1g-dev libgcrypt20-dev libqrencode-dev libpng-dev libcrypt-dev
       gnupg gpg-agent gpg-wks-client dirmngr curl perl python3 procps openssl strace mandoc
-      slapd ldap-utils zbar-tools nginx-light chromium systemd"
+      slapd ldap-utils zbar-tools nginx-light chromium systemd
+      python3-prometheus-client
+      logrotate"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -12,6 +12,7 @@
 #include "store.h"
 
 struct pages;
+struct metrics;
 
 struct app {
 	const struct config *cfg;
@@ -21,6 +22,7 @@ struct app {
 	struct ratelimit *rl;           /* uploads per client address */
 	struct pages *pages;            /* templates, assets, form-token secret (page.h) */
 	struct lookup *lookup;          /* which key answers an address (lookup.h) */
+	struct metrics *metrics;        /* GET /metrics (metrics.h); modules register their families */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

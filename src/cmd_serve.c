@@ -1,6 +1,8 @@
 /* cmd_serve — `keyward serve`: bind, open the store, start the key-processing pool, serve. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +15,13 @@
 #include "keyproc.h"
 #include "lookup.h"
 #include "ingest.h"
+#include "logfile.h"
 #include "mailer.h"
+#include "metrics.h"
 #include "page.h"
+#include "privdrop.h"
 #include "ratelimit.h"
+#include "scrape.h"
 #include "serverkey.h"
 #include "token.h"
 #include "util.h"
@@ -28,13 +34,15 @@
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
 	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
-	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue"
+	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue " \
+	"user log trusted-proxy metrics-allow cache-max-age"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
 {
 	struct buf b = BUF_INIT;
 
+	http_cache_public(r, 0);
 	if (store_get_view(r->app->st, serverkey_fpr(r->app->ch.sk), &b, NULL) != 1) {
 		buf_free(&b);
 		http_text(r, 500, "the server key is not published");
@@ -86,6 +94,7 @@ static const struct route routes[] = {
 	{ "/vks/v1/", vks_handler },
 	{ "/.well-known/openpgpkey/", wkd_handler },
 	{ "/.well-known/keyward", discovery },
+	{ "/metrics", scrape_handler },
 	{ "/search", web_search },
 	{ "/key/", web_key },
 	{ "/upload", web_upload },
@@ -95,6 +104,77 @@ static const struct route routes[] = {
 	{ "*", web_not_found },
 	{ NULL, NULL }
 };
+
+/* The data directory must exist (it is made) and be writable by the user we run as (--user). It is
+ * made 0700 when it is ours. 0 or 2 after a one-line error. */
+static int serve_datadir(const char *dir, const char *user)
+{
+	struct stat sb;
+
+	if (mkdirs(dir) < 0) {
+		fprintf(stderr, "keyward serve: cannot create data directory %s%s%s: %s\n", dir,
+			user ? " as user " : "", user ? user : "", strerror(errno));
+		return 2;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "keyward serve: data directory %s is not writable%s%s: %s\n", dir,
+			user ? " by user " : "", user ? user : "", strerror(errno));
+		return 2;
+	}
+	if (stat(dir, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 077))
+		chmod(dir, 0700);
+	return 0;
+}
+
+/* The server key's secret key files are 0600 whatever made them (gpg, a restored backup). */
+static void tighten_secret_keys(const char *datadir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof path, "%s/gnupg/private-keys-v1.d", datadir);
+	if (!(d = opendir(path)))
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			fchmodat(dfd, de->d_name, 0600, 0);
+	closedir(d);
+}
+
+/* --user: before binding, look the user up; started as root without it, warn. 0 or 2. */
+static int check_user(const struct config *c, struct privdrop *pd)
+{
+	char why[300];
+
+	if (c->user && privdrop_lookup(c->user, pd, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		return 2;
+	}
+	if (!c->user && geteuid() == 0)
+		fprintf(stderr, "keyward serve: warning: running as root; give --user NAME to run as an "
+			"unprivileged user once the listeners are bound\n");
+	return 0;
+}
+
+/* After binding: become the --user, log to --log. 0 or 2 after a one-line error. */
+static int settle_process(const struct config *c, const struct privdrop *pd)
+{
+	char why[600];
+
+	if (c->user && privdrop_apply(pd, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		return 2;
+	}
+	umask(027);
+	if (c->log && logfile_open(c->log, why, sizeof why) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		return 2;
+	}
+	return 0;
+}
 
 /* Put the server key into the store, published under both its addresses. 0 or -1. */
 static int publish_server_key(struct app *app, const char *tmpdir, char *why, size_t whylen)
@@ -135,6 +215,7 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *hs = NULL;
 	struct wks *wks = NULL;
 	struct keyproc_opts ko;
+	struct privdrop pd;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
 	int rc = 2;
@@ -149,11 +230,19 @@ int cmd_serve(int argc, char **argv)
 	}
 	app.cfg = &c;
 	app.started = time(NULL);
-	/* Bind first: a port in use must leave nothing written. */
+	if (check_user(&c, &pd))
+		goto out;
+	if (!(app.metrics = metrics_new()) || scrape_register(&app) < 0) {
+		fprintf(stderr, "keyward serve: out of memory\n");
+		goto out;
+	}
+	/* Bind first: a port in use must leave nothing written. Then give up root. */
 	if (!(hs = http_new(&app, routes, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	if (settle_process(&c, &pd))
+		goto out;
 	if (c.base_url_default && http_first_address(hs, tmpdir, sizeof tmpdir) == 0) {
 		free(c.base_url);     /* the real port, when it was 0 */
 		if (asprintf(&c.base_url, "http://%s", tmpdir) < 0) {
@@ -164,7 +253,7 @@ int cmd_serve(int argc, char **argv)
 	if (strlen(c.base_url) + strlen("/verify/") + TOKEN_LEN > 72)
 		fprintf(stderr, "keyward serve: warning: links under --base-url %s are longer than 72 characters "
 			"and may be wrapped by mail clients\n", c.base_url);
-	if ((rc = cmd_prepare_datadir(c.datadir, "serve")))
+	if ((rc = serve_datadir(c.datadir, c.user)))
 		goto out;
 	rc = 1;
 
@@ -201,6 +290,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	tighten_secret_keys(c.datadir);
 	fprintf(stderr, "keyward: server key %s\n", serverkey_fpr(app.ch.sk));
 	if (!(app.ch.mailer = mailer_start(app.st, &c, why, sizeof why)) ||
 	    !(app.rl = ratelimit_new(c.upload_rate))) {
@@ -223,6 +313,7 @@ out:
 	pages_close(app.pages);
 	lookup_free(app.lookup);
 	store_close(app.st);
+	metrics_free(app.metrics);
 	if (rc == 0)
 		fprintf(stderr, "keyward: stopped\n");
 	config_free(&c);

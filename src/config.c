@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "config.h"
 
-enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN };
+enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR };
 
 struct opt {
 	const char *name;
@@ -50,6 +50,11 @@ static const struct opt opts[] = {
 	O("mail-retry", OPT_INT, mail_retry, 1, 86400),
 	O("mail-timeout", OPT_INT, mail_timeout, 1, 3600),
 	O("max-mail-queue", OPT_INT, max_mail_queue, 1, 100000000),
+	O("user", OPT_STR, user, 0, 0),
+	O("log", OPT_STR, log, 0, 0),
+	O("trusted-proxy", OPT_CIDR, trusted_proxy, 0, 0),
+	O("metrics-allow", OPT_CIDR, metrics_allow, 0, 0),
+	O("cache-max-age", OPT_INT, cache_max_age, 0, 365 * 86400),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -90,6 +95,7 @@ void config_defaults(struct config *c)
 	c->mail_retry = 60;
 	c->mail_timeout = 60;
 	c->max_mail_queue = 10000;
+	c->cache_max_age = 300;
 }
 
 void config_free(struct config *c)
@@ -104,6 +110,10 @@ void config_free(struct config *c)
 	free(c->mail_from);
 	free(c->submission_address);
 	free(c->port_file);
+	free(c->user);
+	free(c->log);
+	cidr_list_free(&c->trusted_proxy);
+	cidr_list_free(&c->metrics_allow);
 	memset(c, 0, sizeof *c);
 }
 
@@ -163,6 +173,15 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
 		if (!(c->listen[c->nlisten] = strdup(value)))
 			goto oom;
 		c->nlisten++;
+		return 0;
+	case OPT_CIDR:
+		errno = 0;
+		if (cidr_add((struct cidr_list *)p, value) < 0) {
+			if (errno == ENOMEM)
+				goto oom;
+			snprintf(err, errlen, "--%s '%s': expected an address or ADDRESS/BITS", name, value);
+			return -1;
+		}
 		return 0;
 	case OPT_BOOL:
 		if (parse_bool(value, (int *)p) < 0) {
@@ -362,6 +381,9 @@ int config_finish(struct config *c, char *err, size_t errlen)
 	if (!c->nlisten && !(c->listen[c->nlisten++] = strdup("127.0.0.1:11371")))
 		goto oom;
 	if (!c->datadir && !(c->datadir = strdup("./var")))
+		goto oom;
+	if (!c->metrics_allow.n && (cidr_add(&c->metrics_allow, "127.0.0.0/8") < 0 ||
+				    cidr_add(&c->metrics_allow, "::1") < 0))
 		goto oom;
 	if (!c->base_url) {
 		c->base_url_default = 1;

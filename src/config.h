@@ -6,6 +6,7 @@
 #ifndef KW_CONFIG_H
 #define KW_CONFIG_H
 #include <stddef.h>
+#include "cidr.h"
 
 #define CONFIG_MAX_LISTEN 8
 
@@ -41,6 +42,12 @@ struct config {
 	int mail_retry;                   /* seconds before the first retry of a failed delivery (60) */
 	int mail_timeout;                 /* seconds a --sendmail command may run (60) */
 	int max_mail_queue;               /* mails waiting for delivery; beyond it no challenge (10000) */
+	/* operations (doc/operator.md, "Running it for real") */
+	char *user;                       /* --user: drop to this user after binding (started as root) */
+	char *log;                        /* --log FILE instead of stderr; SIGHUP reopens it */
+	struct cidr_list trusted_proxy;   /* --trusted-proxy: peers whose X-Forwarded-For is believed */
+	struct cidr_list metrics_allow;   /* --metrics-allow: who may GET /metrics (127.0.0.0/8, ::1) */
+	int cache_max_age;                /* --cache-max-age: seconds of Cache-Control max-age (300) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

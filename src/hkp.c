@@ -322,6 +322,7 @@ void hkp_lookup(struct hreq *r)
 		http_text(r, 400, "Missing search");
 		goto out;
 	}
+	http_cache_public(r, 0);      /* published keys: only a 200 is marked cacheable */
 	search_classify(search->val, search->vlen, &s);
 	if (s.kind == SEARCH_ADDR) {
 		addr_lookup(r, s.term, !strcmp(op, "get"), mr);

@@ -17,15 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include "cidr.h"
 #include "http.h"
+#include "logfile.h"
+#include "metrics.h"
 #include "ratelimit.h"
 
 #define MAX_WORKERS 256
@@ -38,6 +43,7 @@ struct worker {
 	struct event_base *base;
 	struct evhttp *http;
 	struct event *stop_ev;
+	struct metrics_shard *shard;  /* this thread's request counters (NULL without metrics) */
 	struct evhttp_bound_socket *bound[CONFIG_MAX_LISTEN];
 	size_t nbound;
 };
@@ -45,12 +51,15 @@ struct worker {
 struct http_server {
 	struct app *app;
 	const struct route *routes;
+	size_t nroutes;
 	int fds[CONFIG_MAX_LISTEN];
 	size_t nfds;
 	int nworkers;
 	struct worker *w;
 	struct event_base *main_base;
 };
+
+static void client_address(struct hreq *r);
 
 /* ---- small helpers ---- */
 
@@ -170,28 +179,29 @@ out:
 	return rc;
 }
 
-/* One access-log line: peer, method, URI (control bytes escaped), status, bytes, milliseconds. */
-static void access_log(struct hreq *r, int code, size_t bytes)
+/* Seconds since the request came in. */
+static double elapsed(const struct hreq *r)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
-	const char *uri = evhttp_request_get_uri(r->req);
-	char *peer = NULL, line[1024], when[32];
-	ev_uint16_t port = 0;
 	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+/* One access-log line: client, method, URI (control bytes escaped), status, bytes, milliseconds. */
+static void access_log(struct hreq *r, int code, size_t bytes, double secs)
+{
+	const char *uri = evhttp_request_get_uri(r->req);
+	char line[1024], when[32];
 	struct tm tm;
 	time_t now = time(NULL);
 	size_t n, i;
-	double ms;
 
 	if (!r->app->cfg->access_log)
 		return;
-	if (evcon)
-		evhttp_connection_get_peer(evcon, &peer, &port);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = (size_t)snprintf(line, sizeof line, "%s %s %s \"", when, peer ? peer : "-",
+	n = (size_t)snprintf(line, sizeof line, "%s %s %s \"", when, http_peer(r),
 			     method_name(evhttp_request_get_command(r->req)));
 	for (i = 0; uri && uri[i] && n < sizeof line - 80; i++) {
 		unsigned char c = (unsigned char)uri[i];
@@ -201,7 +211,7 @@ static void access_log(struct hreq *r, int code, size_t bytes)
 			line[n++] = (char)c;
 	}
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %zu %.1fms\n",
-			      uri && uri[i] ? "..." : "", code, bytes, ms);
+			      uri && uri[i] ? "..." : "", code, bytes, secs * 1e3);
 	if (n > sizeof line - 1)
 		n = sizeof line - 1;
 	if (write(2, line, n) < 0) {
@@ -209,21 +219,137 @@ static void access_log(struct hreq *r, int code, size_t bytes)
 	}
 }
 
+/* ---- caching ---- */
+
+void http_cache_public(struct hreq *r, time_t mtime)
+{
+	r->cache = HTTP_CACHE_PUBLIC;
+	if (mtime)
+		r->mtime = mtime;
+}
+
+void http_no_store(struct hreq *r)
+{
+	r->cache = HTTP_CACHE_NOSTORE;
+}
+
+/* The body's checksum as an entity tag without quotes: CRC-32, Adler-32 and length (zlib's, fast
+ * enough to cost lookups nothing measurable; a validator, not a security feature). */
+static void body_tag(struct evbuffer *body, char *out, size_t n)
+{
+	struct evbuffer_ptr pos;
+	struct evbuffer_iovec v[8];
+	uLong crc = crc32(0, Z_NULL, 0), adl = adler32(0, Z_NULL, 0);
+	size_t len = evbuffer_get_length(body);
+	int k, i;
+
+	evbuffer_ptr_set(body, &pos, 0, EVBUFFER_PTR_SET);
+	while ((k = evbuffer_peek(body, -1, &pos, v, 8)) > 0) {
+		size_t got = 0;
+		for (i = 0; i < k && i < 8; i++) {
+			crc = crc32(crc, v[i].iov_base, (uInt)v[i].iov_len);
+			adl = adler32(adl, v[i].iov_base, (uInt)v[i].iov_len);
+			got += v[i].iov_len;
+		}
+		if (k <= 8 || evbuffer_ptr_set(body, &pos, got, EVBUFFER_PTR_ADD) < 0)
+			break;
+	}
+	snprintf(out, n, "%08lx%08lx-%zx", crc & 0xffffffffUL, adl & 0xffffffffUL, len);
+}
+
+/* Does an If-None-Match list name tag (weak comparison: W/ and our "-gz" suffix ignored)? */
+static int etag_listed(const char *list, const char *tag)
+{
+	size_t tl = strlen(tag), n;
+	const char *p = list, *e;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (*p != '"')
+			break;
+		if (!(e = strchr(p + 1, '"')))
+			break;
+		n = (size_t)(e - p - 1);
+		if ((n == tl || (n == tl + 3 && !memcmp(p + 1 + tl, "-gz", 3))) && !memcmp(p + 1, tag, tl))
+			return 1;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static time_t parse_http_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	if (!(end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm)) || *end)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+/* Headers of a public 200 answer; 1 when the client's copy is current (answer 304 instead). */
+static int cache_public(struct hreq *r, struct evkeyvalq *h, struct evbuffer *body, int gz)
+{
+	char tag[64], etag[80], cc[64], date[64];
+	const char *inm = http_header(r, "If-None-Match"), *ims;
+	time_t now = time(NULL), t;
+	int lm = 0;
+	struct tm tm;
+
+	body_tag(body, tag, sizeof tag);
+	snprintf(etag, sizeof etag, "\"%s%s\"", tag, gz ? "-gz" : "");
+	snprintf(cc, sizeof cc, "public, max-age=%d", r->app->cfg->cache_max_age);
+	evhttp_add_header(h, "ETag", etag);
+	evhttp_add_header(h, "Cache-Control", cc);
+	evhttp_add_header(h, "Vary", "Accept-Encoding");
+	/* A time in the current second could still change within it: then only the ETag validates. */
+	if (r->mtime > 0 && r->mtime < now && gmtime_r(&r->mtime, &tm)) {
+		strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		evhttp_add_header(h, "Last-Modified", date);
+		lm = 1;
+	}
+	if (inm)
+		return etag_listed(inm, tag);
+	if (lm && (ims = http_header(r, "If-Modified-Since")) && (t = parse_http_date(ims)) != (time_t)-1)
+		return t >= r->mtime;
+	return 0;
+}
+
 void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer *gz = NULL, *own = NULL;
+	int m = http_method(r), zip;
 	size_t bytes;
+	double secs;
 
 	if (!body)
 		body = own = evbuffer_new();
+	zip = body && evbuffer_get_length(body) > 512 && wants_gzip(r);
+	if (body && code == 200 && r->cache == HTTP_CACHE_PUBLIC && (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD)) {
+		if (cache_public(r, h, body, zip)) {
+			code = 304;
+			zip = 0;
+			ctype = NULL;
+			evbuffer_drain(body, evbuffer_get_length(body));
+		}
+	} else {
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	}
 	if (ctype)
 		evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-	if (body && evbuffer_get_length(body) > 512 && wants_gzip(r) && (gz = evbuffer_new())) {
+	if (zip && (gz = evbuffer_new())) {
 		if (gzip_evbuffer(body, gz) == 0) {
 			evhttp_add_header(h, "Content-Encoding", "gzip");
-			evhttp_add_header(h, "Vary", "Accept-Encoding");
+			if (!evhttp_find_header(h, "Vary"))
+				evhttp_add_header(h, "Vary", "Accept-Encoding");
 			evbuffer_drain(body, evbuffer_get_length(body));
 			body = gz;
 		}
@@ -231,7 +357,9 @@ void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *bo
 	bytes = body ? evbuffer_get_length(body) : 0;
 	if (code >= 400)
 		atomic_fetch_add(&r->app->errors, 1);
-	access_log(r, code, bytes);
+	secs = elapsed(r);
+	metrics_observe(r->shard, r->route, code, secs);
+	access_log(r, code, bytes, secs);
 	evhttp_send_reply(r->req, code, reason_phrase(code), body);
 	if (gz)
 		evbuffer_free(gz);
@@ -299,7 +427,11 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	r.req = req;
 	r.app = app;
 	r.base = w->base;
+	r.shard = w->shard;
+	r.route = w->hs->nroutes;
+	r.mtime = store_changed(app->st);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	client_address(&r);
 	atomic_fetch_add(&app->requests, 1);
 
 	if (!uri || (long)strlen(uri) > app->cfg->max_uri) {
@@ -340,6 +472,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		http_text(&r, 404, "not found");
 		return;
 	}
+	r.route = (size_t)(rt - w->hs->routes);
 	rt->fn(&r);
 }
 
@@ -478,13 +611,84 @@ int http_rate_limit(struct hreq *r, int *retry)
 
 const char *http_peer(struct hreq *r)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
-	char *peer = NULL;
-	ev_uint16_t port;
+	return r->peer[0] ? r->peer : "-";
+}
 
+int http_trusted_proxy(const struct app *app, const char *addr)
+{
+	return cidr_match(&app->cfg->trusted_proxy, addr);
+}
+
+/* Walk one X-Forwarded-For value from its right end. *client holds the address so far (a trusted
+ * one); it becomes each entry in turn until one is not trusted. 1 when done (an untrusted client,
+ * or an entry that is not an address: the last trusted one stays), 0 to go on leftwards. */
+static int xff_walk(const struct cidr_list *trusted, const char *v, char *client, size_t n)
+{
+	const char *end = v + strlen(v), *p;
+	char one[64];
+	size_t len;
+
+	while (end > v) {
+		for (p = end; p > v && p[-1] != ','; p--)
+			;
+		len = (size_t)(end - p);
+		end = p > v ? p - 1 : v;
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len && *p == '[' && p[len - 1] == ']') {
+			p++;
+			len -= 2;
+		}
+		if (!len || len >= sizeof one)
+			return 1;
+		memcpy(one, p, len);
+		one[len] = 0;
+		if (cidr_canonical(one, client, n) < 0)
+			return 1;
+		if (!cidr_match(trusted, client))
+			return 1;
+	}
+	return 0;
+}
+
+/* Set r->peer: the TCP peer, or behind trusted proxies the client they name (see http_peer). */
+static void client_address(struct hreq *r)
+{
+	const struct cidr_list *trusted = &r->app->cfg->trusted_proxy;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	const char *vals[16];
+	char *peer = NULL, last[sizeof r->peer];
+	struct evkeyvalq *in;
+	struct evkeyval *kv;
+	ev_uint16_t port;
+	size_t nv = 0;
+
+	r->peer[0] = 0;
 	if (evcon)
 		evhttp_connection_get_peer(evcon, &peer, &port);
-	return peer ? peer : "-";
+	if (!peer)
+		return;
+	if (cidr_canonical(peer, r->peer, sizeof r->peer) < 0)
+		snprintf(r->peer, sizeof r->peer, "%s", peer);
+	if (!trusted->n || !cidr_match(trusted, r->peer))
+		return;
+	in = evhttp_request_get_input_headers(r->req);
+	TAILQ_FOREACH(kv, in, next)
+		if (!strcasecmp(kv->key, "X-Forwarded-For") && nv < sizeof vals / sizeof vals[0])
+			vals[nv++] = kv->value;
+	/* The last header is the nearest proxy's. */
+	while (nv > 0) {
+		snprintf(last, sizeof last, "%s", r->peer);
+		if (xff_walk(trusted, vals[--nv], last, sizeof last)) {
+			snprintf(r->peer, sizeof r->peer, "%s", last);
+			return;
+		}
+		snprintf(r->peer, sizeof r->peer, "%s", last);
+	}
 }
 
 /* Write the bound addresses, one "HOST:PORT" per line, atomically (tests wait for this file). */
@@ -556,6 +760,22 @@ static int worker_init(struct worker *w, char *why, size_t whylen)
 	return 0;
 }
 
+/* One metrics shard per worker, one series per route (named by its path). 0 or -1. */
+static int init_metrics(struct http_server *hs)
+{
+	const char **names = calloc(hs->nroutes + 1, sizeof *names);
+	size_t i;
+	int rc;
+
+	if (!names)
+		return -1;
+	for (i = 0; i < hs->nroutes; i++)
+		names[i] = hs->routes[i].path;
+	rc = metrics_http_init(hs->app->metrics, (size_t)hs->nworkers, names, hs->nroutes);
+	free(names);
+	return rc;
+}
+
 struct http_server *http_new(struct app *app, const struct route *routes, char *why, size_t whylen)
 {
 	struct http_server *hs = calloc(1, sizeof *hs);
@@ -570,6 +790,8 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
 	}
 	hs->app = app;
 	hs->routes = routes;
+	while (routes[hs->nroutes].path)
+		hs->nroutes++;
 	for (i = 0; i < cfg->nlisten; i++) {
 		if ((hs->fds[i] = bind_listener(cfg->listen[i], why, whylen)) < 0)
 			goto fail;
@@ -585,9 +807,14 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
 		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
+	if (app->metrics && init_metrics(hs) < 0) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
 	for (k = 0; k < hs->nworkers; k++) {
 		hs->w[k].hs = hs;
 		hs->w[k].idx = k;
+		hs->w[k].shard = metrics_shard(app->metrics, (size_t)k);
 		if (worker_init(&hs->w[k], why, whylen) < 0)
 			goto fail;
 	}
@@ -595,6 +822,17 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
 fail:
 	http_free(hs);
 	return NULL;
+}
+
+/* SIGHUP: reopen the log (logrotate moved it). On the main loop, not in a signal handler. */
+static void sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	const struct config *cfg = arg;
+
+	(void)sig;
+	(void)what;
+	if (cfg->log)
+		logfile_reopen(cfg->log);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -607,13 +845,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 int http_run(struct http_server *hs)
 {
 	const struct config *cfg = hs->app->cfg;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	int k, rc = -1;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigterm = evsignal_new(hs->main_base, SIGTERM, signal_cb, hs->main_base);
 	sigint = evsignal_new(hs->main_base, SIGINT, signal_cb, hs->main_base);
-	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
+	sighup = evsignal_new(hs->main_base, SIGHUP, sighup_cb, (void *)cfg);
+	if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0 ||
+	    evsignal_add(sighup, NULL) < 0)
 		goto out;
 	for (k = 0; k < hs->nworkers; k++) {
 		if (pthread_create(&hs->w[k].tid, NULL, worker_main, &hs->w[k]))
@@ -643,6 +883,8 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	if (sighup)
+		event_free(sighup);
 	return rc;
 }
 

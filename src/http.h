@@ -25,7 +25,14 @@ struct hreq {
 	const char *query;            /* the raw query string after '?', or NULL */
 	struct timespec t0;
 	int heap;                     /* allocated by http_async: freed by http_reply */
+	size_t route;                 /* index of the route (metrics); past the table's end: none */
+	struct metrics_shard *shard;  /* the thread's request counters */
+	char peer[48];                /* the client's address (http_peer) */
+	int cache;                    /* HTTP_CACHE_*: http_cache_public / http_no_store */
+	time_t mtime;                 /* Last-Modified of a public answer */
 };
+
+enum { HTTP_CACHE_DEFAULT, HTTP_CACHE_PUBLIC, HTTP_CACHE_NOSTORE };
 
 typedef void (*http_handler)(struct hreq *r);
 
@@ -44,8 +51,27 @@ int http_run(struct http_server *hs);
 void http_free(struct http_server *hs);
 /* The address the first listener is bound to ("127.0.0.1:11371", "[::1]:80"). 0 or -1. */
 int http_first_address(struct http_server *hs, char *out, size_t n);
-/* The client's address of a request ("-" when unknown). */
+/* The client's address of a request ("-" when unknown): the TCP peer, or, when that peer is a
+ * --trusted-proxy, the last address of X-Forwarded-For that is not itself a trusted proxy. Every
+ * limit, network policy and the access log use this, and only this. Canonical text (inet_ntop;
+ * IPv4-mapped IPv6 as plain IPv4). Valid as long as r. */
 const char *http_peer(struct hreq *r);
+/* Is addr (numeric text) one of the --trusted-proxy networks? (e.g. per-address connection caps
+ * must not count a trusted proxy's connections as one client's) */
+int http_trusted_proxy(const struct app *app, const char *addr);
+
+/* Caching of answers (doc/operator.md, "More than one machine"). Every answer is
+ * "Cache-Control: no-store" unless its handler calls http_cache_public before replying: then a 200
+ * answer to GET/HEAD carries "Cache-Control: public, max-age=--cache-max-age", an ETag (a checksum
+ * of the body, "-gz" appended when gzipped), "Vary: Accept-Encoding" and Last-Modified (mtime; 0 =
+ * the store's last commit as read when the request came in, which is right for anything read from
+ * the store), and is answered 304 without a body when If-None-Match (or, without it,
+ * If-Modified-Since) says the client has it. Any other status stays no-store.
+ * Use it for published keys and directory files (HKP get/index, VKS, WKD, the server key); never for
+ * anything with a token, a form, a handoff or an owner's request. http_no_store says so explicitly
+ * (the default) and overrides an earlier http_cache_public. */
+void http_cache_public(struct hreq *r, time_t mtime);
+void http_no_store(struct hreq *r);
 
 /* Reply and log. body may be NULL (empty); it is drained. ctype NULL = no Content-Type.
  * For heap requests (http_async) the hreq is freed. */

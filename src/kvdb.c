@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <kclangc.h>
 #include "kvdb.h"
@@ -24,6 +26,7 @@ struct kvdb {
 	int mapfd;                  /* holds the reservation of the mapped region; closed after the db
 				     * (closing any descriptor of the file drops Kyoto Cabinet's fcntl lock) */
 	pthread_mutex_t wmu;        /* the one writer */
+	_Atomic int64_t changed;    /* time of the last commit (or of opening): kvdb_changed */
 };
 
 struct kvdb_txn {
@@ -87,6 +90,7 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, char *why, size
 		kvdb_close(kv);
 		return -1;
 	}
+	atomic_store(&kv->changed, (int64_t)time(NULL));
 	*out = kv;
 	return 0;
 }
@@ -170,9 +174,17 @@ int kvdb_commit(struct kvdb_txn *tx)
 	struct kvdb *kv = tx->kv;
 	int ok = kcdbendtran(kv->db, 1);
 
+	/* After the data is visible: a reader that sees the old time may hold new data (harmless for
+	 * HTTP caches), never the other way round. */
+	atomic_store(&kv->changed, (int64_t)time(NULL));
 	pthread_mutex_unlock(&kv->wmu);
 	free(tx);
 	return ok ? 0 : -1;
+}
+
+time_t kvdb_changed(struct kvdb *kv)
+{
+	return kv ? (time_t)atomic_load_explicit(&kv->changed, memory_order_relaxed) : 0;
 }
 
 void kvdb_abort(struct kvdb_txn *tx)

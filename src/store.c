@@ -340,6 +340,11 @@ struct store_txn *store_begin(struct store *st)
 	return tx;
 }
 
+time_t store_changed(struct store *st)
+{
+	return st ? kvdb_changed(st->kv) : 0;
+}
+
 int store_commit(struct store_txn *tx)
 {
 	int rc = kvdb_commit(tx->kt);

@@ -18,6 +18,7 @@
 #define KW_STORE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "buf.h"
 #include "key.h"
 #include "kvdb.h"
@@ -72,6 +73,10 @@ int store_rec_get(struct store *st, enum rec_type t, const char *name, void *out
 int store_rec_scan(struct store *st, enum rec_type t, int flags, rec_scan_fn cb, void *arg);
 /* The back end, for the tools that walk everything (fsck, stats). */
 struct kvdb *store_kv(struct store *st);
+
+/* When anything was last committed through this handle (the time of opening before the first
+ * commit): no published answer changed after it. For HTTP Last-Modified (http_cache_public). */
+time_t store_changed(struct store *st);
 
 /* ---- writes ---- */
 struct store_txn;

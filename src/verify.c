@@ -107,6 +107,7 @@ void verify_handler(struct hreq *r)
 	char action[64], prior[KW_FPR_MAX + 1] = "";
 	int m = http_method(r);
 
+	http_no_store(r);             /* a token and a form: never in any cache */
 	if (!token_syntax_ok(token)) {
 		state_reply(r, TOKEN_UNKNOWN);
 		return;

@@ -485,6 +485,7 @@ void vks_handler(struct hreq *r)
 		json_error(r, 400, "expected application/json data. see doc/api.md for api docs.");
 		return;
 	}
+	http_cache_public(r, 0);      /* published keys: only a 200 is marked cacheable */
 	if (!strncmp(p, "by-fingerprint/", 15))
 		by_fingerprint(r, p + 15);
 	else if (!strncmp(p, "by-keyid/", 9))

@@ -158,6 +158,7 @@ void wkd_handler(struct hreq *r)
 		http_text(r, 405, "method not allowed");
 		return;
 	}
+	http_cache_public(r, 0);      /* published keys and directory files */
 	/* Direct method: hu/…, policy, submission-address right here; the domain is the Host. */
 	if (!strncmp(rest, "hu/", 3) || !strcmp(rest, "policy") || !strcmp(rest, "submission-address")) {
 		if (host_domain(r, domain, sizeof domain) < 0) {
