@@ -131,6 +131,10 @@ install: all
 	install -m 755 src/keyward $(DESTDIR)$(PREFIX)/bin/keyward
 	install -m 644 www/* $(DESTDIR)$(PREFIX)/share/keyward/www/
 	install -m 644 README doc/*.md $(DESTDIR)$(PREFIX)/share/doc/keyward/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/keyward/examples
+	install -m 644 doc/keyward.8 $(DESTDIR)$(PREFIX)/share/man/man8/keyward.8
+	install -m 644 contrib/systemd/keyward.service contrib/logrotate/keyward contrib/nginx/keyward.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/keyward/examples/
 
 clean:
 	rm -rf src/*.o src/libkw.a src/keyward src/www.c t/bin build

@@ -168,7 +168,7 @@ static int settle_process(const struct config *c, const struct privdrop *pd)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		return 2;
 	}
-	umask(027);
+	umask(umask(027) | 027);      /* at least 027; a stricter one (systemd's UMask=0077) stays */
 	if (c->log && logfile_open(c->log, why, sizeof why) < 0) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		return 2;
