@@ -305,6 +305,7 @@ static int cache_public(struct hreq *r, struct evkeyvalq *h, struct evbuffer *bo
 	body_tag(body, tag, sizeof tag);
 	snprintf(etag, sizeof etag, "\"%s%s\"", tag, gz ? "-gz" : "");
 	snprintf(cc, sizeof cc, "public, max-age=%d", r->app->cfg->cache_max_age);
+	evhttp_remove_header(h, "Cache-Control");
 	evhttp_add_header(h, "ETag", etag);
 	evhttp_add_header(h, "Cache-Control", cc);
 	evhttp_add_header(h, "Vary", "Accept-Encoding");
@@ -339,7 +340,9 @@ void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *bo
 			ctype = NULL;
 			evbuffer_drain(body, evbuffer_get_length(body));
 		}
-	} else {
+	} else if (r->cache == HTTP_CACHE_NOSTORE || !evhttp_find_header(h, "Cache-Control")) {
+		/* the default; a Cache-Control set by hand (assets) stays unless no-store was asked for */
+		evhttp_remove_header(h, "Cache-Control");
 		evhttp_add_header(h, "Cache-Control", "no-store");
 	}
 	if (ctype)

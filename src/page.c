@@ -140,8 +140,8 @@ void page_reply_flags(struct hreq *r, int code, const char *name, json_t *ctx, i
 	if (tmpl_render(p->t, "layout.html", ctx, &page) < 0)
 		goto fail;
 	page_headers(r);
-	if (!(flags & PAGE_CACHEABLE))
-		http_add_header(r, "Cache-Control", "no-store");
+	if (flags & PAGE_CACHEABLE)
+		http_cache_public(r, 0);      /* else no-store, http.c's default */
 	http_reply_buf(r, code, "text/html; charset=utf-8", &page);
 	goto out;
 fail:

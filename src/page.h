@@ -15,8 +15,8 @@
  * Layout context: "title" (required), "nav" (the name of the navigation entry to mark: "search",
  * "upload", "about"; optional). Every page answer carries Content-Security-Policy (no inline script
  * or style, nothing from other origins, frame-ancestors 'none'), X-Content-Type-Options: nosniff,
- * Referrer-Policy: no-referrer, and Cache-Control: no-store (PAGE_CACHEABLE leaves caching to the
- * caller). Files of www/ that are not templates (style.css, copy.js) are served under /assets/ with
+ * Referrer-Policy: no-referrer, and Cache-Control: no-store unless the handler called
+ * http_cache_public (or passes PAGE_CACHEABLE, which does it: for pages of published keys only). Files of www/ that are not templates (style.css, copy.js) are served under /assets/ with
  * a year's cache lifetime; the layout links them with a version of their content in the URL. */
 #ifndef KW_PAGE_H
 #define KW_PAGE_H

@@ -42,7 +42,7 @@ ok $? "the whole answer parses as Prometheus text"
 is "$(metric m1 keyward_http_requests_total "{'route': '/pks/lookup', 'code': '200'}")" 2 "requests: two lookups answered 200"
 is "$(metric m1 keyward_http_requests_total "{'route': '/pks/lookup', 'code': '404'}")" 3 "requests: three misses answered 404"
 is "$(metric m1 keyward_http_requests_total "{'route': '/pks/add', 'code': '200'}")" 1 "requests: one upload"
-is "$(metric m1 keyward_http_requests_total "{'route': 'none', 'code': '404'}")" 1 "requests: the unrouted path as route none"
+is "$(metric m1 keyward_http_requests_total "{'route': '*', 'code': '404'}")" 1 "requests: a path no route takes, as route *"
 is "$(metric m1 keyward_http_request_duration_seconds_count "{'route': '/pks/lookup'}")" 5 "latency histogram: 5 lookups"
 is "$(metric m1 keyward_http_request_duration_seconds_bucket "{'route': '/pks/lookup', 'le': '+Inf'}")" 5 "latency histogram: +Inf bucket = count"
 $PY - m1 <<'PYEOF'
