@@ -1,0 +1,117 @@
+#!/bin/sh
+# ops.sh: the operations benchmark, in one run on this machine, loopback only:
+#   1. keyward alone (plain HTTP, what the cache in front of it sees);
+#   2. keyward behind the nginx site of contrib/nginx/keyward.conf (HTTPS on a loopback port, the
+#      lookups cache): lookups per second and the hit rate (1 - lookups keyward answered / lookups
+#      wrk made; keyward's count from its own /metrics);
+#   3. the cost of the per-thread metrics on lookups: this keyward against BASELINE, a keyward built
+#      without them (e.g. the commit before), alternating runs on the same data.
+#
+#   sh contrib/bench/ops.sh [SECONDS-PER-RUN] [BASELINE-BINARY]      (defaults: 10, none = skip 3)
+#
+# Needs wrk, nginx-light, openssl, a built src/keyward. Work files in contrib/bench/work/ (not
+# committed); ports 11390-11393. Prints Markdown tables.
+set -u
+D=${1:-10}
+BASE=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+W=$here/work
+KW=$root/src/keyward
+mkdir -p "$W"
+cd "$W" || exit 1
+ulimit -n 8192 2>/dev/null
+[ -x "$KW" ] || { echo "ops.sh: build keyward first (make)" >&2; exit 1; }
+
+pids=""
+cleanup() {
+	[ -f ngx/nginx.pid ] && kill "$(cat ngx/nginx.pid)" 2>/dev/null
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT INT TERM
+
+# (only the synthetic keys are used here: the Debian part of the corpus may be missing)
+sh "$here/make-corpus.sh" "$W/corpus" 5000 >&2 || [ -s corpus/synthetic.gpg ] || exit 1
+wait_url() { i=0; while ! curl -sk -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.05; done; }
+bench() {   # bench URL CONNECTIONS -> "req/s p50 p99 requests"
+	t=2; [ "$2" -lt 2 ] && t=1
+	FPRS=corpus/fprs-synthetic.txt wrk -t$t -c"$2" -d"${D}s" --timeout 10s -s "$here/lookup.lua" "$1" 2>/dev/null |
+		awk '/^RESULT/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); split($7,d,"="); print a[2], b[2], c[2], d[2]}'
+}
+kw_lookups() {   # lookups keyward answered so far (its own /metrics)
+	curl -s "http://127.0.0.1:$1/metrics" |
+		awk '/^keyward_http_requests_total\{route="\/pks\/lookup"/ {n += $2} END {printf "%d\n", n}'
+}
+
+# ---- data: the synthetic corpus, published ----
+if [ ! -s kwops/keyward.kch ]; then
+	rm -rf kwops
+	"$KW" import --datadir kwops --publish corpus/synthetic.gpg > kwops-import.out 2>&1 || { cat kwops-import.out >&2; exit 1; }
+fi
+"$KW" serve --listen 127.0.0.1:11390 --datadir kwops --threads 2 --trusted-proxy 127.0.0.1 \
+	--mail-from keyward@bench.example --cache-max-age 300 2> kwops-serve.log &
+pids="$pids $!"
+wait_url http://127.0.0.1:11390/ || { echo "keyward did not start" >&2; exit 1; }
+
+# ---- nginx: the contrib site, its ports, certificate and cache pointed here ----
+rm -rf ngx && mkdir -p ngx/logs
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ngx/key.pem -out ngx/cert.pem \
+	-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1
+sed -e "s|listen 443 ssl;|listen 127.0.0.1:11392 ssl;|" -e '/listen \[::\]:443/d' \
+	-e "s|server 127.0.0.1:11371;|server 127.0.0.1:11390;|" \
+	-e "s|/etc/ssl/certs/keys.example.org.pem|$W/ngx/cert.pem|" -e "s|/etc/ssl/private/keys.example.org.key|$W/ngx/key.pem|" \
+	-e "s|/var/cache/nginx/keyward|$W/ngx/cache|" "$root/contrib/nginx/keyward.conf" > ngx/site.conf
+cat > ngx/nginx.conf <<NGX
+user root root;
+worker_processes 2;
+pid $W/ngx/nginx.pid;
+error_log $W/ngx/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	include $W/ngx/site.conf;
+}
+NGX
+nginx -p "$W/ngx/" -c "$W/ngx/nginx.conf" || { cat ngx/error.log >&2; exit 1; }
+wait_url https://127.0.0.1:11392/ || { echo "nginx did not start" >&2; exit 1; }
+
+echo "## keyward alone and behind the contrib nginx cache (wrk -t2, ${D} s each, 5,000 keys, keep-alive)"
+echo
+echo "| setup | connections | lookups/s | p50 ms | p99 ms | hit rate |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for c in 16 64; do
+	set -- $(bench http://127.0.0.1:11390 $c)
+	echo "| keyward alone (HTTP) | $c | $1 | $2 | $3 | - |"
+	k0=$(kw_lookups 11390)
+	set -- $(bench https://127.0.0.1:11392 $c)
+	k1=$(kw_lookups 11390)
+	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
+	echo "| keyward behind nginx (HTTPS, cache warming up) | $c | $1 | $2 | $3 | $hit |"
+	k0=$(kw_lookups 11390)
+	set -- $(bench https://127.0.0.1:11392 $c)
+	k1=$(kw_lookups 11390)
+	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
+	echo "| keyward behind nginx (HTTPS, warm cache) | $c | $1 | $2 | $3 | $hit |"
+done
+echo
+
+if [ -n "$BASE" ]; then
+	rm -rf kwops-base && cp -r kwops kwops-base
+	"$BASE" serve --listen 127.0.0.1:11391 --datadir kwops-base --threads 2 --mail-from keyward@bench.example \
+		2> kwops-base.log &
+	pids="$pids $!"
+	wait_url http://127.0.0.1:11391/ || { echo "baseline keyward did not start" >&2; exit 1; }
+	echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 connections)"
+	echo
+	echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
+	echo "| --- | --- | --- | --- | --- |"
+	for run in 1 2 3; do
+		set -- $(bench http://127.0.0.1:11391 64)
+		echo "| without metrics (baseline) | $run | $1 | $2 | $3 |"
+		set -- $(bench http://127.0.0.1:11390 64)
+		echo "| with metrics | $run | $1 | $2 | $3 |"
+	done
+	echo
+fi
