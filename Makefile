@@ -41,7 +41,7 @@ TBIN      = t/bin
 endif
 
 LIB_SRC  := $(filter-out src/main.c src/www.c,$(wildcard src/*.c))
-LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC)) $(O)/www.o
+LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC)) $(O)/www.o $(O)/ldapschema.o
 WWW      := $(sort $(wildcard www/*.html www/*.css www/*.js www/*.svg))
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(patsubst t/unit/%.c,$(TBIN)/%,$(UNIT_SRC))
@@ -62,6 +62,14 @@ $(O)/www.c: $(WWW) contrib/embed-www.sh
 	sh contrib/embed-www.sh $(WWW) > $@
 
 $(O)/www.o: $(O)/www.c src/tmpl.h
+	$(CC) $(KW_CFLAGS) -c -o $@ $<
+
+# The GnuPG keyserver schema for the slapd that --ldap-listen runs (src/slapd.c).
+$(O)/ldapschema.c: contrib/gnupg-ldap.schema contrib/embed-text.sh
+	@mkdir -p $(O)
+	sh contrib/embed-text.sh kw_ldap_schema contrib/gnupg-ldap.schema > $@
+
+$(O)/ldapschema.o: $(O)/ldapschema.c
 	$(CC) $(KW_CFLAGS) -c -o $@ $<
 
 $(O)/libkw.a: $(LIB_OBJ)
@@ -135,6 +143,7 @@ install: all
 	install -m 644 doc/keyward.8 $(DESTDIR)$(PREFIX)/share/man/man8/keyward.8
 	install -m 644 contrib/systemd/keyward.service contrib/logrotate/keyward contrib/nginx/keyward.conf \
 		$(DESTDIR)$(PREFIX)/share/doc/keyward/examples/
+	install -m 644 contrib/gnupg-ldap.schema $(DESTDIR)$(PREFIX)/share/keyward/
 
 clean:
-	rm -rf src/*.o src/libkw.a src/keyward src/www.c t/bin build
+	rm -rf src/*.o src/libkw.a src/keyward src/www.c src/ldapschema.c t/bin build

@@ -16,6 +16,7 @@
 #include "lookup.h"
 #include "ingest.h"
 #include "logfile.h"
+#include "ldapd.h"
 #include "mailer.h"
 #include "metrics.h"
 #include "page.h"
@@ -35,7 +36,8 @@
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
 	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
 	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue " \
-	"user log trusted-proxy metrics-allow cache-max-age"
+	"user log trusted-proxy metrics-allow cache-max-age" \
+	" ldap-listen ldap-suffix ldap-max-results ldap-slapd"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -214,6 +216,7 @@ int cmd_serve(int argc, char **argv)
 	struct app app;
 	struct http_server *hs = NULL;
 	struct wks *wks = NULL;
+	struct ldapd *ldap = NULL;
 	struct keyproc_opts ko;
 	struct privdrop pd;
 	char why[512], tmpdir[PATH_MAX];
@@ -302,8 +305,15 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	/* LDAP: slapd as a child, its socket served here; missing or failing slapd is configuration */
+	if (c.nldap_listen && !(ldap = ldapd_start(&app, why, sizeof why))) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		rc = 2;
+		goto out;
+	}
 	rc = http_run(hs) < 0 ? 1 : 0;
 out:
+	ldapd_stop(ldap);       /* after http_run drained the key-processing pool, before it stops */
 	http_free(hs);
 	wks_stop(wks);
 	jobs_stop(app.jobs);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "config.h"
 
-enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR };
+enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR, OPT_LDAP_LISTEN, OPT_DN };
 
 struct opt {
 	const char *name;
@@ -55,6 +55,10 @@ static const struct opt opts[] = {
 	O("trusted-proxy", OPT_CIDR, trusted_proxy, 0, 0),
 	O("metrics-allow", OPT_CIDR, metrics_allow, 0, 0),
 	O("cache-max-age", OPT_INT, cache_max_age, 0, 365 * 86400),
+	O("ldap-listen", OPT_LDAP_LISTEN, ldap_listen, 0, 0),
+	O("ldap-suffix", OPT_DN, ldap_suffix, 0, 0),
+	O("ldap-max-results", OPT_INT, ldap_max_results, 1, 1000),
+	O("ldap-slapd", OPT_STR, ldap_slapd, 0, 0),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -96,6 +100,7 @@ void config_defaults(struct config *c)
 	c->mail_timeout = 60;
 	c->max_mail_queue = 10000;
 	c->cache_max_age = 300;
+	c->ldap_max_results = 10;
 }
 
 void config_free(struct config *c)
@@ -114,6 +119,10 @@ void config_free(struct config *c)
 	free(c->log);
 	cidr_list_free(&c->trusted_proxy);
 	cidr_list_free(&c->metrics_allow);
+	for (i = 0; i < c->nldap_listen; i++)
+		free(c->ldap_listen[i]);
+	free(c->ldap_suffix);
+	free(c->ldap_slapd);
 	memset(c, 0, sizeof *c);
 }
 
@@ -142,6 +151,32 @@ static int valid_listen(const char *v)
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	return !errno && *end == 0 && end != colon + 1 && port >= 0 && port <= 65535;
+}
+
+/* A DN of "attr=value" parts joined by commas, with nothing a slapd.conf line or LDIF would need
+ * quoted or escaped (letters, digits, '-', '.', ' ' inside values). */
+static int valid_dn(const char *v)
+{
+	const char *p = v;
+	int eq = 0;
+
+	if (!*v || strlen(v) > 200)
+		return 0;
+	for (; *p; p++) {
+		if (*p == '=') {
+			if (eq || p == v || p[-1] == ',' || !p[1] || p[1] == ',')
+				return 0;
+			eq = 1;
+		} else if (*p == ',') {
+			if (!eq || !p[1])
+				return 0;
+			eq = 0;
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     *p == '-' || *p == '.' || (*p == ' ' && eq && p[1] && p[1] != ','))) {
+			return 0;
+		}
+	}
+	return eq;
 }
 
 int config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen)
@@ -182,6 +217,29 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
 			snprintf(err, errlen, "--%s '%s': expected an address or ADDRESS/BITS", name, value);
 			return -1;
 		}
+		return 0;
+	case OPT_LDAP_LISTEN:
+		if (!valid_listen(value) || !strcmp(strrchr(value, ':'), ":0")) {
+			snprintf(err, errlen, "--ldap-listen '%s': expected HOST:PORT or [IPv6]:PORT (not port 0)", value);
+			return -1;
+		}
+		if (c->nldap_listen == CONFIG_MAX_LISTEN) {
+			snprintf(err, errlen, "--ldap-listen: at most %d listeners", CONFIG_MAX_LISTEN);
+			return -1;
+		}
+		if (!(c->ldap_listen[c->nldap_listen] = strdup(value)))
+			goto oom;
+		c->nldap_listen++;
+		return 0;
+	case OPT_DN:
+		if (!valid_dn(value)) {
+			snprintf(err, errlen, "--%s '%s': expected a DN like dc=example,dc=org", name, value);
+			return -1;
+		}
+		if (!(dup = strdup(value)))
+			goto oom;
+		free(*(char **)p);
+		*(char **)p = dup;
 		return 0;
 	case OPT_BOOL:
 		if (parse_bool(value, (int *)p) < 0) {
@@ -384,6 +442,7 @@ int config_finish(struct config *c, char *err, size_t errlen)
 		goto oom;
 	if (!c->metrics_allow.n && (cidr_add(&c->metrics_allow, "127.0.0.0/8") < 0 ||
 				    cidr_add(&c->metrics_allow, "::1") < 0))
+	if (!c->ldap_suffix && !(c->ldap_suffix = strdup("dc=keyward")))
 		goto oom;
 	if (!c->base_url) {
 		c->base_url_default = 1;

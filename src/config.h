@@ -48,6 +48,12 @@ struct config {
 	struct cidr_list trusted_proxy;   /* --trusted-proxy: peers whose X-Forwarded-For is believed */
 	struct cidr_list metrics_allow;   /* --metrics-allow: who may GET /metrics (127.0.0.0/8, ::1) */
 	int cache_max_age;                /* --cache-max-age: seconds of Cache-Control max-age (300) */
+	/* LDAP through slapd (ldapd.c, slapd.c) */
+	char *ldap_listen[CONFIG_MAX_LISTEN]; /* --ldap-listen HOST:PORT; none: no slapd */
+	size_t nldap_listen;
+	char *ldap_suffix;                /* default dc=keyward */
+	int ldap_max_results;             /* entries one search answers at most (10) */
+	char *ldap_slapd;                 /* the slapd program (default: /usr/sbin/slapd) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

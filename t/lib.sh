@@ -176,3 +176,24 @@ decrypt_mail() {
 link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E '/verify/'; }
 # confirm LINK: POST to it; prints the status.
 confirm() { curl -s -o "$TRASH/confirm.body" -w '%{http_code}' -X POST "$1"; }
+
+# ---- LDAP (t/15xx) ----
+# free_port: a loopback TCP port nobody listens on right now (slapd cannot be given port 0).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# start_ldap_server [serve options...]: start_server with slapd on a free port; sets LPORT, LDAP.
+start_ldap_server() {
+	LPORT=$(free_port)
+	LDAP=ldap://127.0.0.1:$LPORT
+	export LPORT LDAP
+	start_server "$TRASH/data" -- --ldap-listen "127.0.0.1:$LPORT" "$@"
+}
+# lsearch BASE FILTER [ldapsearch args...]: ldapsearch, anonymous; the LDIF (unfolded, without
+# comments) in LOUT, its exit status (the LDAP result code) in LSTATUS.
+lsearch() {
+	b=$1; f=$2; shift 2
+	ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP" -b "$b" "$@" "$f" > "$TRASH/ldap.out" 2> "$TRASH/ldap.err"
+	LSTATUS=$?
+	LOUT=$(cat "$TRASH/ldap.out")
+}
+# lgpg ARGS: gpg with the keyserver on LDAP.
+lgpg() { gpg --batch --keyserver "$LDAP" "$@"; }
