@@ -40,7 +40,7 @@ O         = src
 TBIN      = t/bin
 endif
 
-LIB_SRC  := $(filter-out src/main.c src/www.c,$(wildcard src/*.c))
+LIB_SRC  := $(filter-out src/main.c src/www.c src/ldapschema.c,$(wildcard src/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(O)/%.o,$(LIB_SRC)) $(O)/www.o $(O)/ldapschema.o
 WWW      := $(sort $(wildcard www/*.html www/*.css www/*.js www/*.svg))
 UNIT_SRC := $(wildcard t/unit/*.c)
