@@ -56,6 +56,7 @@ struct conn {
 	struct timespec t0;
 	int parsed;
 	int busy;                   /* an upload job holds the connection */
+	int linger;                 /* after the answer: read and drop the rest until EOF (or deadline) */
 };
 
 struct upload_job {
@@ -111,13 +112,27 @@ static void log_op(struct conn *c, int code, const char *what)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
+static void drop_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
 static void flushed_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
 	(void)bev;
-	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)))
+		return;
+	if (!c->linger) {
 		conn_free(c);
+		return;
+	}
+	/* closing with unread input would reset the connection before the peer reads the answer */
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_setcb(c->bev, drop_cb, NULL, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 /* Send out (entries and a RESULT), then close when it is written (or at the write deadline). */
@@ -280,6 +295,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	const char *p;
 
 	if (n > c->l->max_request) {
+		evbuffer_drain(in, n);
+		c->linger = 1;
 		conn_result(c, LDAP_R_UNWILLING, "request too large");
 		return;
 	}
@@ -364,12 +381,13 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 	if (l->stopping)
 		return;
 	if ((l->pid = slapd_spawn(&l->sp, why, sizeof why)) < 0 || watch_child(l, why, sizeof why) < 0) {
-		fprintf(stderr, "keyward: LDAP: %s; trying again in %d s\n", why, l->backoff);
 		if (l->pid > 0)
 			slapd_kill(l->pid, 1);
 		l->pid = 0;
 		tv.tv_sec = l->backoff;
 		tv.tv_usec = 0;
+		l->backoff = l->backoff * 2 > RESTART_MAX ? RESTART_MAX : l->backoff * 2;
+		fprintf(stderr, "keyward: LDAP: %s; trying again in %ld s\n", why, (long)tv.tv_sec);
 		evtimer_add(l->restart_ev, &tv);
 		return;
 	}
@@ -393,16 +411,15 @@ static void child_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(l->base, NULL);
 		return;
 	}
-	l->backoff = time(NULL) - l->spawned < YOUNG ? (l->backoff * 2 > RESTART_MAX ? RESTART_MAX : l->backoff * 2)
-						       : RESTART_MIN;
-	if (l->backoff < RESTART_MIN)
+	/* a slapd that keeps dying young is restarted less and less often */
+	if (time(NULL) - l->spawned >= YOUNG)
 		l->backoff = RESTART_MIN;
-	fprintf(stderr, "keyward: LDAP: slapd %s %d; restarting it in %d s (its log: %s)\n",
-		WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
-		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), l->backoff / 2 ? l->backoff / 2 : 1,
-		l->sp.log);
-	tv.tv_sec = l->backoff / 2 ? l->backoff / 2 : 1;
+	tv.tv_sec = l->backoff;
 	tv.tv_usec = 0;
+	l->backoff = l->backoff * 2 > RESTART_MAX ? RESTART_MAX : l->backoff * 2;
+	fprintf(stderr, "keyward: LDAP: slapd %s %d; restarting it in %ld s (its log: %s)\n",
+		WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long)tv.tv_sec, l->sp.log);
 	evtimer_add(l->restart_ev, &tv);
 }
 

@@ -147,12 +147,15 @@ int slapd_configure(const struct config *c, struct slapd_paths *sp, char *why, s
 pid_t slapd_spawn(const struct slapd_paths *sp, char *why, size_t whylen)
 {
 	int logfd = open(sp->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), nullfd;
+	char pidpath[PATH_MAX + 32];
 	pid_t pid;
 
 	if (logfd < 0) {
 		snprintf(why, whylen, "cannot open %s: %s", sp->log, strerror(errno));
 		return -1;
 	}
+	snprintf(pidpath, sizeof pidpath, "%s/slapd.pid", sp->dir);
+	unlink(pidpath);                /* a stale one (kill -9) must not look like readiness */
 	if ((pid = fork()) < 0) {
 		snprintf(why, whylen, "cannot start slapd: %s", strerror(errno));
 		close(logfd);
@@ -234,6 +237,22 @@ static int can_connect(const char *listen)
 	return ok;
 }
 
+/* slapd writes its pid file once its listeners are bound and its databases open. */
+static int wrote_pid(const struct slapd_paths *sp, pid_t pid)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	long got = 0;
+
+	snprintf(path, sizeof path, "%s/slapd.pid", sp->dir);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fscanf(f, "%ld", &got) != 1)
+		got = 0;
+	fclose(f);
+	return got == (long)pid;
+}
+
 int slapd_wait_ready(const struct config *c, const struct slapd_paths *sp, pid_t pid, int seconds,
 		     char *why, size_t whylen)
 {
@@ -246,7 +265,8 @@ int slapd_wait_ready(const struct config *c, const struct slapd_paths *sp, pid_t
 			last_error(sp->log, why, whylen);
 			return -1;
 		}
-		for (k = 0; k < c->nldap_listen && can_connect(c->ldap_listen[k]); k++)
+		/* its own pid file, not just an open port (which could be someone else's) */
+		for (k = 0; wrote_pid(sp, pid) && k < c->nldap_listen && can_connect(c->ldap_listen[k]); k++)
 			;
 		if (k == c->nldap_listen)
 			return 0;
