@@ -8,6 +8,7 @@ PKGS="gcc make pkg-config libevent-dev libgpgme-dev libgpg-error-dev libkyotocab
       slapd ldap-utils zbar-tools nginx-light chromium systemd
       python3-prometheus-client
       logrotate"
+PKGS="$PKGS libldap-dev"   # contrib/bench/ldapbench.c (the LDAP benchmark's libldap client)
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
