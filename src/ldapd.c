@@ -20,6 +20,7 @@
 #include "ldapd.h"
 #include "ldapdir.h"
 #include "ldapsock.h"
+#include "lookup.h"
 #include "ratelimit.h"
 #include "slapd.h"
 
@@ -57,6 +58,7 @@ struct conn {
 	int parsed;
 	int busy;                   /* an upload job holds the connection */
 	int linger;                 /* after the answer: read and drop the rest until EOF (or deadline) */
+	struct ldap_search *search; /* a search waiting for an address lookup */
 };
 
 struct upload_job {
@@ -80,6 +82,7 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->l->nconns--;
+	ldapdir_abort(c->search);
 	bufferevent_free(c->bev);
 	ldapsock_free(&c->req);
 	free(c);
@@ -244,6 +247,60 @@ static void upload(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* ---- searches ---- */
+
+static void search_step(struct conn *c);
+
+/* A deferred address lookup answered (on this loop). */
+static void search_resume(void *arg, enum lookup_status st, struct lookup_answer *a)
+{
+	struct conn *c = arg;
+
+	c->busy = 0;
+	ldapdir_addr_answer(c->search, st, a);
+	if (a)
+		lookup_answer_free(a);
+	search_step(c);
+}
+
+/* Ask the lookup chain for each address the filter names (the store answers at once; a gateway or
+ * an upstream may answer later: the connection then waits, read disabled, without blocking the loop),
+ * then answer. */
+static void search_step(struct conn *c)
+{
+	struct ldapd *l = c->l;
+	struct lookup_answer a;
+	struct lookup_wait *w = NULL;
+	struct buf out = BUF_INIT;
+	enum lookup_status st;
+	const char *addr;
+	int code = 0;
+
+	while ((addr = ldapdir_next_addr(c->search))) {
+		struct lookup_req q = { addr, l->base, c->req.peer, NULL, NULL, 0 };
+		lookup_answer_init(&a);
+		st = lookup_addr(l->app->lookup, &q, &a, &w);
+		if (st == LOOKUP_DEFERRED) {
+			c->busy = 1;
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+			lookup_wait_then(w, search_resume, c);
+			return;
+		}
+		ldapdir_addr_answer(c->search, st, &a);
+		lookup_answer_free(&a);
+	}
+	if (ldapdir_finish(c->search, &out, &code) < 0) {
+		c->search = NULL;
+		buf_free(&out);
+		conn_result(c, LDAP_R_OPERATIONS_ERROR, "out of memory");
+		return;
+	}
+	c->search = NULL;
+	log_op(c, code, c->req.filter);
+	conn_answer(c, &out);
+	buf_free(&out);
+}
+
 /* ---- requests ---- */
 
 static void dispatch(struct conn *c, const char *p, size_t n)
@@ -261,13 +318,17 @@ static void dispatch(struct conn *c, const char *p, size_t n)
 	switch (c->req.op) {
 	case LS_SEARCH:
 		atomic_fetch_add(&c->l->app->lookups, 1);
-		if (ldapdir_search(&c->l->dir, &c->req, &out, &code) < 0) {
-			buf_free(&out);
+		switch (ldapdir_begin(&c->l->dir, &c->req, &c->search, &out, &code)) {
+		case 1:
+			search_step(c);
+			break;
+		case 0:
+			log_op(c, code, c->req.filter);
+			conn_answer(c, &out);
+			break;
+		default:
 			conn_result(c, LDAP_R_OPERATIONS_ERROR, "out of memory");
-			return;
 		}
-		log_op(c, code, c->req.filter);
-		conn_answer(c, &out);
 		buf_free(&out);
 		return;
 	case LS_ADD:
@@ -495,6 +556,7 @@ struct ldapd *ldapd_start(struct app *app, char *why, size_t whylen)
 	l->pidfd = -1;
 	l->backoff = RESTART_MIN;
 	l->dir.st = app->st;
+	l->dir.lookup = app->lookup;
 	l->dir.suffix = c->ldap_suffix;
 	l->dir.max_results = c->ldap_max_results;
 	/* an armored key in base64 LDIF, plus the lines around it */

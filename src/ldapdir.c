@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "ldapdir.h"
 #include "ldapfilter.h"
+#include "lookup.h"
 #include "query.h"
 
 #define MAX_TERMS 8             /* exact keys named by one filter */
@@ -185,8 +186,10 @@ static int add_index(struct entry *e, const struct buf *idx)
 	return rc;
 }
 
-/* Build the entry of the published key fpr. 1 built, 0 not published, -1 error. */
-static int key_entry(const struct ldapdir *d, const char *fpr, struct entry *e)
+/* Build the entry of the key an answer names: the published view for the store's keys, the
+ * answer's own bytes for keys of other providers (gateway containers, upstream directories).
+ * 1 built, 0 nothing published, -1 error. */
+static int key_entry(const struct ldapdir *d, const struct lookup_answer *ans, struct entry *e)
 {
 	struct buf idx = BUF_INIT;
 	struct kw_key k;
@@ -195,15 +198,15 @@ static int key_entry(const struct ldapdir *d, const char *fpr, struct entry *e)
 	int rc;
 
 	entry_init(e);
-	if ((rc = store_get_view(d->st, fpr, &e->key, &idx)) != 1)
+	if ((rc = lookup_armored(d->st, ans, &e->key)) != 1 || (rc = lookup_index(d->st, ans, &idx)) != 1)
 		goto out;
-	key_keyid_of_fpr(fpr, keyid);
+	key_keyid_of_fpr(ans->fpr, keyid);
 	snprintf(e->dn, sizeof e->dn, "pgpCertID=%s,ou=GnuPG Keys,%s", keyid, d->suffix);
 	rc = add_val(e, A_OBJECTCLASS, "pgpKeyInfo") | add_val(e, A_CERTID, "%s", keyid) |
-	     add_val(e, A_KEYID, "%s", keyid + 8) | add_val(e, A_FPR, "%s", fpr) |
+	     add_val(e, A_KEYID, "%s", keyid + 8) | add_val(e, A_FPR, "%s", ans->fpr) |
 	     add_val(e, A_DISABLED, "0") | add_index(e, &idx);
-	/* the subkeys (the published view carries them all) */
-	if (!rc && store_get_key(d->st, fpr, &k, NULL, NULL) == 1) {
+	/* the subkeys of a stored key (its published view carries them all) */
+	if (!rc && ans->src == LOOKUP_SRC_STORE && store_get_key(d->st, ans->fpr, &k, NULL, NULL) == 1) {
 		for (i = 1; i < k.nsub; i++)
 			rc |= add_val(e, A_SUBFPR, "%s", k.sub[i].fpr) | add_val(e, A_SUBKEYID, "%s", k.sub[i].keyid);
 		key_free(&k);
@@ -223,34 +226,54 @@ static int info_entry(const struct ldapdir *d, struct entry *e)
 	       add_val(e, A_VERSION, "2");
 }
 
-/* Primary fingerprints of the terms, without duplicates, into fprs. Returns the count or -1. */
-static long resolve(const struct ldapdir *d, const struct lf_term *t, long nt, char (*fprs)[KW_FPR_MAX + 1])
+/* A search between ldapdir_begin and ldapdir_finish. */
+struct ldap_search {
+	const struct ldapdir *d;
+	struct lf_node *f;
+	struct reach_info {
+		int info, keys;
+	} x;
+	int keydn;                          /* the base was one key's DN */
+	long cap;
+	struct lf_term terms[MAX_TERMS];
+	long nterms, next;                  /* next: the next term to resolve */
+	struct lookup_answer cand[MAX_CANDIDATES];
+	size_t ncand;
+};
+
+/* Add a candidate (moved out of a), unless that key is there already. 0 or -1 (too many). */
+static int add_candidate(struct ldap_search *s, struct lookup_answer *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncand; i++)
+		if (!strcmp(s->cand[i].fpr, a->fpr))
+			return 0;
+	if (s->ncand == MAX_CANDIDATES)
+		return -1;
+	s->cand[s->ncand++] = *a;
+	lookup_answer_init(a);
+	return 0;
+}
+
+/* Fingerprint and key ID terms straight from the store (addresses go through the lookup chain). */
+static int resolve_store(struct ldap_search *s, const struct lf_term *t)
 {
 	char found[MAX_CANDIDATES][KW_FPR_MAX + 1];
-	long i, j, k, n, total = 0;
+	struct lookup_answer a;
+	long n, j;
 
-	for (i = 0; i < nt; i++) {
-		switch (t[i].kind) {
-		case LT_FPR:
-			n = store_find_fpr(d->st, t[i].value, found[0]);
-			break;
-		case LT_KEYID:
-			n = store_find_keyid(d->st, t[i].value, found, MAX_CANDIDATES);
-			break;
-		default:
-			n = store_find_addr(d->st, t[i].value, found[0]);
-			break;
-		}
-		if (n < 0)
-			return -1;
-		for (j = 0; j < n && total < MAX_CANDIDATES; j++) {
-			for (k = 0; k < total && strcmp(fprs[k], found[j]); k++)
-				;
-			if (k == total)
-				memcpy(fprs[total++], found[j], sizeof found[j]);
-		}
+	if (t->kind == LT_FPR)
+		n = store_find_fpr(s->d->st, t->value, found[0]);
+	else
+		n = store_find_keyid(s->d->st, t->value, found, MAX_CANDIDATES);
+	for (j = 0; j < n; j++) {
+		lookup_answer_init(&a);
+		a.src = LOOKUP_SRC_STORE;
+		memcpy(a.fpr, found[j], sizeof a.fpr);
+		add_candidate(s, &a);
 	}
-	return total;
+	return n < 0 ? -1 : 0;
 }
 
 /* Which entries a search's base and scope reach. */
@@ -312,53 +335,102 @@ static int result(struct buf *out, int *code, int c, const char *matched, const 
 	return ldapsock_result(out, c, matched, info);
 }
 
-int ldapdir_search(const struct ldapdir *d, const struct ls_request *r, struct buf *out, int *code)
+void ldapdir_abort(struct ldap_search *s)
 {
-	char fprs[MAX_CANDIDATES][KW_FPR_MAX + 1], info[DN_MAX];
-	struct lf_term terms[MAX_TERMS];
-	struct lf_node *f = NULL;
-	struct entry e;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->ncand; i++)
+		lookup_answer_free(&s->cand[i]);
+	ldapfilter_free(s->f);
+	free(s);
+}
+
+int ldapdir_begin(const struct ldapdir *d, const struct ls_request *r, struct ldap_search **sp, struct buf *out,
+		  int *code)
+{
+	struct ldap_search *s;
 	struct reach x;
 	const char *why = NULL;
-	long nt = 0, n = 0, i, sent = 0, cap = d->max_results;
-	int rc = 0, over = 0, got;
+	char info[DN_MAX];
+	long i;
 
-	if (r->sizelimit > 0 && r->sizelimit < cap)
-		cap = r->sizelimit;
+	*sp = NULL;
+	if (!(s = calloc(1, sizeof *s)))
+		return -1;
+	s->d = d;
+	s->cap = d->max_results;
+	if (r->sizelimit > 0 && r->sizelimit < s->cap)
+		s->cap = r->sizelimit;
 	reach_of(d, r, &x);
-	if (!(f = ldapfilter_parse(r->filter, strlen(r->filter), &why))) {
-		rc = result(out, code, LDAP_R_UNWILLING, NULL, why);
-		goto out;
+	s->x.info = x.info;
+	s->x.keys = x.keys;
+	if (!(s->f = ldapfilter_parse(r->filter, strlen(r->filter), &why))) {
+		ldapdir_abort(s);
+		return result(out, code, LDAP_R_UNWILLING, NULL, why) < 0 ? -1 : 0;
 	}
 	if (x.keyid[0]) {
 		/* a key's own DN as the base: that key ID is the term */
-		terms[0].kind = LT_KEYID;
-		memcpy(terms[0].value, x.keyid, 17);
-		nt = 1;
-	} else if (x.keys && (nt = ldapfilter_terms(f, terms, MAX_TERMS)) < 0) {
-		rc = result(out, code, LDAP_R_UNWILLING, NULL,
-				     "only exact searches: by fingerprint, long key ID or whole address");
-		goto out;
+		s->keydn = 1;
+		s->terms[0].kind = LT_KEYID;
+		memcpy(s->terms[0].value, x.keyid, 17);
+		s->nterms = 1;
+	} else if (x.keys && (s->nterms = ldapfilter_terms(s->f, s->terms, MAX_TERMS)) < 0) {
+		ldapdir_abort(s);
+		return result(out, code, LDAP_R_UNWILLING, NULL,
+			      "only exact searches: by fingerprint, long key ID or whole address") < 0 ? -1 : 0;
 	}
 	if (!x.found && !x.keyid[0]) {
+		ldapdir_abort(s);
 		snprintf(info, sizeof info, "%s", d->suffix);
-		rc = result(out, code, LDAP_R_NO_SUCH_OBJECT, info, "no such entry");
-		goto out;
+		return result(out, code, LDAP_R_NO_SUCH_OBJECT, info, "no such entry") < 0 ? -1 : 0;
 	}
-	if (x.info) {
-		if (info_entry(d, &e) < 0 || (ldapfilter_match(f, e.a, A_COUNT) && entry_write(&e, out) < 0))
+	if (!x.keys)
+		s->nterms = 0;
+	for (i = 0; i < s->nterms; i++) {
+		if (s->terms[i].kind != LT_ADDR && resolve_store(s, &s->terms[i]) < 0) {
+			ldapdir_abort(s);
+			return result(out, code, LDAP_R_OTHER, NULL, "store error") < 0 ? -1 : 0;
+		}
+	}
+	*sp = s;
+	return 1;
+}
+
+const char *ldapdir_next_addr(struct ldap_search *s)
+{
+	while (s->next < s->nterms && s->terms[s->next].kind != LT_ADDR)
+		s->next++;
+	return s->next < s->nterms ? s->terms[s->next].value : NULL;
+}
+
+void ldapdir_addr_answer(struct ldap_search *s, enum lookup_status st, struct lookup_answer *a)
+{
+	if (st == LOOKUP_FOUND && a)
+		add_candidate(s, a);
+	s->next++;
+}
+
+int ldapdir_finish(struct ldap_search *s, struct buf *out, int *code)
+{
+	struct entry e;
+	long sent = 0;
+	size_t i;
+	int rc = 0, over = 0, got, m;
+
+	if (s->x.info) {
+		if (info_entry(s->d, &e) < 0)
+			rc = -1;
+		else if ((m = ldapfilter_match(s->f, e.a, A_COUNT)) && entry_write(&e, out) < 0)
 			rc = -1;
 		else
-			sent += ldapfilter_match(f, e.a, A_COUNT);
+			sent += m;
 		entry_free(&e);
 	}
-	if (x.keys && nt > 0 && (n = resolve(d, terms, nt, fprs)) < 0) {
-		rc = result(out, code, LDAP_R_OTHER, NULL, "store error");
-		goto out;
-	}
-	for (i = 0; i < n && !rc; i++) {
-		if ((got = key_entry(d, fprs[i], &e)) == 1 && ldapfilter_match(f, e.a, A_COUNT)) {
-			if (sent >= cap)
+	for (i = 0; i < s->ncand && !rc; i++) {
+		if ((got = key_entry(s->d, &s->cand[i], &e)) == 1 && ldapfilter_match(s->f, e.a, A_COUNT)) {
+			if (sent >= s->cap)
 				over = 1;
 			else if (entry_write(&e, out) < 0)
 				rc = -1;
@@ -369,14 +441,32 @@ int ldapdir_search(const struct ldapdir *d, const struct ls_request *r, struct b
 			rc = -1;
 		entry_free(&e);
 	}
-	if (x.keyid[0] && !sent && !rc) {
+	if (!rc && s->keydn && !sent)
 		rc = result(out, code, LDAP_R_NO_SUCH_OBJECT, NULL, "no such key");
-		goto out;
-	}
-	if (!rc)
+	else if (!rc)
 		rc = result(out, code, over ? LDAP_R_SIZELIMIT : LDAP_R_SUCCESS, NULL,
-				     over ? "more keys match than this server answers at once" : NULL);
-out:
-	ldapfilter_free(f);
+			    over ? "more keys match than this server answers at once" : NULL);
+	ldapdir_abort(s);
 	return rc;
+}
+
+int ldapdir_search(const struct ldapdir *d, const struct ls_request *r, struct buf *out, int *code)
+{
+	struct ldap_search *s;
+	struct lookup_answer a;
+	const char *addr;
+	int rc = ldapdir_begin(d, r, &s, out, code);
+
+	if (rc <= 0)
+		return rc;
+	while ((addr = ldapdir_next_addr(s))) {
+		struct lookup_req q = { addr, NULL, NULL, NULL, NULL, 0 };   /* no base: nobody defers */
+		struct lookup_wait *w = NULL;
+		enum lookup_status st;
+		lookup_answer_init(&a);
+		st = d->lookup ? lookup_addr(d->lookup, &q, &a, &w) : LOOKUP_MISS;
+		ldapdir_addr_answer(s, st, &a);
+		lookup_answer_free(&a);
+	}
+	return ldapdir_finish(s, out, code);
 }

@@ -14,6 +14,7 @@
 #define KW_LDAPDIR_H
 #include "buf.h"
 #include "ldapsock.h"
+#include "lookup.h"
 #include "store.h"
 
 /* LDAP result codes keyward answers with. */
@@ -26,12 +27,27 @@ enum {
 
 struct ldapdir {
 	struct store *st;
+	struct lookup *lookup;      /* addresses: the one address lookup (gateway containers, upstreams) */
 	const char *suffix;         /* as configured ("dc=keyward") */
 	int max_results;
 };
 
-/* Answer the SEARCH r: entries, then the RESULT block, appended to out; *code gets the result code.
- * 0, or -1 when memory ran out (out then holds a partial answer: the caller answers 1 instead). */
+/* A SEARCH in three steps, so that the address lookup may answer later (lookup.h):
+ * ldapdir_begin parses and checks it and resolves fingerprints and key IDs from the store. It returns 1
+ * with *s, or 0 when the answer (an error RESULT, *code set) is complete in out, or -1 (no memory).
+ * Then, for each address ldapdir_next_addr names, the caller asks lookup_addr and hands the outcome to
+ * ldapdir_addr_answer (a FOUND answer is moved out of a). ldapdir_finish appends the entries that match
+ * the whole filter and the RESULT to out, sets *code and frees s (0, or -1 when memory ran out: out
+ * then holds a partial answer, the caller answers 1 instead). ldapdir_abort frees s unanswered. */
+struct ldap_search;
+int ldapdir_begin(const struct ldapdir *d, const struct ls_request *r, struct ldap_search **s, struct buf *out,
+		  int *code);
+const char *ldapdir_next_addr(struct ldap_search *s);
+void ldapdir_addr_answer(struct ldap_search *s, enum lookup_status st, struct lookup_answer *a);
+int ldapdir_finish(struct ldap_search *s, struct buf *out, int *code);
+void ldapdir_abort(struct ldap_search *s);
+
+/* All three steps at once, with lookups that may not defer (tests, tools). */
 int ldapdir_search(const struct ldapdir *d, const struct ls_request *r, struct buf *out, int *code);
 
 /* Is dn the DN of a key entry (pgpCertID=…,ou=GnuPG Keys,SUFFIX), where uploads go? */
