@@ -95,22 +95,38 @@ static const char *op_name(enum ls_op op)
 	return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
-/* One access-log line per operation, like the HTTP log. */
+/* One access-log line per operation, like the HTTP log: time, client, operation, the filter or the
+ * answer's text (control bytes and quotes escaped, cut at 200 bytes), result code, milliseconds.
+ * One write(2), so lines of different threads never mix. */
 static void log_op(struct conn *c, int code, const char *what)
 {
 	struct timespec t1;
-	char when[32];
+	char when[32], line[512];
 	struct tm tm;
 	time_t now = time(NULL);
+	size_t n, i;
 
 	if (!c->l->app->cfg->access_log)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s LDAP %s \"%.200s\" %d %.1fms\n", when, c->req.peer, c->parsed ? op_name(c->req.op) : "-",
-		what ? what : "", code,
-		(double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6);
+	n = (size_t)snprintf(line, sizeof line, "%s %s LDAP %s \"", when, c->req.peer,
+			     c->parsed ? op_name(c->req.op) : "-");
+	for (i = 0; what && what[i] && i < 200 && n < sizeof line - 80; i++) {
+		unsigned char ch = (unsigned char)what[i];
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(line + n, sizeof line - n, "\\x%02x", ch);
+		else
+			line[n++] = (char)ch;
+	}
+	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %.1fms\n", what && what[i] ? "..." : "", code,
+			      (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6);
+	if (n > sizeof line - 1)
+		n = sizeof line - 1;
+	if (write(2, line, n) < 0) {
+		/* nothing sensible to do: the log is gone */
+	}
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg);
