@@ -75,6 +75,11 @@ static void discovery(struct hreq *r)
 			      "third_party_certifications", c->keep_third_party,
 			      "server_key", serverkey_fpr(r->app->ch.sk));
 
+	/* LDAP, when slapd runs: its first address and the base of the keys */
+	if (j && c->nldap_listen)
+		json_object_set_new(json_object_get(j, "protocols"), "ldap",
+				    json_pack("{s:s+,s:s+}", "url", "ldap://", c->ldap_listen[0], "base", "ou=GnuPG Keys,",
+					      c->ldap_suffix));
 	if (!j || !(text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		json_decref(j);
 		http_text(r, 500, "out of memory");

@@ -23,6 +23,8 @@ like "$out" "^pgpSoftware: GnuPG$" "pgpSoftware: GnuPG"
 like "$out" "^pgpVersion: 2$" "pgpVersion: 2"
 like "$out" "^pgpBaseKeySpaceDN: ou=GnuPG Keys,dc=keyward$" "pgpBaseKeySpaceDN"
 
+like "$(curl -s "$URL/.well-known/keyward")" "\"url\": \"ldap://127.0.0.1:$LPORT\"" "/.well-known/keyward names the LDAP address"
+
 # Upload over LDAP: held pending, one challenge per address.
 new_gnupghome alice
 gpg --batch --import "$KEYS/alice.asc" "$KEYS/alice.sec.asc" 2>/dev/null
