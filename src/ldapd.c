@@ -237,6 +237,10 @@ static void upload(struct conn *c)
 		conn_result(c, LDAP_R_UNWILLING, "only a pgpKey under pgpCertID=KEYID,ou=GnuPG Keys,SUFFIX can be written");
 		return;
 	}
+	if (c->req.key.len > (size_t)l->app->cfg->max_body) {
+		conn_result(c, LDAP_R_ADMIN_LIMIT, "the key is larger than this server takes (--max-body)");
+		return;
+	}
 	if (!ratelimit_take(l->app->rl, c->req.peer, &retry)) {
 		conn_result(c, LDAP_R_BUSY, "too many uploads from your address; try again in a minute");
 		return;

@@ -53,6 +53,10 @@ printf 'dn: pgpCertID=0000000000000000,%s\nchangetype: add\nobjectClass: pgpKeyI
 ldapmodify -x -H "$LDAP" -f bad.ldif > bad.out 2>&1
 is "$?" 21 "a pgpKey that is no key: 21 (invalid syntax)"
 like "$(cat bad.out)" "key rejected" "with the reason"
+head -c 6000 /dev/zero | base64 -w0 > big.b64
+printf 'dn: pgpCertID=0000000000000000,%s\nchangetype: add\nobjectClass: pgpKeyInfo\npgpCertID: 0000000000000000\npgpKey:: %s\n' "$K" "$(cat big.b64)" > big.ldif
+ldapmodify -x -H "$LDAP" -f big.ldif > big.out 2>&1
+is "$?" 11 "a pgpKey over --max-body: 11 (admin limit)"
 ldapsearch -x -H "$LDAP" -D "cn=admin,dc=example,dc=org" -w secret -b "$K" "(gpgFingerprint=$BOB)" > /dev/null 2>&1
 is "$?" 49 "a bind with a name: 49"
 
