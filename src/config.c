@@ -442,6 +442,7 @@ int config_finish(struct config *c, char *err, size_t errlen)
 		goto oom;
 	if (!c->metrics_allow.n && (cidr_add(&c->metrics_allow, "127.0.0.0/8") < 0 ||
 				    cidr_add(&c->metrics_allow, "::1") < 0))
+		goto oom;
 	if (!c->ldap_suffix && !(c->ldap_suffix = strdup("dc=keyward")))
 		goto oom;
 	if (!c->base_url) {
