@@ -102,6 +102,8 @@ void web_search(struct hreq *r)
 		rc = n < 0 ? -1 : 0;
 		break;
 	case SEARCH_ADDR:
+		/* The store only, not the lookup chain: the page lists confirmed entries of this
+		 * directory, never gateway containers or upstream answers (contract, section E). */
 		rc = store_find_addr(r->app->st, s.term, fprs[0]);
 		n = rc == 1;
 		break;
