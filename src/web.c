@@ -147,7 +147,7 @@ out:
 void web_key(struct hreq *r)
 {
 	const char *arg = r->path + strlen("/key/");
-	char fpr[KW_FPR_MAX + 1], hkp[300];
+	char fpr[KW_FPR_MAX + 1], hkp[300], title[40];
 	struct buf armor = BUF_INIT, lines = BUF_INIT;
 	struct search s;
 	size_t alen = strlen(arg);
@@ -179,8 +179,9 @@ void web_key(struct hreq *r)
 	}
 	card = keycard_from_index(fpr, (const char *)lines.data, lines.len);
 	snprintf(hkp, sizeof hkp, "%s", r->app->cfg->base_url);
-	ctx = json_pack("{s:s,s:s,s:s%,s:s,s:s%}", "title", "Key", "fpr", fpr, "short", fpr + strlen(fpr) - 16,
-			(size_t)16, "hkp", hkp, "armor", buf_str(&armor), armor.len);
+	snprintf(title, sizeof title, "Key %s", fpr + strlen(fpr) - 16);
+	ctx = json_pack("{s:s,s:s,s:s%,s:s,s:s%,s:b}", "title", title, "fpr", fpr, "short", fpr + strlen(fpr) - 16,
+			(size_t)16, "hkp", hkp, "armor", buf_str(&armor), armor.len, "on_key_page", 1);
 	if (ctx && card)
 		json_object_update(ctx, card);   /* the card's fields at the top, for key-card.html */
 	json_decref(card);
