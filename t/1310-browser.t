@@ -29,7 +29,7 @@ i=0
 while :; do
 	m=\$(grep -li "^To: \$1\\\$" "$MAILS"/*.eml 2>/dev/null | head -1)
 	[ -n "\$m" ] && break
-	i=\$((i + 1)); [ \$i -gt 400 ] && exit 1; sleep 0.025
+	i=\$((i + 1)); [ \$i -gt 1200 ] && exit 1; sleep 0.025
 done
 python3 "$KW_ROOT/t/mailtool.py" encrypted "\$m" > "$TRASH/l.asc" || exit 1
 # (gpg's status is not 0: the server key's signature is not checked here, t/0300 does that)
