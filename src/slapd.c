@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -148,7 +149,7 @@ pid_t slapd_spawn(const struct slapd_paths *sp, char *why, size_t whylen)
 {
 	int logfd = open(sp->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), nullfd;
 	char pidpath[PATH_MAX + 32];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (logfd < 0) {
 		snprintf(why, whylen, "cannot open %s: %s", sp->log, strerror(errno));
@@ -163,6 +164,9 @@ pid_t slapd_spawn(const struct slapd_paths *sp, char *why, size_t whylen)
 	}
 	if (pid == 0) {
 		sigset_t none;
+		/* keyward killed (even by SIGKILL): slapd stops too, and does not keep the port */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);

@@ -5,7 +5,8 @@
  * slapd package, the back_sock module, one `sock` database for the suffix whose socket is
  * DATADIR/ldap/keyward.sock, anonymous updates allowed (gpg --send-keys binds anonymously), and
  * size/time limits. slapd_spawn() starts `slapd -d 32768` (foreground, errors only) with its
- * stderr appended to DATADIR/ldap/slapd.log. Supervision (restart on exit) is the caller's, on its
+ * stderr appended to DATADIR/ldap/slapd.log; slapd gets SIGTERM when the thread that started it ends
+ * (PR_SET_PDEATHSIG), so a keyward killed with SIGKILL leaves no slapd holding the port. Supervision (restart on exit) is the caller's, on its
  * event loop (ldapd.c); these functions never wait except slapd_wait_ready/slapd_kill. */
 #ifndef KW_SLAPD_H
 #define KW_SLAPD_H

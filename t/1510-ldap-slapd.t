@@ -115,4 +115,15 @@ stop_server
 is "$SERVER_STATUS" 0 "keyward stops cleanly"
 kill -0 "$NEW" 2>/dev/null; ok $((! $?)) "the restarted slapd stops with it"
 
+# keyward killed with SIGKILL: its slapd goes too (and the next start gets the port)
+start_server "$TRASH/data" -- --ldap-listen "127.0.0.1:$LPORT" || bail "no restart"
+SPID=$(cat "$TRASH/data/ldap/slapd.pid")
+stop_server -KILL
+gone() { ! kill -0 "$SPID" 2>/dev/null; }
+wait_for gone; ok $? "keyward killed with SIGKILL: slapd stops as well"
+start_server "$TRASH/data" -- --ldap-listen "127.0.0.1:$LPORT" || bail "no restart after kill"
+lsearch "ou=GnuPG Keys,dc=keyward" "(gpgFingerprint=$BOB)"
+is "$(printf '%s\n' "$LOUT" | grep -c '^dn:')" 1 "the next start serves LDAP on the same port"
+stop_server
+
 done_testing

@@ -8,7 +8,7 @@
 # /pks/lookup?op=get by fingerprint, keep-alive) and LDAP by ldapbench (contrib/bench/ldapbench.c,
 # libldap, one connection per thread, dirmngr's filter for --recv-keys by fingerprint). Needs wrk,
 # slapd, libldap-dev (installed here when missing and run as root) and a built src/keyward. Work
-# files in contrib/bench/work/ldap/ (the key corpus is cached). Ports 11390 (HTTP), 11391 (LDAP).
+# files in contrib/bench/work/ldap/ (the key corpus is cached). Two free loopback ports, picked at start.
 set -u
 D=${1:-10}
 N=${2:-2000}
@@ -49,23 +49,26 @@ if [ ! -s keys.gpg ]; then
 	GNUPGHOME=$PWD/g gpgconf --kill all
 fi
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+HP=$(free_port)
+LP=$(free_port)
 rm -rf data
 "$KW" import --datadir data --publish keys.gpg > import.out 2>&1 || { cat import.out >&2; exit 1; }
-"$KW" serve --listen 127.0.0.1:11390 --ldap-listen 127.0.0.1:11391 --datadir data --threads 2 \
+"$KW" serve --listen "127.0.0.1:$HP" --ldap-listen "127.0.0.1:$LP" --datadir data --threads 2 \
 	--mail-from keyward@bench.example --access-log no 2> serve.log &
 pid=$!
 i=0
-while ! curl -s -o /dev/null http://127.0.0.1:11390/; do
+while ! curl -s -o /dev/null http://127.0.0.1:$HP/; do
 	i=$((i + 1)); [ $i -gt 600 ] && { echo "keyward did not start" >&2; cat serve.log >&2; exit 1; }; sleep 0.05
 done
 
 hkp() {   # hkp CONNECTIONS -> "req/s p50 p99"
 	t=2; [ "$1" -lt 2 ] && t=1
-	FPRS=$W/fprs.txt wrk -t$t -c"$1" -d"${D}s" --timeout 10s -s "$here/lookup.lua" http://127.0.0.1:11390 2>/dev/null |
+	FPRS=$W/fprs.txt wrk -t$t -c"$1" -d"${D}s" --timeout 10s -s "$here/lookup.lua" http://127.0.0.1:$HP 2>/dev/null |
 		awk '/^RESULT/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); print a[2], b[2], c[2]}'
 }
 ldap() {  # ldap CONNECTIONS -> "req/s p50 p99 errors misses"
-	./ldapbench ldap://127.0.0.1:11391 "ou=GnuPG Keys,dc=keyward" fprs.txt "$1" "$D" |
+	./ldapbench ldap://127.0.0.1:$LP "ou=GnuPG Keys,dc=keyward" fprs.txt "$1" "$D" |
 		awk '/^RESULT/ {for (i = 2; i <= 6; i++) {split($i, a, "="); printf "%s ", a[2]} print ""}'
 }
 
