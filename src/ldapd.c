@@ -21,6 +21,7 @@
 #include "ldapdir.h"
 #include "ldapsock.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "slapd.h"
 
@@ -45,6 +46,7 @@ struct ldapd {
 	int stopping;               /* loop thread only */
 	int nconns;
 	struct conn *conns;         /* every open connection (freed at the end, whatever their state) */
+	struct metrics_counter *m_ops[LS_COMPARE + 1], *m_refused, *m_restarts;
 	size_t max_request;
 };
 
@@ -335,6 +337,7 @@ static void dispatch(struct conn *c, const char *p, size_t n)
 		return;
 	}
 	c->parsed = 1;
+	metrics_add(c->l->m_ops[c->req.op], 1);
 	switch (c->req.op) {
 	case LS_SEARCH:
 		atomic_fetch_add(&c->l->app->lookups, 1);
@@ -343,6 +346,8 @@ static void dispatch(struct conn *c, const char *p, size_t n)
 			search_step(c);
 			break;
 		case 0:
+			if (code == LDAP_R_UNWILLING)
+				metrics_add(c->l->m_refused, 1);
 			log_op(c, code, c->req.filter);
 			conn_answer(c, &out);
 			break;
@@ -472,6 +477,7 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(l->restart_ev, &tv);
 		return;
 	}
+	metrics_add(l->m_restarts, 1);
 	fprintf(stderr, "keyward: LDAP: slapd restarted (pid %ld)\n", (long)l->pid);
 }
 
@@ -563,6 +569,25 @@ static int listen_socket(struct ldapd *l, char *why, size_t whylen)
 	return 0;
 }
 
+/* The LDAP families of GET /metrics (counters; none when the server has no metrics). */
+static void register_metrics(struct ldapd *l)
+{
+	static const char *const ops[] = { "search", "add", "modify", "bind", "unbind", "delete", "modrdn",
+					   "compare" };
+	char labels[32];
+	size_t i;
+
+	for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		snprintf(labels, sizeof labels, "op=\"%s\"", ops[i]);
+		l->m_ops[i] = metrics_counter(l->app->metrics, "keyward_ldap_operations_total", labels,
+					      "LDAP operations slapd handed to keyward, by type");
+	}
+	l->m_refused = metrics_counter(l->app->metrics, "keyward_ldap_refused_total", "",
+				       "LDAP searches refused with 53 (not an exact search)");
+	l->m_restarts = metrics_counter(l->app->metrics, "keyward_slapd_restarts_total", "",
+					"times slapd was started again after it died");
+}
+
 struct ldapd *ldapd_start(struct app *app, char *why, size_t whylen)
 {
 	const struct config *c = app->cfg;
@@ -583,6 +608,7 @@ struct ldapd *ldapd_start(struct app *app, char *why, size_t whylen)
 	l->max_request = (size_t)c->max_body * 2 + 65536;
 	if (slapd_configure(c, &l->sp, why, whylen) < 0)
 		goto fail;
+	register_metrics(l);
 	if (!(l->base = event_base_new()) || !(l->stop_ev = event_new(l->base, -1, 0, stop_cb, l)) ||
 	    !(l->restart_ev = evtimer_new(l->base, restart_cb, l)) || !(l->kill_ev = evtimer_new(l->base, kill_cb, l))) {
 		snprintf(why, whylen, "out of memory");

@@ -104,6 +104,8 @@ like "$(cat "$TRASH/s.err")" "unwilling to perform" "and says the server is unwi
 lsearch "dc=nowhere" "(gpgMailbox=alice@example.org)"
 is "$LSTATUS" 32 "a base outside the suffix: 32 (no such object)"
 
+like "$(curl -s "$URL/metrics")" "^keyward_ldap_refused_total 9$" "/metrics counts the refused searches"
+
 # Third-party certifications are never served.
 new_gnupghome carol
 lgpg --recv-keys "$CAROL" 2>/dev/null; ok $? "carol's key over LDAP"

@@ -110,6 +110,10 @@ wait_for ldap_back; ok $? "slapd killed: LDAP answers again"
 like "$(cat "$TRASH/server.log")" "slapd was killed by signal 9; restarting" "the death is logged"
 like "$(cat "$TRASH/server.log")" "slapd restarted \(pid [0-9]+\)" "so is the restart"
 kill -0 "$(cat "$TRASH/data/ldap/slapd.pid")"; ok $? "a new slapd runs"
+m=$(curl -s "$URL/metrics")
+like "$m" "^keyward_slapd_restarts_total 1$" "/metrics counts the restart"
+like "$m" "^keyward_ldap_refused_total 0$" "and no refused search here"
+like "$m" "^keyward_ldap_operations_total\{op=\"search\"\} [1-9]" "and the searches"
 NEW=$(cat "$TRASH/data/ldap/slapd.pid")
 stop_server
 is "$SERVER_STATUS" 0 "keyward stops cleanly"
