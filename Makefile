@@ -12,7 +12,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= gcc
-PKGS     = libevent libevent_pthreads gpgme kyotocabinet jansson zlib libgcrypt libqrencode libpng libcrypt
+PKGS     = libevent libevent_pthreads libevent_openssl openssl gpgme kyotocabinet jansson zlib libgcrypt libqrencode libpng libcrypt
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

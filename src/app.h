@@ -23,6 +23,7 @@ struct app {
 	struct pages *pages;            /* templates, assets, form-token secret (page.h) */
 	struct lookup *lookup;          /* which key answers an address (lookup.h) */
 	struct metrics *metrics;        /* GET /metrics (metrics.h); modules register their families */
+	struct gwsvc *gw;               /* gateway containers, credentials, upstreams (gwlookup.h), or NULL */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include "app.h"
 #include "cmd.h"
+#include "credentials.h"
+#include "gwlookup.h"
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
@@ -25,6 +27,7 @@
 #include "scrape.h"
 #include "serverkey.h"
 #include "token.h"
+#include "upstream.h"
 #include "util.h"
 #include "verify.h"
 #include "vks.h"
@@ -37,7 +40,8 @@
 	"max-uids max-uid-length max-key-bytes keep-third-party sync access-log verbose encrypt-challenge " \
 	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue " \
 	"user log trusted-proxy metrics-allow cache-max-age" \
-	" ldap-listen ldap-suffix ldap-max-results ldap-slapd"
+	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
+	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -215,6 +219,26 @@ out:
 	return rc;
 }
 
+/* --credentials and --upstream are checked before anything is written. 0 or 2 after one line. */
+static int check_gateway_config(const struct config *c)
+{
+	struct credentials *cr = NULL;
+	struct upstreams *up;
+	char why[600];
+
+	if (c->credentials && !(cr = creds_load(c->credentials, why, sizeof why))) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		return 2;
+	}
+	creds_free(cr);
+	if (!(up = upstreams_new(c->upstream, c->nupstream, c->upstream_timeout, c->max_body, why, sizeof why))) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		return 2;
+	}
+	upstreams_free(up);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct config c;
@@ -226,7 +250,7 @@ int cmd_serve(int argc, char **argv)
 	struct privdrop pd;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
-	int rc = 2;
+	int rc = 2, usage = 0;
 
 	config_defaults(&c);
 	memset(&app, 0, sizeof app);
@@ -236,6 +260,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: unexpected argument '%s'\n", c.args[0]);
 		goto out;
 	}
+	if (check_gateway_config(&c))
+		goto out;
 	app.cfg = &c;
 	app.started = time(NULL);
 	if (check_user(&c, &pd))
@@ -310,6 +336,12 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	if (!(app.gw = gw_start(&c, app.st, app.jobs, app.ch.sk, tmpdir, &usage, why, sizeof why)) ||
+	    gw_register(app.gw, app.lookup, app.metrics) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", app.gw ? "out of memory" : why);
+		rc = usage ? 2 : 1;
+		goto out;
+	}
 	/* LDAP: slapd as a child, its socket served here; missing or failing slapd is configuration */
 	if (c.nldap_listen && !(ldap = ldapd_start(&app, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
@@ -322,6 +354,7 @@ out:
 	http_free(hs);
 	wks_stop(wks);
 	jobs_stop(app.jobs);
+	gw_stop(app.gw);
 	mailer_stop(app.ch.mailer);
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);

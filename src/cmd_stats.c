@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fsck.h"
+#include "gateway.h"
 #include "store.h"
 #include "util.h"
 #include "wks.h"
@@ -85,6 +86,23 @@ out:
 }
 
 /* `keyward fsck`: every record checked through the schema registry; exit 0 consistent, 1 problems. */
+/* The gateway files beside the store (gateway.h): each decoded and checked. The number of problems. */
+static long check_gateways(const char *datadir)
+{
+	struct gateway *g = NULL;
+	char why[600];
+	long n = gw_load_all(datadir, &g, why, sizeof why);
+
+	if (n < 0) {
+		printf("gateways: %s\n", why);
+		return 1;
+	}
+	if (n)
+		printf("%ld gateway domain%s checked\n", n, n == 1 ? "" : "s");
+	gw_free_all(g, (size_t)n);
+	return 0;
+}
+
 int cmd_fsck(int argc, char **argv)
 {
 	struct config c;
@@ -93,6 +111,7 @@ int cmd_fsck(int argc, char **argv)
 	struct fsck_result res;
 	char why[512];
 	int rc = 2, t;
+	long gateway_problems;
 
 	config_defaults(&c);
 	if (cmd_config(&c, argc, argv, "datadir verbose", "fsck"))
@@ -112,6 +131,8 @@ int cmd_fsck(int argc, char **argv)
 		goto out;
 	}
 	fputs(buf_str(&report), stdout);
+	gateway_problems = check_gateways(c.datadir);
+	res.problems += gateway_problems;
 	if (c.verbose)
 		for (t = 0; t < REC_NTYPES; t++)
 			printf("%s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)res.per_type[t]);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "config.h"
 
-enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR, OPT_LDAP_LISTEN, OPT_DN };
+enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR, OPT_LDAP_LISTEN, OPT_DN, OPT_UPSTREAM };
 
 struct opt {
 	const char *name;
@@ -59,6 +59,13 @@ static const struct opt opts[] = {
 	O("ldap-suffix", OPT_DN, ldap_suffix, 0, 0),
 	O("ldap-max-results", OPT_INT, ldap_max_results, 1, 1000),
 	O("ldap-slapd", OPT_STR, ldap_slapd, 0, 0),
+	O("containers-with-genuine", OPT_BOOL, containers_with_genuine, 0, 0),
+	O("container-rate", OPT_INT, container_rate, 1, 1000000),
+	O("container-cache", OPT_INT, container_cache, 16, 10000000),
+	O("credentials", OPT_STR, credentials, 0, 0),
+	O("upstream", OPT_UPSTREAM, upstream, 0, 0),
+	O("upstream-timeout", OPT_INT, upstream_timeout, 1, 300),
+	O("upstream-cache", OPT_INT, upstream_cache, 0, 30 * 86400),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -101,6 +108,10 @@ void config_defaults(struct config *c)
 	c->max_mail_queue = 10000;
 	c->cache_max_age = 300;
 	c->ldap_max_results = 10;
+	c->container_rate = 60;
+	c->container_cache = 20000;
+	c->upstream_timeout = 3;
+	c->upstream_cache = 3600;
 }
 
 void config_free(struct config *c)
@@ -123,6 +134,9 @@ void config_free(struct config *c)
 		free(c->ldap_listen[i]);
 	free(c->ldap_suffix);
 	free(c->ldap_slapd);
+	free(c->credentials);
+	for (i = 0; i < c->nupstream; i++)
+		free(c->upstream[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -240,6 +254,19 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
 			goto oom;
 		free(*(char **)p);
 		*(char **)p = dup;
+		return 0;
+	case OPT_UPSTREAM:
+		if (strncmp(value, "hkp://", 6) && strncmp(value, "vks+http://", 11) && strncmp(value, "vks+https://", 12)) {
+			snprintf(err, errlen, "--upstream '%s': expected hkp://HOST:PORT or vks+http(s)://HOST[:PORT]", value);
+			return -1;
+		}
+		if (c->nupstream == CONFIG_MAX_UPSTREAM) {
+			snprintf(err, errlen, "--upstream: at most %d upstreams", CONFIG_MAX_UPSTREAM);
+			return -1;
+		}
+		if (!(c->upstream[c->nupstream] = strdup(value)))
+			goto oom;
+		c->nupstream++;
 		return 0;
 	case OPT_BOOL:
 		if (parse_bool(value, (int *)p) < 0) {

@@ -9,6 +9,7 @@
 #include "cidr.h"
 
 #define CONFIG_MAX_LISTEN 8
+#define CONFIG_MAX_UPSTREAM 8
 
 struct config {
 	char *listen[CONFIG_MAX_LISTEN];  /* "HOST:PORT" or "[V6]:PORT" */
@@ -54,6 +55,15 @@ struct config {
 	char *ldap_suffix;                /* default dc=keyward */
 	int ldap_max_results;             /* entries one search answers at most (10) */
 	char *ldap_slapd;                 /* the slapd program (default: /usr/sbin/slapd) */
+	/* gateway containers, authenticated lookups, upstream directories (gwlookup.h) */
+	int containers_with_genuine;      /* a gateway address with its own key answers both (no) */
+	int container_rate;               /* containers made per client address per minute (60) */
+	int container_cache;              /* containers and upstream answers held in memory (20000) */
+	char *credentials;                /* NAME:HASH:ROLE:DOMAIN file, or NULL */
+	char *upstream[CONFIG_MAX_UPSTREAM]; /* hkp://HOST:PORT, vks+http(s)://HOST[:PORT], asked in order */
+	size_t nupstream;
+	int upstream_timeout;             /* seconds per upstream (3) */
+	int upstream_cache;               /* seconds an upstream answer is kept (3600) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

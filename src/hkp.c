@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include "armor.h"
 #include "form.h"
+#include "gwlookup.h"
 #include "hkp.h"
 #include "ingest.h"
 #include "keycard.h"
@@ -236,7 +237,7 @@ static void serve_answer(struct hreq *r, const struct lookup_answer *a, int get,
 		reply_keys(r, &b, rc > 0, mr);
 	else
 		reply_index(r, &b, mr || rc <= 0 ? NULL : json_pack("[o]", keycard_from_index(a->fpr, buf_str(&b), b.len)),
-			    rc > 0, mr);
+			    rc <= 0 ? 0 : a->nkeys > 1 ? a->nkeys : 1, mr);
 }
 
 static void addr_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, int get, int mr)
@@ -245,7 +246,7 @@ static void addr_answer(struct hreq *r, enum lookup_status st, const struct look
 		serve_answer(r, a, get, mr);
 	else if (st == LOOKUP_MISS)
 		http_text(r, 404, "No key found");
-	else
+	else if (!gw_refused(r, a))
 		http_text(r, 500, "store error");
 }
 
@@ -265,9 +266,11 @@ static void addr_lookup(struct hreq *r, const char *addr, int get, int mr)
 	struct lookup_answer a;
 	struct lookup_wait *w;
 	struct addr_call *c;
-	enum lookup_status st = lookup_addr(r->app->lookup, &q, &a, &w);
+	enum lookup_status st;
 
-	if (st != LOOKUP_DEFERRED) {
+	if (gw_request(r, &q) < 0)      /* credentials, container=signing: 401/403 answered */
+		return;
+	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
 		addr_answer(r, st, &a, get, mr);
 		lookup_answer_free(&a);
 		return;

@@ -103,6 +103,16 @@ int lookup_add(struct lookup *lk, const struct lookup_provider *p, void *self)
 	return 0;
 }
 
+int lookup_add_first(struct lookup *lk, const struct lookup_provider *p, void *self)
+{
+	if (lookup_add(lk, p, self) < 0)
+		return -1;
+	memmove(&lk->v[1], &lk->v[0], (lk->n - 1) * sizeof *lk->v);
+	lk->v[0].p = *p;
+	lk->v[0].self = self;
+	return 0;
+}
+
 void lookup_free(struct lookup *lk)
 {
 	size_t i;

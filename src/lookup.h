@@ -70,6 +70,10 @@ struct lookup_answer {
 	/* LOOKUP_SRC_KEY only (owned by the answer): */
 	struct buf bin;                 /* the key as served: binary, only the user IDs it may show */
 	struct buf index;               /* its "pub:"/"uid:" lines (rec_render_index) */
+	long nkeys;                     /* LOOKUP_SRC_KEY: keys in bin (0 means 1) */
+	/* With LOOKUP_ERROR answered at once: an HTTP status the provider refuses with (429 too many
+	 * new containers, 503 busy) and the seconds for Retry-After; 0 for a plain error (500). */
+	int refusal, retry_after;
 };
 
 void lookup_answer_init(struct lookup_answer *a);
@@ -109,6 +113,10 @@ struct lookup;
 struct lookup *lookup_new(struct store *st);
 /* Append a provider (start-up only; self is handed to its functions). 0 or -1. */
 int lookup_add(struct lookup *lk, const struct lookup_provider *p, void *self);
+/* Put a provider before the store (start-up only): for answers that take precedence over a bound
+ * key (gateway containers: an authenticated caller's containers, both keys with
+ * --containers-with-genuine). It must answer LOOKUP_MISS for everything else. 0 or -1. */
+int lookup_add_first(struct lookup *lk, const struct lookup_provider *p, void *self);
 void lookup_free(struct lookup *lk);
 
 /* Ask the chain. On LOOKUP_FOUND a is filled (lookup_answer_free it); on LOOKUP_DEFERRED *w is the

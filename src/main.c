@@ -12,6 +12,7 @@ static const char usage[] =
 	"  stats        key, address and pending counts: keyward stats [--datadir DIR]\n"
 	"  wks-receive  take one Web Key Service mail on standard input (an MTA pipe)\n"
 	"  fsck         check every index of the store: keyward fsck [--datadir DIR]\n"
+	"  gateway      gateway domains: keyward gateway add|export|rekey|remove|list (doc/operator.md)\n"
 	"  version      print the version\n";
 
 int main(int argc, char **argv)
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		return cmd_fsck(argc - 2, argv + 2);
 	if (!strcmp(cmd, "wks-receive"))
 		return cmd_wks_receive(argc - 2, argv + 2);
+	if (!strcmp(cmd, "gateway"))
+		return cmd_gateway(argc - 2, argv + 2);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 2, argv + 2);
 	fprintf(stderr, "keyward: unknown command '%s'\n%s", cmd, usage);

@@ -208,6 +208,24 @@ int serverkey_export(struct serverkey *sk, struct buf *out)
 	return rc;
 }
 
+int serverkey_export_secret(struct serverkey *sk, struct buf *out)
+{
+	gpgme_data_t d;
+	int rc = -1;
+
+	pthread_mutex_lock(&sk->mu);
+	gpgme_set_armor(sk->ctx, 0);
+	gpgme_set_pinentry_mode(sk->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+	if (gpgme_data_new(&d) == 0) {
+		if (gpgme_op_export(sk->ctx, sk->fpr, GPGME_EXPORT_MODE_SECRET, d) == 0)
+			rc = take_data(d, out);
+		else
+			gpgme_data_release(d);
+	}
+	pthread_mutex_unlock(&sk->mu);
+	return rc < 0 || !out->len ? -1 : 0;
+}
+
 static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen, const char *plain, size_t plen,
 		   int sign, struct buf *out, const char **why)
 {

@@ -22,6 +22,10 @@ const char *serverkey_fpr(const struct serverkey *sk);
 /* The public key, binary, appended to out. 0 or -1. */
 int serverkey_export(struct serverkey *sk, struct buf *out);
 
+/* The secret key, binary, appended to out (for the private homes that make gateway containers,
+ * under DATADIR/tmp). 0 or -1. */
+int serverkey_export_secret(struct serverkey *sk, struct buf *out);
+
 /* Encrypt plain to the (single) key in rcpt[0..rlen) (binary transferable key, not imported anywhere)
  * and sign with the server key; armored PGP MESSAGE appended to out. 0, or -1 with *why
  * ("the key has no usable encryption subkey", …). */

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "armor.h"
 #include "challenge.h"
+#include "gwlookup.h"
 #include "ingest.h"
 #include "lookup.h"
 #include "packet.h"
@@ -125,7 +126,9 @@ static void email_answer(struct hreq *r, enum lookup_status st, const struct loo
 	char disp[128];
 	int rc;
 
-	if (st == LOOKUP_ERROR || (st == LOOKUP_FOUND && (rc = lookup_armored(r->app->st, a, &b)) < 0)) {
+	if (st == LOOKUP_ERROR && gw_refused(r, a)) {
+		/* answered: 429 or 503 */
+	} else if (st == LOOKUP_ERROR || (st == LOOKUP_FOUND && (rc = lookup_armored(r->app->st, a, &b)) < 0)) {
 		http_text(r, 500, "store error");
 	} else if (st != LOOKUP_FOUND || rc == 0) {
 		http_text(r, 404, "No key found for e-mail address %s", addr);
@@ -170,6 +173,8 @@ static void by_email(struct hreq *r, const char *arg)
 		return;
 	}
 	free(dec);
+	if (gw_request(r, &q) < 0)      /* credentials, container=signing: 401/403 answered */
+		return;
 	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
 		email_answer(r, st, &a, addr);
 		lookup_answer_free(&a);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "gwlookup.h"
 #include "lookup.h"
 #include "query.h"
 #include "packet.h"
@@ -38,6 +39,8 @@ static void key_answer(struct hreq *r, enum lookup_status st, const struct looku
 		if (a->origin)
 			http_add_header(r, "Keyward-Source", a->origin);
 		http_reply_buf(r, 200, "application/octet-stream", &bin);
+	} else if (st == LOOKUP_ERROR && gw_refused(r, a)) {
+		/* answered: 429 or 503 */
 	} else if (st == LOOKUP_ERROR || rc < 0) {
 		http_text(r, 500, "cannot build the key");
 	} else {
