@@ -44,6 +44,8 @@ struct ldapd {
 	time_t spawned;
 	int backoff;
 	int stopping;               /* loop thread only */
+	int waiting;                /* searches waiting for a deferred address lookup */
+	struct event *idle_ev;      /* stopping: ends the loop at the latest after a grace period */
 	int nconns;
 	struct conn *conns;         /* every open connection (freed at the end, whatever their state) */
 	struct metrics_counter *m_ops[LS_COMPARE + 1], *m_refused, *m_restarts;
@@ -58,7 +60,7 @@ struct conn {
 	struct ls_request req;
 	struct timespec t0;
 	int parsed;
-	int busy;                   /* an upload job holds the connection */
+	int busy;                   /* an upload job or a deferred address lookup holds the connection */
 	int linger;                 /* after the answer: read and drop the rest until EOF (or deadline) */
 	struct ldap_search *search; /* a search waiting for an address lookup */
 };
@@ -271,6 +273,14 @@ static void upload(struct conn *c)
 
 /* ---- searches ---- */
 
+/* Stopping: the loop ends once slapd is gone and no search waits for a deferred lookup any more (a
+ * provider answers on this loop; its answer must not arrive after the loop is freed). */
+static void maybe_exit(struct ldapd *l)
+{
+	if (l->stopping && l->pid <= 0 && !l->waiting)
+		event_base_loopexit(l->base, NULL);
+}
+
 static void search_step(struct conn *c);
 
 /* A deferred address lookup answered (on this loop). */
@@ -279,6 +289,7 @@ static void search_resume(void *arg, enum lookup_status st, struct lookup_answer
 	struct conn *c = arg;
 
 	c->busy = 0;
+	c->l->waiting--;
 	ldapdir_addr_answer(c->search, st, a);
 	if (a)
 		lookup_answer_free(a);
@@ -304,6 +315,7 @@ static void search_step(struct conn *c)
 		st = lookup_addr(l->app->lookup, &q, &a, &w);
 		if (st == LOOKUP_DEFERRED) {
 			c->busy = 1;
+			l->waiting++;
 			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 			lookup_wait_then(w, search_resume, c);
 			return;
@@ -321,6 +333,7 @@ static void search_step(struct conn *c)
 	log_op(c, code, c->req.filter);
 	conn_answer(c, &out);
 	buf_free(&out);
+	maybe_exit(l);
 }
 
 /* ---- requests ---- */
@@ -495,7 +508,7 @@ static void child_cb(evutil_socket_t fd, short what, void *arg)
 	l->pidfd = -1;
 	l->pid = 0;
 	if (l->stopping) {
-		event_base_loopexit(l->base, NULL);
+		maybe_exit(l);
 		return;
 	}
 	/* a slapd that keeps dying young is restarted less and less often */
@@ -520,19 +533,31 @@ static void kill_cb(evutil_socket_t fd, short what, void *arg)
 		kill(l->pid, SIGKILL);    /* child_cb reaps it and ends the loop */
 }
 
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ldapd *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->waiting)
+		fprintf(stderr, "keyward: LDAP: stopping with %d address lookups unanswered\n", l->waiting);
+	event_base_loopexit(l->base, NULL);
+}
+
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ldapd *l = arg;
-	struct timeval grace = { 5, 0 };
+	struct timeval grace = { 5, 0 }, idle = { 15, 0 };
 
 	(void)fd;
 	(void)what;
 	l->stopping = 1;
 	evtimer_del(l->restart_ev);
+	evtimer_add(l->idle_ev, &idle);
 	if (l->pid <= 0 || !l->child_ev) {
 		slapd_kill(l->pid, 5);  /* not watched (a failed start): reaped here */
 		l->pid = 0;
-		event_base_loopexit(l->base, NULL);
+		maybe_exit(l);
 		return;
 	}
 	kill(l->pid, SIGTERM);
@@ -610,7 +635,8 @@ struct ldapd *ldapd_start(struct app *app, char *why, size_t whylen)
 		goto fail;
 	register_metrics(l);
 	if (!(l->base = event_base_new()) || !(l->stop_ev = event_new(l->base, -1, 0, stop_cb, l)) ||
-	    !(l->restart_ev = evtimer_new(l->base, restart_cb, l)) || !(l->kill_ev = evtimer_new(l->base, kill_cb, l))) {
+	    !(l->restart_ev = evtimer_new(l->base, restart_cb, l)) || !(l->kill_ev = evtimer_new(l->base, kill_cb, l)) ||
+	    !(l->idle_ev = evtimer_new(l->base, idle_cb, l))) {
 		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
@@ -664,6 +690,8 @@ void ldapd_stop(struct ldapd *l)
 		event_free(l->restart_ev);
 	if (l->kill_ev)
 		event_free(l->kill_ev);
+	if (l->idle_ev)
+		event_free(l->idle_ev);
 	if (l->stop_ev)
 		event_free(l->stop_ev);
 	if (l->base)

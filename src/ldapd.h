@@ -19,8 +19,9 @@ struct ldapd;
  * reason in why (slapd missing, a port in use, …: the caller exits 2). */
 struct ldapd *ldapd_start(struct app *app, char *why, size_t whylen);
 
-/* Stop slapd (its running operations are still answered), then the loop. NULL is fine. Call after
- * the key-processing pool has drained (jobs_drain), before it is stopped. */
+/* Stop slapd (its running operations are still answered), then the loop, once no search waits for a
+ * deferred address lookup (at most 15 s). NULL is fine. Call after the key-processing pool has
+ * drained (jobs_drain), before it is stopped. */
 void ldapd_stop(struct ldapd *l);
 
 #endif
