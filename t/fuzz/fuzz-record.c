@@ -1,6 +1,6 @@
 /* Fuzz target: the validating decoders of every record type (a damaged database must not crash
- * keyward). The first byte picks the type (record.h), the rest is the record's value; an input that
- * decodes must encode again and decode to the same bytes. */
+ * keyward). The first byte picks the type (record.h), the rest is the record's value (a first byte 1
+ * is a whole key record); an input that decodes must encode again and decode to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +14,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	/* The seed corpus holds key records without the type byte: those start with format 1 = REC_COUNTS,
-	 * so values 0x01 are read as key records. */
-	t = data[0] == 1 ? REC_KEY : (enum rec_type)(data[0] % REC_NTYPES);
-	data++;
-	size--;
+	/* The first seeds are bare key records (format byte 1): an input starting with 1 is a whole key
+	 * record; any other first byte picks the type (modulo the number of types) of the rest. */
+	if (data[0] == 1) {
+		t = REC_KEY;
+	} else {
+		t = (enum rec_type)(data[0] % REC_NTYPES);
+		data++;
+		size--;
+	}
 	if (!(rec = malloc(rec_types[t].size)) || !(rec2 = malloc(rec_types[t].size))) {
 		free(rec);
 		return 0;
