@@ -675,3 +675,39 @@ int txn_unbind(struct store_txn *tx, const char *fpr, const char *addr)
 		return -1;
 	return removed;
 }
+
+int txn_del_key(struct store_txn *tx, const char *fpr)
+{
+	struct kw_key k;
+	char **pubs = NULL;
+	size_t npub = 0, i;
+	int rc, had_view;
+
+	if ((rc = get_key(NULL, tx->kt, fpr, &k, &pubs, &npub)) != 1)
+		return rc;
+	rc = -1;
+	for (i = 0; i < npub; i++)
+		if (addr_del_if(tx, pubs[i], fpr) < 0)
+			goto out;
+	for (i = 0; i < k.nsub; i++) {
+		struct rec_fpr owner;
+		int has;
+		if (keyid_edit(tx, k.sub[i].keyid, fpr, 0) < 0 ||
+		    (i > 0 && (has = rec_tget(tx->kt, REC_SUBKEY, k.sub[i].fpr, &owner)) < 0))
+			goto out;
+		if (i > 0 && has && !strcmp(owner.fpr, fpr) && rec_del(tx->kt, REC_SUBKEY, k.sub[i].fpr) < 0)
+			goto out;
+	}
+	if ((had_view = rec_tget(tx->kt, REC_VIEW, fpr, NULL)) < 0)
+		goto out;
+	if (had_view && (rec_del(tx->kt, REC_VIEW, fpr) < 0 || rec_del(tx->kt, REC_VINDEX, fpr) < 0 ||
+			 add_count(tx, REC_C_PUBLISHED, -1) < 0))
+		goto out;
+	if (rec_del(tx->kt, REC_KEY, fpr) < 0 || add_count(tx, REC_C_KEYS, -1) < 0)
+		goto out;
+	rc = 1;
+out:
+	key_free(&k);
+	store_free_addrs(pubs, npub);
+	return rc;
+}

@@ -102,6 +102,11 @@ int txn_bind(struct store_txn *tx, const char *fpr, const char *addr, char prior
 /* Remove addr from fpr's published set (view rebuilt). 1 removed, 0 was not bound there, -1 error. */
 int txn_unbind(struct store_txn *tx, const char *fpr, const char *addr);
 
+/* Delete the key fpr with everything kept for it: its bindings (with their WKD entries), its view and
+ * index lines, its key ID and subkey entries, the counters. Records of other modules that name the key
+ * (tokens, upload tokens) are theirs to delete. 1 deleted, 0 not stored, -1 error. */
+int txn_del_key(struct store_txn *tx, const char *fpr);
+
 /* Typed records inside the transaction (reads see the transaction's own writes). The key records
  * and their indexes (REC_KEY … REC_DOMAIN, REC_COUNTS, REC_SCHEMA) are written only by the functions
  * above: txn_rec_put/del refuse them. put: 0 or -1; del: 1 removed, 0 absent, -1 error. */

@@ -164,6 +164,20 @@ int main(void)
 	store_stats(st, &s);
 	is(s.published, 0, "counter: nothing published");
 
+	/* Deleting a key takes everything kept for it. */
+	is(bind(st, FA, "u1@example.org", prior), 1, "bind another address to the first key");
+	tx = store_begin(st);
+	ok(tx && txn_del_key(tx, FA) == 1 && store_commit(tx) == 0, "delete the first key");
+	is(store_find_addr(st, "u1@example.org", fpr), 0, "its binding is gone");
+	is(store_find_fpr(st, SA, fpr), 0, "its subkey entry is gone");
+	is(store_find_keyid(st, "0000000000000001", fprs, 4), 1, "the shared key ID lists only the other key");
+	buf_reset(&v);
+	is(store_get_view(st, FA, &v, NULL), 0, "its view is gone");
+	store_stats(st, &s);
+	ok(s.keys == 1 && s.published == 0 && s.addrs == 0, "counters: one key, nothing published, no address");
+	tx = store_begin(st);
+	ok(tx && txn_del_key(tx, FA) == 0 && store_commit(tx) == 0, "deleting it again: not stored");
+
 	/* Abort leaves nothing. */
 	tx = store_begin(st);
 	ok(txn_rec_put(tx, REC_CHALLENGE, "test@example.org", &ch) == 0, "a typed record in a transaction");
@@ -196,7 +210,7 @@ int main(void)
 	ok(store_rec_get(st, REC_CHALLENGE, "durable@example.org", &got_ch) == 1 && got_ch.last == ch.last &&
 	   got_ch.expires == ch.expires, "the committed record is there");
 	is(store_rec_get(st, REC_CHALLENGE, "open@example.org", NULL), 0, "the uncommitted one is not");
-	ok(store_get_key(st, FA, &got, NULL, NULL) == 1, "earlier keys are there");
+	ok(store_get_key(st, FB, &got, NULL, NULL) == 1, "earlier keys are there");
 	key_free(&got);
 	store_close(st);
 
