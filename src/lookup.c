@@ -228,7 +228,7 @@ void lookup_resume(struct lookup_wait *w, enum lookup_status status, struct look
 	} else if (a) {
 		lookup_answer_free(a);
 	}
-	if (w->cancelled) {
+	if (w->cancelled || !w->done) {         /* nobody waits for it (any more) */
 		lookup_answer_free(&ans);
 		wait_free(w);
 		return;

@@ -797,17 +797,22 @@ void rec_release(enum rec_type t, void *rec)
 
 /* ---- typed access ---- */
 
+/* Reads are on the lookup path: the key is built on the stack. */
 static int get_common(struct kvdb *kv, struct kvdb_txn *tx, enum rec_type t, const char *name, void *out)
 {
-	struct buf k = BUF_INIT, v = BUF_INIT;
-	int rc = -1;
+	char k[16 + 512];
+	size_t pl, nl = strlen(name);
+	struct buf v = BUF_INIT;
+	int rc;
 
-	if (rec_make_key(t, name, &k) == 0) {
-		rc = tx ? kvdb_tget(tx, k.data, k.len, out ? &v : NULL) : kvdb_get(kv, k.data, k.len, out ? &v : NULL);
-		if (rc == 1 && out && rec_decode(t, v.data, v.len, out) < 0)
-			rc = -1;
-	}
-	buf_free(&k);
+	if ((unsigned)t >= REC_NTYPES || nl > 512 || (pl = strlen(rec_types[t].prefix)) > 16 ||
+	    !rec_types[t].name_ok(name, nl))
+		return -1;
+	memcpy(k, rec_types[t].prefix, pl);
+	memcpy(k + pl, name, nl);
+	rc = tx ? kvdb_tget(tx, k, pl + nl, out ? &v : NULL) : kvdb_get(kv, k, pl + nl, out ? &v : NULL);
+	if (rc == 1 && out && rec_decode(t, v.data, v.len, out) < 0)
+		rc = -1;
 	buf_free(&v);
 	return rc;
 }

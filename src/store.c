@@ -221,16 +221,16 @@ int store_find_addr(struct store *st, const char *addr, char fpr[KW_FPR_MAX + 1]
 	return rc;
 }
 
-/* Views are served as stored (one read, no decoding on the lookup path); fsck validates them. */
+/* Views are served as stored (one read, no decoding on the lookup path); fsck validates them. fpr is
+ * checked by the caller. */
 static int get_blob(struct store *st, enum rec_type t, const char *fpr, struct buf *out)
 {
-	struct buf k = BUF_INIT;
-	int rc = -1;
+	char k[2 + KW_FPR_MAX];
+	size_t n = strlen(fpr);
 
-	if (rec_make_key(t, fpr, &k) == 0)
-		rc = kvdb_get(st->kv, k.data, k.len, out);
-	buf_free(&k);
-	return rc;
+	memcpy(k, rec_types[t].prefix, 2);
+	memcpy(k + 2, fpr, n);
+	return kvdb_get(st->kv, k, 2 + n, out);
 }
 
 int store_get_view(struct store *st, const char *fpr, struct buf *armored, struct buf *index)

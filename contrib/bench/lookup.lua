@@ -1,5 +1,6 @@
 -- wrk script: GET /pks/lookup?op=get&options=mr&search=0xFPR over the fingerprints in the file named by
--- the environment variable FPRS (one per line), in a random order; HTTP/1.1 keep-alive.
+-- the environment variable FPRS (one per line), in a random order; HTTP/1.1 keep-alive. With ADDRS=1
+-- the lines are e-mail addresses and the search is by address (search=ADDR).
 local fprs = {}
 local file = os.getenv("FPRS")
 if file then
@@ -10,7 +11,8 @@ end
 math.randomseed(os.time())
 
 request = function()
-  local path = "/pks/lookup?op=get&options=mr&search=0x" .. fprs[math.random(#fprs)]
+  local prefix = os.getenv("ADDRS") == "1" and "" or "0x"
+  local path = "/pks/lookup?op=get&options=mr&search=" .. prefix .. fprs[math.random(#fprs)]
   return wrk.format("GET", path)
 end
 

@@ -4,6 +4,7 @@
 #   OUTDIR/real.gpg        the 300 keys of Debian's keyring (package debian-keyring) with the most
 #                          signatures: real keys, many certifications, RSA
 #   OUTDIR/fprs-synthetic.txt, fprs-real.txt  their primary fingerprints
+# With NO_REAL=1 only the synthetic keys are made (no debian-keyring needed).
 set -e
 out=$1
 n=${2:-5000}
@@ -30,6 +31,10 @@ if [ ! -s synthetic.gpg ]; then
 	cat g1.gpg g2.gpg > synthetic.gpg
 	cat g1.fprs g2.fprs > fprs-synthetic.txt
 	rm -rf g1 g2 g1.gpg g2.gpg g1.fprs g2.fprs
+fi
+if [ "${NO_REAL:-}" = 1 ]; then
+	echo "corpus: $(wc -l < fprs-synthetic.txt) synthetic keys ($(wc -c < synthetic.gpg) bytes)"
+	exit 0
 fi
 if [ ! -s real.gpg ]; then
 	ring=/usr/share/keyrings/debian-keyring.gpg

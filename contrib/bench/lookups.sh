@@ -1,0 +1,72 @@
+#!/bin/sh
+# lookups.sh: lookup throughput of keyward beside nginx (the ceiling), and of an earlier keyward binary
+# on the same machine in the same run, so a change can show it costs nothing. Loopback only; the
+# synthetic corpus of make-corpus.sh (NO_REAL=1: no debian-keyring, no SKS). Prints a Markdown table.
+#
+#   sh contrib/bench/lookups.sh [SECONDS-PER-RUN] [OLD-KEYWARD-BINARY]     (defaults 10, none)
+#
+# ROUNDS=N repeats the whole table N times (the servers take turns within each round), for a shared
+# machine where single runs vary: compare the medians.
+# Lookups by fingerprint (HKP op=get, as run.sh) and by address (op=get&search=userN@bench.example, the
+# path through lookup.c), wrk -t2 keep-alive at 16 and 64 connections. Ports 11380, 11382, 11383.
+set -u
+D=${1:-10}
+OLD=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+W=$here/work
+KW=$root/src/keyward
+mkdir -p "$W"
+cd "$W" || exit 1
+ulimit -n 8192 2>/dev/null
+[ -x "$KW" ] || { echo "lookups.sh: build keyward first (make)" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "lookups.sh: needs wrk and nginx-light" >&2; exit 1; }
+
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT INT TERM
+
+NO_REAL=1 sh "$here/make-corpus.sh" "$W/corpus" 5000 >&2 || exit 1
+seq 1 5000 | sed 's/.*/user&@bench.example/' > corpus/addrs-synthetic.txt
+
+wait_port() { i=0; while ! curl -s -o /dev/null "http://127.0.0.1:$1/"; do i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.05; done; }
+bench() {   # bench PORT CONNECTIONS FILE ADDRS -> "req/s p50 p99 non2xx"
+	ADDRS=$4 FPRS=$3 wrk -t2 -c"$2" -d"${D}s" --timeout 10s -s "$here/lookup.lua" "http://127.0.0.1:$1" 2>/dev/null |
+		awk '/^RESULT/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); split($6,d,"="); print a[2], b[2], c[2], d[2]}'
+}
+start_kw() {   # start_kw BINARY DATADIR PORT
+	rm -rf "$2"
+	"$1" import --datadir "$2" --publish corpus/synthetic.gpg > "$2.import" 2>&1 || { echo "import failed" >&2; exit 1; }
+	"$1" serve --listen 127.0.0.1:"$3" --datadir "$2" --threads 2 --mail-from keyward@bench.example 2> "$2.log" &
+	pids="$pids $!"
+	wait_port "$3" || { echo "keyward ($1) did not start" >&2; exit 1; }
+}
+
+start_kw "$KW" kwnew 11380
+servers="keyward:11380"
+if [ -n "$OLD" ]; then
+	start_kw "$OLD" kwold 11383
+	servers="$servers keyward-before:11383"
+fi
+mkdir -p www
+curl -s "http://127.0.0.1:11380/pks/lookup?op=get&options=mr&search=0x$(head -1 corpus/fprs-synthetic.txt)" > www/key.asc
+nginx -p "$W/" -c "$here/nginx.conf" > /dev/null 2>&1 &
+pids="$pids $!"
+wait_port 11382 || { echo "nginx did not start" >&2; exit 1; }
+
+echo "| round | server | lookup | connections | req/s | p50 ms | p99 ms | non-2xx |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+r=0
+while [ $r -lt "${ROUNDS:-1}" ]; do
+r=$((r + 1))
+for c in 16 64; do
+	for s in $servers nginx:11382; do
+		set -- $(bench "${s#*:}" $c corpus/fprs-synthetic.txt 0)
+		echo "| $r | ${s%:*} | fingerprint | $c | $1 | $2 | $3 | $4 |"
+	done
+	for s in $servers; do
+		set -- $(bench "${s#*:}" $c corpus/addrs-synthetic.txt 1)
+		echo "| $r | ${s%:*} | address | $c | $1 | $2 | $3 | $4 |"
+	done
+done
+done
