@@ -218,6 +218,16 @@ int main(void)
 	is(lookup_addr(lk, &q, &a, &w), LOOKUP_MISS, "no event base: a provider that would defer answers a miss");
 	lookup_answer_free(&a);
 
+	/* A provider inserted before the store is asked first, also for a bound address. */
+	{
+		struct fake f0 = { M_FOUND, NULL, NULL, 0 };
+		q.addr = "u0@example.org";
+		ok(lookup_add_first(lk, &fake_provider, &f0) == 0, "a provider before the store");
+		ok(lookup_addr(lk, &q, &a, &w) == LOOKUP_FOUND && a.src == LOOKUP_SRC_KEY && f0.calls == 1,
+		   "it answers a bound address before the store");
+		lookup_answer_free(&a);
+	}
+
 	lookup_free(lk);
 	key_free(&k);
 	buf_free(&out);
