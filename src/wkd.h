@@ -4,8 +4,10 @@
  * /.well-known/openpgpkey/DOMAIN/hu/HASH (advanced) answer the binary key bound to the address
  * whose local part hashes to HASH (SHA-1, z-base-32) in that domain, with only that address's user
  * ID. The store keeps "w:"DOMAIN"/"HASH → address beside every "a:" binding, so a lookup is two
- * reads and no scan. `policy` and `submission-address` sit beside hu/ for every domain that has a
- * confirmed address. */
+ * reads and no scan; the address is then answered through the one lookup (lookup.h). An address that
+ * is not bound here is taken from the request's "l=" parameter when it hashes to HASH, so providers
+ * after the store can answer it. `policy` and `submission-address` sit beside hu/ for every domain that
+ * has a confirmed address. */
 #ifndef KW_WKD_H
 #define KW_WKD_H
 #include "http.h"
