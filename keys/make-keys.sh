@@ -7,6 +7,7 @@
 #   alice2.asc       a second key for alice@example.org ("Alice New"), .sec.asc its secret key
 #   bob.asc          "Bob <bob@example.org>"
 #   carol.asc        "Carol <carol@example.org>" with 5,000 copies of one third-party certification
+#   erin.asc         "Erin <erin@example.org>", certified by three other keys (Signer 1-3), .sec.asc its secret
 #   noselfsig.asc    "Dave <dave@example.org>" whose self-signature is broken (one flipped byte)
 set -e
 cd "$(dirname "$0")"
@@ -25,6 +26,14 @@ g --quick-gen-key 'Carol <carol@example.org>' ed25519 default 0
 g --quick-gen-key 'Signer <signer@example.org>' ed25519 default 0
 g --quick-gen-key 'Dave <dave@example.org>' ed25519 default 0
 C=$(fpr carol@example.org)
+g --quick-gen-key 'Erin <erin@example.org>' future-default default 0
+E=$(fpr erin@example.org)
+for s in 1 2 3; do
+	g --quick-gen-key "Signer $s <signer$s@example.net>" ed25519 default 0
+	g --yes -u "signer$s@example.net" --quick-sign-key "$E"
+done
+g -a --export "$E" > erin.asc
+g -a --export-secret-keys "$E" > erin.sec.asc
 g --yes -u signer@example.org --quick-sign-key "$C"
 g -a --export "$A" > alice.asc
 g -a --export-secret-keys "$A" > alice.sec.asc
