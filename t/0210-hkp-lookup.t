@@ -101,7 +101,6 @@ http_get "/pks/lookup?op=get&search=%4"; is "$STATUS" 400 "truncated percent-enc
 
 hdr=$(curl -s -D - -o gz.body -H 'Accept-Encoding: gzip' "$URL/pks/lookup?op=get&options=mr&search=0x$ALICE")
 like "$hdr" "Content-Encoding: gzip" "gzip when the client accepts it"
-gunzip -c gz.body | cmp -s - "$TRASH/body.plain" 2>/dev/null
 curl -s "$URL/pks/lookup?op=get&options=mr&search=0x$ALICE" > plain.body
 gunzip -c gz.body | cmp -s - plain.body
 ok $? "gzip body decompresses to the plain body"

@@ -33,7 +33,7 @@ like "$(cat decrypt.status)" "VALIDSIG $SERVER" "the signature is the server key
 body=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted)
 like "$body" "$(printf %s "$ALICE" | sed 's/..../& /g; s/ $//')" "the text names the key's fingerprint"
 links=$(link_in decrypted)
-is "$(printf '%s\n' "$links" | wc -l)" 1 "exactly one link"
+is "$(printf '%s\n' "$links" | grep -c .)" 1 "exactly one link"
 LINK=$(printf %s "$links")
 like "$LINK" "^http://127\.0\.0\.1:$PORT/verify/[A-Za-z0-9_-]{22}$" "link alone on its line, URL-safe characters"
 test ${#LINK} -le 72; ok $? "link at most 72 characters (${#LINK})"

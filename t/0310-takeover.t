@@ -54,7 +54,6 @@ decrypt_mail "$(mail_for alice@example.org)"; ok $? "second key's challenge decr
 body=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r')
 like "$body" "Confirming replaces that key" "the challenge says confirming replaces the prior key"
 like "$body" "$(printf %s "$ALICE" | sed 's/..../& /g; s/ $//')" "the challenge names the prior key"
-http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"
 curl -s "$URL/pks/lookup?op=index&options=mr&search=alice@example.org" | grep -q "^pub:$ALICE:"
 ok $? "until confirmed, the first key stays published"
 is "$(confirm "$(link_in decrypted)")" 200 "second key confirmed"

@@ -46,7 +46,9 @@ like "$(json resp 'd["error"]')" "token" "bad token: error text"
 new_gnupghome alice
 curl -s "$URL/server-key" > server.asc
 gpg --batch --import "$KEYS/alice.sec.asc" server.asc 2>/dev/null
-decrypt_mail "$(mail_for alice@example.org)"; ok $? "the VKS challenge is the same signed, encrypted mail"
+decrypt_mail "$(mail_for alice@example.org)"; ok $? "the VKS challenge is encrypted to the uploaded key"
+like "$(cat decrypt.status)" "^\[GNUPG:\] GOODSIG" "the VKS challenge is signed: good signature"
+like "$(cat decrypt.status)" "VALIDSIG $(fpr_of server.asc)" "the VKS challenge is signed by the server key"
 is "$(confirm "$(link_in decrypted)")" 200 "confirmed through the link"
 
 # lookups

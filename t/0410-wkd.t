@@ -24,7 +24,7 @@ like "$(cat hdr)" "Content-Type: application/octet-stream" "binary key, applicat
 like "$(cat hdr)" "Access-Control-Allow-Origin: \*" "CORS"
 is "$(fpr_of adv.bin)" "$ALICE" "the right key"
 uids=$(gpg --batch --list-packets adv.bin 2>/dev/null | grep '^:user ID packet')
-is "$(printf '%s\n' "$uids" | wc -l)" 1 "one user ID"
+is "$(printf '%s\n' "$uids" | grep -c .)" 1 "one user ID"
 like "$uids" "Alice Example <alice@example.org>" "the one of that address"
 code=$(curl -s -o direct.bin -w '%{http_code}' -H 'Host: example.org' "$URL/.well-known/openpgpkey/hu/$H?l=alice")
 is "$code" 200 "direct method (Host: example.org): 200"

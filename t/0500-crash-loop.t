@@ -4,6 +4,9 @@
 . ./t/lib.sh
 
 ROUNDS=${KW_CRASH_ROUNDS:-5}
+# The kill moments come from this seed; a failing run is repeated with KW_CRASH_SEED=N.
+SEED=${KW_CRASH_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+diag "seed $SEED (repeat this run with KW_CRASH_SEED=$SEED)"
 new_gnupghome maker
 # Keys to upload: made once, small, fast (Ed25519 with an encryption subkey).
 i=0
@@ -41,14 +44,25 @@ while [ $r -lt "$ROUNDS" ]; do
 		done
 	) &
 	writer=$!
-	# Kill at a random moment within the stream.
-	sleep "$(awk -v r=$r 'BEGIN { srand(); printf "%.2f", 0.5 + rand() * 1.5 }')"
+	r_acked=$(wc -l < "$acked")
+	# Kill at a random moment within the stream, once this round has had an acknowledged upload (and
+	# the run an acknowledged confirmation), so that every round has something to lose.
+	before=$r_acked
+	wait_for sh -c "[ \$(wc -l < '$acked') -gt $before ]" || diag "round $r: no upload acknowledged in 10 s"
+	[ -s "$acked.bind" ] || wait_for test -s "$acked.bind" || diag "round $r: no confirmation yet"
+	sleep "$(awk -v s="$SEED" -v r=$r 'BEGIN { srand(s + r); printf "%.2f", rand() * 1.5 }')"
 	stop_server -KILL
 	wait "$writer" 2>/dev/null
 	"$KEYWARD" fsck --datadir "$TRASH/data" > fsck.out 2>&1
 	ok $? "round $r: fsck after kill -9 finds every index consistent"
 	r=$((r + 1))
 done
+
+# A run that acknowledged nothing proves nothing: every round had an upload before its kill.
+nup=$(wc -l < "$acked")
+nbind=$(sort -u "$acked.bind" 2>/dev/null | wc -l)
+test "$nup" -ge "$ROUNDS"; ok $? "at least one acknowledged upload per round ($nup in $ROUNDS rounds)"
+test "$nbind" -ge 1; ok $? "at least one acknowledged confirmation ($nbind)"
 
 # Every acknowledged upload is stored.
 start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no final server"

@@ -5,8 +5,14 @@
 
 SMALL=$TRASH/small
 mkdir -p "$SMALL"
-if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=12m tmpfs "$SMALL" 2>/dev/null; then
-	echo "1..0 # SKIP needs root to mount a small tmpfs"
+why=
+if [ "$(id -u)" != 0 ]; then
+	why="needs root to mount a small tmpfs (running as uid $(id -u))"
+elif ! mount -t tmpfs -o size=12m tmpfs "$SMALL" 2>mount.err; then
+	why="cannot mount a small tmpfs here: $(head -1 mount.err)"
+fi
+if [ -n "$why" ]; then
+	echo "1..0 # SKIP $why"
 	trap - EXIT
 	cd "$KW_ROOT" && rm -rf "$TRASH"
 	exit 0
@@ -28,6 +34,7 @@ kill -0 "$SERVER_PID"; ok $? "the server is still running"
 curl -s "$URL/pks/lookup?op=get&options=mr&search=0x$ALICE" > after.asc
 cmp -s before.asc after.asc; ok $? "lookups keep working, byte-identical"
 "$KEYWARD" import --datadir "$SMALL/data" "$KEYS/bob.asc" > /dev/null 2>&1
+is $? 1 "import beside the running server is refused (exit 1) and writes nothing"
 stop_server
 "$KEYWARD" fsck --datadir "$SMALL/data" > fsck.out; ok $? "fsck: nothing corrupted"
 

@@ -15,8 +15,14 @@ while [ $i -lt 24 ]; do
 	pids="$pids $!"
 	i=$((i + 1))
 done
+# The queue is full once some upload has been refused with 503; a lookup then is answered while
+# uploads are still running (their curl processes have not finished).
+wait_for sh -c 'grep -qx 503 c*'; ok $? "the key-processing queue is full (an upload got 503)"
 http_get "/pks/lookup?op=get&options=mr&search=0x$ALICE"
 is "$STATUS" 200 "a lookup is answered while uploads queue up"
+busy=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && busy=1; done
+is "$busy" 1 "the lookup came back before the queued uploads did"
 wait $pids
 like "$(cat c* | sort | uniq -c)" " 503$" "uploads beyond --gpg-queue: 503"
 like "$(cat c* | sort | uniq -c)" " 200$" "the others are accepted"

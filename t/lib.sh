@@ -73,14 +73,16 @@ if [ "${KW_SAN:-}" = 1 ]; then
 	export ASAN_OPTIONS UBSAN_OPTIONS
 fi
 cleanup_all() {
-	stop_server -KILL 2>/dev/null
+	# TERM, so that a server under the sanitizers exits through its cleanup and LeakSanitizer
+	# reports what it leaked (a KILL would hide every leak).
+	stop_server 2>/dev/null
 	if [ -n "${GNUPGHOME:-}" ] && [ -d "$GNUPGHOME" ]; then
 		gpgconf --kill all >/dev/null 2>&1
 	fi
 	for h in "$TRASH"/gnupg-*; do
 		[ -d "$h" ] && GNUPGHOME=$h gpgconf --kill all >/dev/null 2>&1
 	done
-	for p in $KW_BG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $KW_BG_PIDS; do stop_pid "$p"; done
 	return 0
 }
 trap 'cleanup_all' EXIT
@@ -118,13 +120,26 @@ start_server() {
 	export PORT HKP URL
 }
 
-# stop_server [-SIGNAL]: stop it (TERM by default) and wait; sets SERVER_STATUS.
+# stop_server [-SIGNAL]: stop it (TERM by default) and wait; sets SERVER_STATUS. A server that has
+# not exited 20 s after TERM is killed, and that is a failure of its own (SERVER_STATUS 137).
 stop_server() {
 	[ -n "$SERVER_PID" ] || return 0
-	kill ${1:--TERM} "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_STATUS=$?
+	stop_pid "$SERVER_PID" "${1:--TERM}"
+	SERVER_STATUS=$STOP_STATUS
 	SERVER_PID=
+}
+# stop_pid PID [-SIGNAL]: signal a child of this shell (TERM by default) and reap it; a child still
+# there 20 s later is killed. Its exit status goes into STOP_STATUS.
+stop_pid() {
+	kill "${2:--TERM}" "$1" 2>/dev/null
+	( trap 'kill $s 2>/dev/null; exit 0' TERM
+	  sleep 20 & s=$!; wait $s && kill -9 "$1" ) >/dev/null 2>&1 &
+	watchdog=$!
+	wait "$1" 2>/dev/null
+	STOP_STATUS=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	return 0
 }
 
 # ---- gpg as a client ----
