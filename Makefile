@@ -145,5 +145,10 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/doc/keyward/examples/
 	install -m 644 contrib/gnupg-ldap.schema $(DESTDIR)$(PREFIX)/share/keyward/
 
+# Benchmarks (not part of check): the side-by-side lookup harness; doc/performance.md has its figures.
+BENCH_SECONDS ?= 10
+bench: all
+	sh contrib/bench/run.sh $(BENCH_SECONDS)
+
 clean:
 	rm -rf src/*.o src/libkw.a src/keyward src/www.c src/ldapschema.c t/bin build
