@@ -7,7 +7,9 @@
  *   - kvdb_get sees every committed transaction; kvdb_tget (inside a transaction) also sees its own writes;
  *   - one writer at a time (kvdb_begin waits), readers never wait for it;
  *   - a committed transaction survives kill -9 (and power loss unless KVDB_NOSYNC); an interrupted one
- *     leaves nothing;
+ *     leaves nothing — once a writer has opened the file (Kyoto Cabinet rolls an interrupted transaction
+ *     back at a writer's open; a reader opening the file before that sees its half-written records,
+ *     t/0255: `keyward fsck` therefore opens it for writing once first);
  *   - kvdb_scan(KVDB_ORDERED) visits keys in byte order; without it, in any order (cheaper).
  *
  * Today: one Kyoto Cabinet hash database DATADIR/keyward.kch (bnum 1M, dfunit 8), with a 128 MiB memory
