@@ -305,20 +305,23 @@ static void check_domain_counts(struct fsck *f)
 	size_t i = 0, j, n;
 	char want[300];
 
-	qsort(f->adomains, f->nadomains, sizeof *f->adomains, cmp_str);
-	qsort(f->ddomains, f->nddomains, sizeof *f->ddomains, cmp_str);
+	if (f->nadomains)       /* qsort and bsearch take no NULL, even for 0 items */
+		qsort(f->adomains, f->nadomains, sizeof *f->adomains, cmp_str);
+	if (f->nddomains)
+		qsort(f->ddomains, f->nddomains, sizeof *f->ddomains, cmp_str);
 	while (i < f->nadomains) {
 		for (n = 0, j = i; j < f->nadomains && !strcmp(f->adomains[j], f->adomains[i]); j++)
 			n++;
 		snprintf(want, sizeof want, "%s\t%zu", f->adomains[i], n);
-		if (!bsearch(&(const char *){ want }, f->ddomains, f->nddomains, sizeof *f->ddomains, cmp_str))
+		if (!f->nddomains || !bsearch(&(const char *){ want }, f->ddomains, f->nddomains, sizeof *f->ddomains, cmp_str))
 			problem(f, "d:%s: does not hold %zu, the number of bound addresses in the domain", f->adomains[i], n);
 		i = j;
 	}
 	for (i = 0; i < f->nddomains; i++) {
 		char *tab = strchr(f->ddomains[i], '\t');
 		*tab = 0;
-		if (!bsearch(&(const char *){ f->ddomains[i] }, f->adomains, f->nadomains, sizeof *f->adomains, cmp_str)) {
+		if (!f->nadomains ||
+		    !bsearch(&(const char *){ f->ddomains[i] }, f->adomains, f->nadomains, sizeof *f->adomains, cmp_str)) {
 			f->res->orphans++;
 			problem(f, "d:%s: a domain without bound addresses (orphan)", f->ddomains[i]);
 		}
