@@ -58,7 +58,7 @@ static int valid_domain(const char *d)
 
 	if (!*d || strlen(d) > 250)
 		return 0;
-	snprintf(probe, sizeof probe, "x@%s", d);
+	snprintf(probe, sizeof probe, "x@%.250s", d);
 	return addr_normalize(probe, strlen(probe), norm) == 0 && !strcmp(norm + 2, d);
 }
 
@@ -118,14 +118,14 @@ int gw_decode(const char *text, size_t len, struct gateway *g, char *why, size_t
 				snprintf(why, whylen, "line %d: bad domain", lineno);
 				goto fail;
 			}
-			snprintf(g->domain, sizeof g->domain, "%s", line + 7);
+			snprintf(g->domain, sizeof g->domain, "%.250s", line + 7);
 			have |= 1;
 		} else if (!strncmp(line, "fpr ", 4)) {
 			if (!valid_fpr(line + 4)) {
 				snprintf(why, whylen, "line %d: bad fingerprint", lineno);
 				goto fail;
 			}
-			snprintf(g->fpr, sizeof g->fpr, "%s", line + 4);
+			snprintf(g->fpr, sizeof g->fpr, "%.64s", line + 4);
 			have |= 2;
 		} else if (!strncmp(line, "lifetime ", 9) || !strncmp(line, "created ", 8)) {
 			errno = 0;

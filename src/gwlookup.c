@@ -345,7 +345,7 @@ static enum lookup_status container(struct gwsvc *svc, const struct lookup_req *
 	char key[CKEY_MAX];
 	struct centry *e;
 	struct flight *f;
-	struct waiter *w;
+	struct waiter *w, *mine;
 	struct cjob *c = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int retry = 0;
@@ -392,7 +392,7 @@ static enum lookup_status container(struct gwsvc *svc, const struct lookup_req *
 	c->job.done = cjob_done;
 	c->job.base = NULL;
 	snprintf(f->key, sizeof f->key, "%s", key);
-	f->waiters = w;
+	f->waiters = mine = w;
 	pthread_mutex_lock(&svc->mu);
 	f->next = svc->flights;
 	svc->flights = f;
@@ -400,7 +400,7 @@ static enum lookup_status container(struct gwsvc *svc, const struct lookup_req *
 	gw_table_ref(svc->reg, t);      /* the job's reference; put back in cjob_done */
 	if (jobs_submit(svc->jobs, &c->job) == 0)
 		return LOOKUP_DEFERRED;
-	/* The pool is full. Whoever joined meanwhile is woken with an error; this lookup is refused. */
+	/* The pool is full: this lookup is refused (503); whoever joined meanwhile is woken with an error. */
 	pthread_mutex_lock(&svc->mu);
 	{
 		struct flight **pp;
@@ -412,10 +412,17 @@ static enum lookup_status container(struct gwsvc *svc, const struct lookup_req *
 	pthread_mutex_unlock(&svc->mu);
 	gw_table_put(svc->reg, t);
 	free(c);
-	for (w = f->waiters; w; w = w->next)
-		event_active(w->ev, EV_READ, 0);
+	while ((w = f->waiters)) {
+		f->waiters = w->next;
+		if (w == mine) {                /* its wait handle is freed by the chain (we answer now) */
+			event_free(w->ev);
+			free(w);
+		} else {
+			event_active(w->ev, EV_READ, 0);
+		}
+	}
 	free(f);
-	return LOOKUP_DEFERRED;
+	return refuse(a, 503, 5);
 found:
 	if (fill(svc, a, e, g->fpr, q->addr, with_genuine) < 0) {
 		centry_unref(e);

@@ -131,6 +131,22 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/pks/lookup?op=get&options=mr&
 stop_server
 is "$SERVER_STATUS" 0 "the server stops cleanly"
 
+# A full key-processing queue: 503 with Retry-After, never a wrong answer.
+start_server "$TRASH/data" -- --mail-from keyward@example.com --gpg-workers 1 --gpg-queue 1 --container-rate 1000 ||
+	bail "no server"
+pids=
+for i in $(seq 1 12); do
+	curl -s -D hdr.$i -o /dev/null -w '%{http_code}\n' "$URL/pks/lookup?op=get&options=mr&search=q$i@example.org" > code.$i &
+	pids="$pids $!"
+done
+wait $pids
+codes=$(cat code.* | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+is "$(cat code.* | grep -cv '^\(200\|503\)$')" 0 "12 new addresses at once on a queue of 1: only 200 or 503 ($codes)"
+ok $([ "$(cat code.* | grep -c '^503$')" -ge 1 ] && [ "$(cat code.* | grep -c '^200$')" -ge 1 ]; echo $?) "some made, some refused"
+ok $(for i in $(seq 1 12); do [ "$(cat code.$i)" = 503 ] && { grep -q '^Retry-After: ' hdr.$i || exit 1; }; done; echo 0) \
+	"each refusal carries Retry-After"
+stop_server
+
 # fsck reads the gateway files too.
 out=$("$KEYWARD" fsck --datadir data); st=$?
 is "$st" 0 "fsck: clean"
