@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -284,8 +285,17 @@ int upstream_fetch(struct upstreams *us, size_t i, struct event_base *base, cons
 	if (u->tls) {
 		if (!(ssl = SSL_new(us->ssl)))
 			goto fail;
-		SSL_set_tlsext_host_name(ssl, u->host);
-		SSL_set1_host(ssl, u->host);
+		/* The certificate must name the host: an address literal as an IP SAN, a name as a DNS
+		 * name (sent as SNI too). */
+		if (numeric_host(u->host)) {
+			if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u->host) != 1) {
+				SSL_free(ssl);
+				goto fail;
+			}
+		} else if (SSL_set_tlsext_host_name(ssl, u->host) != 1 || SSL_set1_host(ssl, u->host) != 1) {
+			SSL_free(ssl);
+			goto fail;
+		}
 		if (!(bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 							   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
 			SSL_free(ssl);
