@@ -15,7 +15,7 @@ OLD=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 W=$here/work
-KW=$root/src/keyward
+KW=${KEYWARD:-$root/src/keyward}      # KEYWARD=BINARY measures another build as "keyward"
 mkdir -p "$W"
 cd "$W" || exit 1
 ulimit -n 8192 2>/dev/null
