@@ -13,6 +13,7 @@
 
 struct pages;
 struct metrics;
+struct handoff_svc;
 
 struct app {
 	const struct config *cfg;
@@ -24,6 +25,7 @@ struct app {
 	struct lookup *lookup;          /* which key answers an address (lookup.h) */
 	struct metrics *metrics;        /* GET /metrics (metrics.h); modules register their families */
 	struct gwsvc *gw;               /* gateway containers, credentials, upstreams (gwlookup.h), or NULL */
+	struct handoff_svc *ho;         /* handoff codes (handoff.h) */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

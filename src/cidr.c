@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "cidr.h"
 
 /* ip → 16 bytes (IPv4 mapped); returns 4 or 6 for the family written, 0 when not an address. */
@@ -105,4 +107,56 @@ int cidr_canonical(const char *ip, char *out, size_t n)
 	if (!memcmp(a, mapped, sizeof mapped))
 		return inet_ntop(AF_INET, a + 12, out, (socklen_t)n) ? 0 : -1;
 	return inet_ntop(AF_INET6, a, out, (socklen_t)n) ? 0 : -1;
+}
+
+int cidr_add_list(struct cidr_list *l, const char *s, size_t max, const char **why)
+{
+	char item[64];
+	size_t len, n = 0;
+
+	while (*s) {
+		s += strspn(s, ", \t\r\n");
+		if (!*s)
+			break;
+		len = strcspn(s, ", \t\r\n");
+		if (n == max) {
+			*why = "too many networks";
+			return -1;
+		}
+		if (len >= sizeof item) {
+			*why = "bad network in networks (expected CIDR such as 192.0.2.0/24)";
+			return -1;
+		}
+		memcpy(item, s, len);
+		item[len] = 0;
+		if (cidr_add(l, item) < 0) {
+			*why = "bad network in networks (expected CIDR such as 192.0.2.0/24)";
+			return -1;
+		}
+		n++;
+		s += len;
+	}
+	return 0;
+}
+
+static int internal4(const unsigned char *a)
+{
+	return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+	       (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+	       (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
+}
+
+int cidr_is_internal(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return internal4((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		const unsigned char *b = a->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a))
+			return internal4(b + 12);
+		return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LINKLOCAL(a) ||
+		       IN6_IS_ADDR_SITELOCAL(a) || IN6_IS_ADDR_MULTICAST(a) || (b[0] & 0xfe) == 0xfc;
+	}
+	return 1;
 }

@@ -28,4 +28,12 @@ int cidr_match(const struct cidr_list *l, const char *ip);
  * 0, or -1 when ip is not a numeric address. */
 int cidr_canonical(const char *ip, char *out, size_t n);
 
+/* A list separated by commas and/or white space (at most max networks) appended to l. 0, or -1 with
+ * *why ("bad network in networks …", "too many networks"); l may then hold a part (free it). */
+int cidr_add_list(struct cidr_list *l, const char *s, size_t max, const char **why);
+/* Is sa an address no outgoing callback may reach by default: loopback, private, link-local,
+ * unspecified, multicast, CGNAT (100.64/10), unique-local, or an IPv4-mapped/compatible form of one? */
+struct sockaddr;
+int cidr_is_internal(const struct sockaddr *sa);
+
 #endif

@@ -10,6 +10,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_wks_receive(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
 
 /* The plumbing shared by the commands (cmd.c). */
 struct config;

@@ -12,6 +12,10 @@
 #include "cmd.h"
 #include "credentials.h"
 #include "gwlookup.h"
+#include "timed.h"
+#include "handoff.h"
+#include "handoff_http.h"
+#include "notify.h"
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
@@ -41,7 +45,8 @@
 	"token-lifetime challenge-interval upload-rate mail-retry mail-timeout max-mail-queue " \
 	"user log trusted-proxy metrics-allow cache-max-age" \
 	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
-	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache"
+	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache" \
+	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -106,6 +111,8 @@ static const struct route routes[] = {
 	{ "/.well-known/openpgpkey/", wkd_handler },
 	{ "/.well-known/keyward", discovery },
 	{ "/metrics", scrape_handler },
+	{ "/handoff", handoff_page },
+	{ "/handoff/", handoff_handler },
 	{ "/search", web_search },
 	{ "/key/", web_key },
 	{ "/upload", web_upload },
@@ -239,6 +246,21 @@ static int check_gateway_config(const struct config *c)
 	return 0;
 }
 
+/* Handoff codes: the timer thread, notifications, the codes' service. 0 or -1 with why. */
+static int start_handoff(struct app *app, struct handoff_svc *ho, struct timed **due, char *why, size_t whylen)
+{
+	if (!(*due = timed_start(why, whylen)))
+		return -1;
+	ho->st = app->st;
+	ho->cfg = app->cfg;
+	ho->due = *due;
+	if (!(ho->notify = notify_start(app->st, app->cfg, *due, app->ch.sk, app->ch.mailer, why, whylen)) ||
+	    handoff_start(ho, why, whylen) < 0)
+		return -1;
+	app->ho = ho;
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct config c;
@@ -248,12 +270,15 @@ int cmd_serve(int argc, char **argv)
 	struct ldapd *ldap = NULL;
 	struct keyproc_opts ko;
 	struct privdrop pd;
+	struct handoff_svc ho;
+	struct timed *due = NULL;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
 	int rc = 2, usage = 0;
 
 	config_defaults(&c);
 	memset(&app, 0, sizeof app);
+	memset(&ho, 0, sizeof ho);
 	if (cmd_config(&c, argc, argv, SERVE_OPTS, "serve"))
 		goto out;
 	if (c.nargs) {
@@ -348,6 +373,10 @@ int cmd_serve(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (start_handoff(&app, &ho, &due, why, sizeof why) < 0 || http_allow_delete(hs, "/handoff/") < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		goto out;
+	}
 	rc = http_run(hs) < 0 ? 1 : 0;
 out:
 	ldapd_stop(ldap);       /* after http_run drained the key-processing pool, before it stops */
@@ -355,6 +384,10 @@ out:
 	wks_stop(wks);
 	jobs_stop(app.jobs);
 	gw_stop(app.gw);
+	timed_stop(due);
+	notify_stop(ho.notify);
+	handoff_stop(&ho);
+	timed_free(due);
 	mailer_stop(app.ch.mailer);
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);

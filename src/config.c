@@ -66,6 +66,13 @@ static const struct opt opts[] = {
 	O("upstream", OPT_UPSTREAM, upstream, 0, 0),
 	O("upstream-timeout", OPT_INT, upstream_timeout, 1, 300),
 	O("upstream-cache", OPT_INT, upstream_cache, 0, 30 * 86400),
+	O("handoff-ttl", OPT_INT, handoff_ttl, 1, 365 * 86400),
+	O("handoff-max-ttl", OPT_INT, handoff_max_ttl, 1, 365 * 86400),
+	O("handoff-guesses", OPT_INT, handoff_guesses, 1, 1000000),
+	O("handoff-rate", OPT_INT, handoff_rate, 1, 1000000),
+	O("handoff-generate", OPT_BOOL, handoff_generate, 0, 0),
+	O("notify-private", OPT_BOOL, notify_private, 0, 0),
+	O("notify-retry", OPT_INT, notify_retry, 1, 3600),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -112,6 +119,11 @@ void config_defaults(struct config *c)
 	c->container_cache = 20000;
 	c->upstream_timeout = 3;
 	c->upstream_cache = 3600;
+	c->handoff_ttl = 86400;
+	c->handoff_max_ttl = 7 * 86400;
+	c->handoff_guesses = 10;
+	c->handoff_rate = 20;
+	c->notify_retry = 10;
 }
 
 void config_free(struct config *c)

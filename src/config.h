@@ -64,6 +64,14 @@ struct config {
 	size_t nupstream;
 	int upstream_timeout;             /* seconds per upstream (3) */
 	int upstream_cache;               /* seconds an upstream answer is kept (3600) */
+	/* handoff codes (handoff.h) */
+	int handoff_ttl;                  /* default lifetime of a code, seconds (86400) */
+	int handoff_max_ttl;              /* largest lifetime (604800) */
+	int handoff_guesses;              /* unknown codes per client per 10 minutes before 429 (10) */
+	int handoff_rate;                 /* codes created per client address per minute (20) */
+	int handoff_generate;             /* allow POST /handoff/generate (no) */
+	int notify_private;               /* allow notify_url into loopback/private networks (no) */
+	int notify_retry;                 /* seconds before the first retry of a callback (10) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

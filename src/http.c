@@ -57,6 +57,7 @@ struct http_server {
 	int nworkers;
 	struct worker *w;
 	struct event_base *main_base;
+	const char *delete_paths[4];    /* routes that take DELETE */
 };
 
 static void client_address(struct hreq *r);
@@ -210,8 +211,8 @@ static void access_log(struct hreq *r, int code, size_t bytes, double secs)
 		else
 			line[n++] = (char)c;
 	}
-	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %zu %.1fms\n",
-			      uri && uri[i] ? "..." : "", code, bytes, secs * 1e3);
+	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %zu %.1fms%s%s\n",
+			      uri && uri[i] ? "..." : "", code, bytes, secs * 1e3, r->note ? " " : "", r->note ? r->note : "");
 	if (n > sizeof line - 1)
 		n = sizeof line - 1;
 	if (write(2, line, n) < 0) {
@@ -416,6 +417,28 @@ static const struct route *find_route(const struct route *routes, const char *pa
 	return NULL;
 }
 
+static int delete_ok(const struct http_server *hs, const struct route *rt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof hs->delete_paths / sizeof hs->delete_paths[0] && hs->delete_paths[i]; i++)
+		if (!strcmp(hs->delete_paths[i], rt->path))
+			return 1;
+	return 0;
+}
+
+int http_allow_delete(struct http_server *hs, const char *route_path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof hs->delete_paths / sizeof hs->delete_paths[0]; i++)
+		if (!hs->delete_paths[i]) {
+			hs->delete_paths[i] = route_path;
+			return 0;
+		}
+	return -1;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	struct worker *w = arg;
@@ -458,6 +481,10 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	case EVHTTP_REQ_POST:
 	case EVHTTP_REQ_OPTIONS:
 		break;
+	case EVHTTP_REQ_DELETE:
+		if ((rt = find_route(w->hs->routes, path)) && delete_ok(w->hs, rt))
+			break;
+		/* fall through */
 	default:
 		http_add_header(&r, "Allow", "GET, HEAD, POST, OPTIONS");
 		http_text(&r, 405, "method not allowed");
@@ -465,8 +492,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
 		http_add_header(&r, "Allow", "GET, HEAD, POST, OPTIONS");
-		http_add_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-		http_add_header(&r, "Access-Control-Allow-Headers", "Content-Type");
+		http_add_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS");
+		http_add_header(&r, "Access-Control-Allow-Headers", "Content-Type, Authorization");
 		http_reply(&r, 204, NULL, NULL);
 		return;
 	}

@@ -30,6 +30,7 @@ struct hreq {
 	char peer[48];                /* the client's address (http_peer) */
 	int cache;                    /* HTTP_CACHE_*: http_cache_public / http_no_store */
 	time_t mtime;                 /* Last-Modified of a public answer */
+	const char *note;             /* appended to the access-log line (must live until the reply) */
 };
 
 enum { HTTP_CACHE_DEFAULT, HTTP_CACHE_PUBLIC, HTTP_CACHE_NOSTORE };
@@ -49,6 +50,9 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
  * replies are sent), and return 0. */
 int http_run(struct http_server *hs);
 void http_free(struct http_server *hs);
+/* Let DELETE requests reach the route with exactly this path (a static string); elsewhere DELETE
+ * is 405 like PUT. Call before http_run. 0 or -1 (too many). */
+int http_allow_delete(struct http_server *hs, const char *route_path);
 /* The address the first listener is bound to ("127.0.0.1:11371", "[::1]:80"). 0 or -1. */
 int http_first_address(struct http_server *hs, char *out, size_t n);
 /* The client's address of a request ("-" when unknown): the TCP peer, or, when that peer is a

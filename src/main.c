@@ -13,6 +13,7 @@ static const char usage[] =
 	"  wks-receive  take one Web Key Service mail on standard input (an MTA pipe)\n"
 	"  fsck         check every index of the store: keyward fsck [--datadir DIR]\n"
 	"  gateway      gateway domains: keyward gateway add|export|rekey|remove|list (doc/operator.md)\n"
+	"  tenant       services that fetch tenant codes: keyward tenant add|list|remove [--datadir DIR] [NAME]\n"
 	"  version      print the version\n";
 
 int main(int argc, char **argv)
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 		return cmd_wks_receive(argc - 2, argv + 2);
 	if (!strcmp(cmd, "gateway"))
 		return cmd_gateway(argc - 2, argv + 2);
+	if (!strcmp(cmd, "tenant"))
+		return cmd_tenant(argc - 2, argv + 2);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 2, argv + 2);
 	fprintf(stderr, "keyward: unknown command '%s'\n%s", cmd, usage);

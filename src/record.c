@@ -13,17 +13,25 @@
  * Challenge ("c:"), format 2: u8 2 | i64 last | i64 expires
  * Upload ("u:"), format 2:  u8 2 | str fpr | i64 created | i64 expires
  * Mail ("q:"), format 1:    u8 1 | u32 attempts | i64 next attempt | i64 queued at | message (the rest)
+ * Handoff code ("h:"), format 1: u8 1 | str fpr | i64 created | i64 expires | i64 max_fetches |
+ *   i64 fetches | u8 receipt | str password | str networks | str tenant | str notify_url |
+ *   str notify_email | str secret | str owner | str key   (empty strings: none)
+ * Handoff tombstone ("hd:"), format 1: u8 1 | u8 state | i64 fetches | i64 purge | str owner
+ * Notification ("hq:"), format 1: u8 1 | u8 mail | i64 attempts | i64 next | i64 first | str dest |
+ *   str secret | str subject | str body
  * Text records: m:schema and d: decimal; a:, s: a fingerprint; w: an address; i: fingerprints each
  * followed by "\n"; v: an armored key block; x: "pub:" line then "uid:" lines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "damm.h"
 #include "record.h"
 
 #define KEY_FORMAT 1
 #define SMALL_FORMAT 2          /* t:, c:, u: since schema 2 */
 #define MAIL_FORMAT 1
 #define MAIL_HDR 21
+#define HANDOFF_FORMAT 1
 
 /* ---- binary framing ---- */
 
@@ -140,6 +148,8 @@ static int name_fpr(const char *s, size_t n) { return rec_fpr_ok(s, n); }
 static int name_keyid(const char *s, size_t n) { return n == 16 && is_hex(s, n, 1); }
 static int name_sha256(const char *s, size_t n) { return n == 64 && is_hex(s, n, 0); }
 static int name_mailid(const char *s, size_t n) { return n == 16 && is_hex(s, n, 0); }
+static int name_code(const char *s, size_t n) { return n == 16 && damm_valid(s, n); }
+static int name_notifyid(const char *s, size_t n) { return n == 24 && is_hex(s, n, 0); }
 
 /* A normalized address (addr.h): normalizing it changes nothing. */
 static int addr_ok(const char *s, size_t n)
@@ -655,6 +665,182 @@ static int enc_mail(const void *in, struct buf *out)
 	return rc ? -1 : 0;
 }
 
+/* ---- h:, hd:, hq: (handoff codes) ---- */
+
+static int hex_ok(const char *s, size_t n) { return strlen(s) == n && is_hex(s, n, 0); }
+
+/* An optional string: "" decodes to NULL. */
+static char *get_opt(struct reader *r)
+{
+	char *s = get_str(r, NULL, 0);
+
+	if (s && !*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void rel_handoff(void *rec)
+{
+	struct rec_handoff *h = rec;
+
+	free(h->password);
+	free(h->networks);
+	free(h->tenant);
+	free(h->notify_url);
+	free(h->notify_email);
+	free(h->key);
+	h->password = h->networks = h->tenant = h->notify_url = h->notify_email = h->key = NULL;
+}
+
+static int tenant_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static int handoff_ok(const struct rec_handoff *h)
+{
+	return rec_fpr_ok(h->fpr, strlen(h->fpr)) && h->created >= 0 && h->expires >= h->created &&
+	       h->max_fetches >= 0 && h->fetches >= 0 && (h->receipt == 0 || h->receipt == 1) &&
+	       (!h->password || !strncmp(h->password, "scrypt$", 7)) && (!h->tenant || tenant_ok(h->tenant)) &&
+	       (h->secret[0] ? hex_ok(h->secret, 64) : !h->notify_url) && hex_ok(h->owner, 64) && h->key &&
+	       !strncmp(h->key, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36) &&
+	       strstr(h->key, "-----END PGP PUBLIC KEY BLOCK-----");
+}
+
+static int dec_handoff(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_handoff *h = out;
+	struct reader r = { p, n, 0 };
+
+	memset(h, 0, sizeof *h);
+	if (get_n(&r, 1) != HANDOFF_FORMAT)
+		return -1;
+	get_fixed(&r, h->fpr, sizeof h->fpr);
+	h->created = (int64_t)get_n(&r, 8);
+	h->expires = (int64_t)get_n(&r, 8);
+	h->max_fetches = (int64_t)get_n(&r, 8);
+	h->fetches = (int64_t)get_n(&r, 8);
+	h->receipt = (int)get_n(&r, 1);
+	h->password = get_opt(&r);
+	h->networks = get_opt(&r);
+	h->tenant = get_opt(&r);
+	h->notify_url = get_opt(&r);
+	h->notify_email = get_opt(&r);
+	get_fixed(&r, h->secret, sizeof h->secret);
+	get_fixed(&r, h->owner, sizeof h->owner);
+	h->key = get_str(&r, NULL, 0);
+	if (r.bad || r.left || !handoff_ok(h)) {
+		rel_handoff(h);
+		return -1;
+	}
+	return 0;
+}
+
+static int enc_handoff(const void *in, struct buf *out)
+{
+	const struct rec_handoff *h = in;
+
+	if (!handoff_ok(h))
+		return -1;
+	return buf_addch(out, HANDOFF_FORMAT) | put_cstr(out, h->fpr) | put_i64(out, h->created) |
+	       put_i64(out, h->expires) | put_i64(out, h->max_fetches) | put_i64(out, h->fetches) |
+	       buf_addch(out, h->receipt ? 1 : 0) | put_cstr(out, h->password) | put_cstr(out, h->networks) |
+	       put_cstr(out, h->tenant) | put_cstr(out, h->notify_url) | put_cstr(out, h->notify_email) |
+	       put_cstr(out, h->secret) | put_cstr(out, h->owner) | put_cstr(out, h->key) ? -1 : 0;
+}
+
+static int64_t exp_handoff(const void *rec) { return ((const struct rec_handoff *)rec)->expires; }
+
+static int dec_handoff_dead(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_handoff_dead *d = out;
+	struct reader r = { p, n, 0 };
+	uint64_t state;
+
+	memset(d, 0, sizeof *d);
+	if (get_n(&r, 1) != HANDOFF_FORMAT)
+		return -1;
+	state = get_n(&r, 1);
+	d->fetches = (int64_t)get_n(&r, 8);
+	d->purge = (int64_t)get_n(&r, 8);
+	get_fixed(&r, d->owner, sizeof d->owner);
+	if (r.bad || r.left || state < HS_USED || state > HS_CANCELLED || d->fetches < 0 || !hex_ok(d->owner, 64))
+		return -1;
+	d->state = (enum rec_handoff_state)state;
+	return 0;
+}
+
+static int enc_handoff_dead(const void *in, struct buf *out)
+{
+	const struct rec_handoff_dead *d = in;
+
+	if (d->state < HS_USED || d->state > HS_CANCELLED || d->fetches < 0 || !hex_ok(d->owner, 64))
+		return -1;
+	return buf_addch(out, HANDOFF_FORMAT) | buf_addch(out, (int)d->state) | put_i64(out, d->fetches) |
+	       put_i64(out, d->purge) | put_cstr(out, d->owner) ? -1 : 0;
+}
+
+static int64_t exp_handoff_dead(const void *rec) { return ((const struct rec_handoff_dead *)rec)->purge; }
+
+static void rel_notify(void *rec)
+{
+	struct rec_notify *x = rec;
+
+	free(x->dest);
+	free(x->secret);
+	free(x->subject);
+	free(x->body);
+	x->dest = x->secret = x->subject = x->body = NULL;
+}
+
+static int notify_ok(const struct rec_notify *x)
+{
+	return (x->mail == 0 || x->mail == 1) && x->dest && *x->dest && x->body && x->secret && x->subject &&
+	       (x->mail ? !*x->secret : hex_ok(x->secret, 64)) && x->attempts >= 0 && x->first >= 0;
+}
+
+static int dec_notify(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_notify *x = out;
+	struct reader r = { p, n, 0 };
+
+	memset(x, 0, sizeof *x);
+	if (get_n(&r, 1) != HANDOFF_FORMAT)
+		return -1;
+	x->mail = (int)get_n(&r, 1);
+	x->attempts = (int64_t)get_n(&r, 8);
+	x->next = (int64_t)get_n(&r, 8);
+	x->first = (int64_t)get_n(&r, 8);
+	x->dest = get_str(&r, NULL, 0);
+	x->secret = get_str(&r, NULL, 0);
+	x->subject = get_str(&r, NULL, 0);
+	x->body = get_str(&r, NULL, 0);
+	if (r.bad || r.left || !notify_ok(x)) {
+		rel_notify(x);
+		return -1;
+	}
+	return 0;
+}
+
+static int enc_notify(const void *in, struct buf *out)
+{
+	const struct rec_notify *x = in;
+
+	if (!notify_ok(x))
+		return -1;
+	return buf_addch(out, HANDOFF_FORMAT) | buf_addch(out, x->mail) | put_i64(out, x->attempts) |
+	       put_i64(out, x->next) | put_i64(out, x->first) | put_cstr(out, x->dest) | put_cstr(out, x->secret) |
+	       put_cstr(out, x->subject) | put_cstr(out, x->body) ? -1 : 0;
+}
+
+/* Given up a day after the first attempt (notify.h, NOTIFY_GIVE_UP). */
+static int64_t exp_notify(const void *rec) { return ((const struct rec_notify *)rec)->first + 24 * 3600; }
+
 /* ---- x: the index lines of a published view ---- */
 
 static int esc_field(struct buf *b, const char *s)
@@ -739,6 +925,9 @@ const struct rec_type_def rec_types[REC_NTYPES] = {
 	ROW(REC_CHALLENGE, "c:", "challenge", "challenge.c", struct rec_challenge, name_addr, dec_challenge, enc_challenge, NULL, exp_challenge, NULL),
 	ROW(REC_UPLOAD, "u:", "upload", "vks.c", struct rec_upload, name_sha256, dec_upload, enc_upload, NULL, exp_upload, ref_upload),
 	ROW(REC_MAIL, "q:", "mail", "mailer.c", struct rec_mail, name_mailid, dec_mail, enc_mail, rel_mail, NULL, NULL),
+	ROW(REC_HANDOFF, "h:", "handoff", "handoff.c", struct rec_handoff, name_code, dec_handoff, enc_handoff, rel_handoff, exp_handoff, NULL),
+	ROW(REC_HANDOFF_DEAD, "hd:", "handoff-tombstone", "handoff.c", struct rec_handoff_dead, name_code, dec_handoff_dead, enc_handoff_dead, NULL, exp_handoff_dead, NULL),
+	ROW(REC_NOTIFY, "hq:", "notification", "notify.c", struct rec_notify, name_notifyid, dec_notify, enc_notify, rel_notify, exp_notify, NULL),
 };
 
 int rec_classify(const char *k, size_t kl, size_t *name_off)

@@ -55,6 +55,9 @@ enum rec_type {
 	REC_CHALLENGE,      /* "c:" ADDR   struct rec_challenge      challenge.c */
 	REC_UPLOAD,         /* "u:" HASH   struct rec_upload         vks.c */
 	REC_MAIL,           /* "q:" ID     struct rec_mail           mailer.c */
+	REC_HANDOFF,        /* "h:" CODE   struct rec_handoff        handoff.c */
+	REC_HANDOFF_DEAD,   /* "hd:" CODE  struct rec_handoff_dead   handoff.c */
+	REC_NOTIFY,         /* "hq:" ID    struct rec_notify         notify.c */
 	REC_NTYPES
 };
 
@@ -98,6 +101,34 @@ struct rec_mail {                   /* release frees msg; decode copies */
 	int64_t next, queued;
 	char *msg;
 	size_t len;
+};
+
+struct rec_handoff {               /* a live handoff code; release frees the strings */
+	char code[17];                  /* the name (16 digits): not encoded, set by the reader */
+	char fpr[KW_FPR_MAX + 1];
+	int64_t created, expires;
+	int64_t max_fetches;            /* 0: any number within the lifetime */
+	int64_t fetches;
+	int receipt;                    /* fetches do not use the code up; a receipt ends it */
+	char *password;                 /* slow hash "scrypt$N$p$SALT$HASH", or NULL */
+	char *networks;                 /* CIDR list as given (validated at creation), or NULL */
+	char *tenant;                   /* a tenant's name, or NULL */
+	char *notify_url, *notify_email;/* or NULL */
+	char secret[65];                /* notify secret, 64 hex; "" without notify_url */
+	char owner[65];                 /* SHA-256 hex of the owner token */
+	char *key;                      /* the armored public key, as a fetch answers it */
+};
+enum rec_handoff_state { HS_LIVE, HS_USED, HS_EXPIRED, HS_CANCELLED };
+struct rec_handoff_dead {           /* what status answers for 7 days after a code died */
+	enum rec_handoff_state state;
+	int64_t fetches;
+	int64_t purge;                  /* when the tombstone goes */
+	char owner[65];
+};
+struct rec_notify {                 /* a handoff notification; release frees the strings */
+	int mail;                       /* 1: a mail to dest, 0: a callback to the URL dest */
+	char *dest, *secret, *subject, *body;   /* secret: 64 hex for callbacks, "" for mails */
+	int64_t attempts, next, first;  /* given up a day after first */
 };
 
 /* ---- the registry ---- */

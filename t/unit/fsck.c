@@ -116,6 +116,10 @@ int main(void)
 	struct rec_challenge ch = { NOW - 10, NOW + 590 };
 	struct rec_upload up = { FA, NOW - 100, NOW + 1000 };
 	struct rec_mail mail = { 0, NOW, NOW, "To: u1@example.org\n\nhi\n", 23 };
+	struct rec_handoff ho = { .fpr = FA, .created = NOW - 100, .expires = NOW + 1000, .max_fetches = 1,
+				  .key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n" };
+	struct rec_handoff_dead hd = { HS_USED, 1, NOW + 1000, "" };
+	struct rec_notify hq = { 1, "u1@example.org", "", "subject", "text", 0, NOW, NOW };
 	struct fsck_result res;
 	struct buf rep = BUF_INIT;
 	uint64_t per[REC_NTYPES], unknown;
@@ -123,6 +127,8 @@ int main(void)
 	int t;
 
 	token_global_init();
+	memset(ho.owner, 'b', 64);
+	memset(hd.owner, 'b', 64);
 	snprintf(dir, sizeof dir, "%s/fsckXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, why, sizeof why) < 0)
 		return 1;
@@ -131,7 +137,10 @@ int main(void)
 	ok(tx && txn_put_key(tx, &a, NULL) == 0 && txn_bind(tx, FA, "u0@example.org", NULL) == 1 &&
 	   txn_rec_put(tx, REC_TOKEN, H1, &tok) == 0 && txn_rec_put(tx, REC_CHALLENGE, "u1@example.org", &ch) == 0 &&
 	   txn_rec_put(tx, REC_UPLOAD, H2, &up) == 0 && txn_rec_put(tx, REC_MAIL, "0123456789abcdef", &mail) == 0 &&
-	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail");
+	   txn_rec_put(tx, REC_HANDOFF, "5724572457245724", &ho) == 0 &&
+	   txn_rec_put(tx, REC_HANDOFF_DEAD, "1111111111111118", &hd) == 0 &&
+	   txn_rec_put(tx, REC_NOTIFY, "0123456789abcdef01234567", &hq) == 0 &&
+	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records");
 	ok(fsck_run(st, NOW, &rep, &res) == 0 && res.problems == 0, "fsck: no problems");
 	if (res.problems)
 		printf("# %s\n", buf_str(&rep));
@@ -151,6 +160,8 @@ int main(void)
 		case REC_DOMAIN: name = "planted.example"; break;
 		case REC_TOKEN: case REC_UPLOAD: name = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"; break;
 		case REC_MAIL: name = "ffffffffffffffff"; break;
+		case REC_HANDOFF: case REC_HANDOFF_DEAD: name = "9999999999999990"; break;
+		case REC_NOTIFY: name = "ffffffffffffffffffffffff"; break;
 		default: name = FX; break;
 		}
 		if (t == REC_SCHEMA || t == REC_COUNTS) {

@@ -111,6 +111,38 @@ static void sample(enum rec_type t, void *rec, const char **name)
 		*name = "0123456789abcdef";
 		break;
 	}
+	case REC_HANDOFF: {
+		struct rec_handoff *h = rec;
+		snprintf(h->fpr, sizeof h->fpr, "%s", FA);
+		h->created = 1704067200, h->expires = 1704153600, h->max_fetches = 2, h->fetches = 1, h->receipt = 0;
+		h->password = "scrypt$32768$1$00$00";
+		h->networks = "127.0.0.0/8";
+		h->tenant = "shop";
+		h->notify_url = "http://192.0.2.1/cb";
+		h->notify_email = "u0@example.org";
+		memset(h->secret, 'a', 64);
+		memset(h->owner, 'b', 64);
+		h->key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n";
+		*name = "5724572457245724";
+		break;
+	}
+	case REC_HANDOFF_DEAD: {
+		struct rec_handoff_dead *d = rec;
+		d->state = HS_USED, d->fetches = 2, d->purge = 1704672000;
+		memset(d->owner, 'b', 64);
+		*name = "5724572457245724";
+		break;
+	}
+	case REC_NOTIFY: {
+		struct rec_notify *x = rec;
+		x->mail = 0, x->attempts = 1, x->next = 1704067300, x->first = 1704067200;
+		x->dest = "http://192.0.2.1/cb";
+		x->secret = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+		x->subject = "";
+		x->body = "{\"event\":\"fetched\"}";
+		*name = "0123456789abcdef01234567";
+		break;
+	}
 	case REC_NTYPES:
 		break;
 	}

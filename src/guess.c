@@ -1,0 +1,154 @@
+/* guess — see guess.h. */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "guess.h"
+
+#define SLOTS 65536
+
+struct slot {
+	uint64_t tag;          /* the hash of the client that opened the window (0: never used) */
+	time_t start;          /* first miss of the current window */
+	int misses;
+};
+
+struct guess {
+	pthread_mutex_t mu;
+	int limit, window;
+	uint64_t k0, k1;       /* the hash key */
+	struct slot slot[SLOTS];
+};
+
+/* SipHash-2-4 (Aumasson, Bernstein) of p[0..n) under (k0, k1). */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
+
+static uint64_t siphash(uint64_t k0, uint64_t k1, const unsigned char *p, size_t n)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t m, b = (uint64_t)n << 56;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		for (m = 0, j = 0; j < 8; j++)
+			m |= (uint64_t)p[i + j] << (8 * j);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (j = 0; i + j < n; j++)
+		b |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+struct guess *guess_new(int limit, int window)
+{
+	struct guess *g = calloc(1, sizeof *g);
+	uint64_t k[2];
+
+	if (!g)
+		return NULL;
+	if (getrandom(k, sizeof k, 0) != sizeof k) {
+		free(g);
+		return NULL;
+	}
+	g->k0 = k[0];
+	g->k1 = k[1];
+	g->limit = limit;
+	g->window = window;
+	pthread_mutex_init(&g->mu, NULL);
+	return g;
+}
+
+void guess_free(struct guess *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+/* The client's hash: IPv4 (also IPv4-mapped) whole, IPv6 by its /64; never 0. */
+static uint64_t client_tag(const struct guess *g, const char *peer)
+{
+	unsigned char a[17];
+	uint64_t h;
+	size_t n;
+
+	memset(a, 0, sizeof a);
+	if (inet_pton(AF_INET, peer, a + 1) == 1) {
+		a[0] = 4;
+		n = 5;
+	} else if (inet_pton(AF_INET6, peer, a + 1) == 1) {
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (!memcmp(a + 1, mapped, 12)) {
+			memmove(a + 1, a + 13, 4);
+			a[0] = 4;
+			n = 5;
+		} else {
+			a[0] = 6;
+			n = 9;      /* the /64 */
+		}
+	} else {
+		n = strlen(peer) < 16 ? strlen(peer) : 16;
+		memcpy(a + 1, peer, n);
+		n++;
+	}
+	h = siphash(g->k0, g->k1, a, n);
+	return h ? h : 1;
+}
+
+static struct slot *find(struct guess *g, uint64_t tag)
+{
+	return &g->slot[tag % SLOTS];
+}
+
+int guess_blocked(struct guess *g, const char *peer, time_t now)
+{
+	uint64_t tag = client_tag(g, peer);
+	struct slot *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&g->mu);
+	s = find(g, tag);
+	if (s->tag && now - s->start < g->window && s->misses >= g->limit)
+		rc = (int)(s->start + g->window - now);
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+void guess_miss(struct guess *g, const char *peer, time_t now)
+{
+	uint64_t tag = client_tag(g, peer);
+	struct slot *s;
+
+	pthread_mutex_lock(&g->mu);
+	s = find(g, tag);
+	/* A stale window (or another client's ended one) starts afresh; a live one of another client
+	 * is shared: a limit that hits early, never late. */
+	if (now - s->start >= g->window || s->tag == 0) {
+		s->tag = tag;
+		s->start = now;
+		s->misses = 0;
+	}
+	s->misses++;
+	pthread_mutex_unlock(&g->mu);
+}
