@@ -272,8 +272,11 @@ static void store_tests(void)
 	struct fsck_result res;
 	char c1[17], c2[17], c3[17];
 
-	snprintf(dir, sizeof dir, "%s/handoff-store", tmp ? tmp : "/tmp");
-	mkdirs(dir);
+	snprintf(dir, sizeof dir, "%s/handoff-storeXXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		ok(0, "a scratch directory for the store");
+		return;
+	}
 	config_defaults(&cfg);
 	cfg.datadir = strdup(dir);
 	ok(store_open(&st, dir, STORE_NOSYNC, why, sizeof why) == 0, "store opens");
@@ -320,8 +323,10 @@ static void store_tests(void)
 
 	ok(fsck_run(st, time(NULL), &report, &res) == 0 && res.problems == 0 && res.per_type[REC_HANDOFF_DEAD] == 3 &&
 	   res.per_type[REC_HANDOFF] == 0, "fsck: 3 tombstones, no live code, no problem");
-	if (res.problems)
-		printf("# %s\n", buf_str(&report));
+	if (res.problems || res.per_type[REC_HANDOFF_DEAD] != 3)
+		printf("# fsck: %ld problems, %llu tombstones, %llu live: %s\n", res.problems,
+		       (unsigned long long)res.per_type[REC_HANDOFF_DEAD], (unsigned long long)res.per_type[REC_HANDOFF],
+		       buf_str(&report));
 	handoff_stop(&h);
 	timed_stop(d);
 	timed_free(d);
