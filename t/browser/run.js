@@ -11,6 +11,10 @@
 //   { "do": "hostile", "address": ADDR, "text": T } — T is on the page as text and nothing ran
 //   { "do": "visit", "path": P, "status": N } — any page: headers, accessibility, screenshot
 //   { "do": "formless", "path": P } — a POST without a form token is refused, says what to do
+//   { "do": "form", "path": P, "fill": {SELECTOR: TEXT}, "file": {SELECTOR: PATH}, "check": [SELECTOR],
+//     "submit": SELECTOR, "status": N, "expect": TEXT } — any page's form, filled and sent
+//   { "do": "mailed", "address": ADDR, "kind": "manage", "expect": TEXT, then "check"/"submit"/
+//     "status"/"after" (text expected after submitting) } — link_cmd ADDR KIND gives the mailed link
 // Every page of every step is checked for: the security headers, requests to anything but the server
 // (refused and reported), CSP violations, exactly one h1, labels on every field, text contrast of
 // at least 4.5:1, and (at 390 px) no horizontal scrolling. A screenshot of each page goes to shots.
@@ -74,6 +78,7 @@ function pageFacts() {
 		overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
 		scripts: Array.from(document.scripts).map((s) => s.src || 'INLINE'),
 		imgsWithoutAlt: Array.from(document.images).filter((i) => !i.hasAttribute('alt')).length,
+		imgsBroken: Array.from(document.images).filter((i) => !i.complete || !i.naturalWidth).map((i) => i.src),
 	};
 }
 
@@ -124,6 +129,7 @@ async function main() {
 		check(f.unlabelled.length === 0, `${what}: every field has a label`, f.unlabelled.join(', '));
 		check(f.lowContrast.length === 0, `${what}: text contrast at least 4.5:1`, f.lowContrast.join('\n'));
 		check(f.imgsWithoutAlt === 0, `${what}: images have alt text`);
+		check(f.imgsBroken.length === 0, `${what}: every image loads`, f.imgsBroken.join(' '));
 		check(f.scripts.every((s) => s !== 'INLINE' && new URL(s).origin === origin), `${what}: only this server's script file`,
 		      f.scripts.join(' '));
 		if ((sc.width || 1280) < 600)
@@ -152,7 +158,7 @@ async function main() {
 		} else if (st.do === 'confirm') {
 			let link = '';
 			try {
-				link = execFileSync('sh', ['-c', `${sc.link_cmd} "$1"`, 'sh', st.address], { encoding: 'utf8' }).trim();
+				link = execFileSync('sh', ['-c', `${sc.link_cmd} "$1" verify`, 'sh', st.address], { encoding: 'utf8' }).trim();
 			} catch (e) {
 				link = '';
 			}
@@ -210,6 +216,44 @@ async function main() {
 			await inspect(`page ${st.path}`, st.status);
 			if (st.expect)
 				check((await page.textContent('main')).includes(st.expect), `page ${st.path}: says "${st.expect}"`);
+		} else if (st.do === 'form') {
+			await page.goto(`${sc.base}${st.path}`);
+			await inspect(`form ${st.path}`, 200);
+			for (const [sel, text] of Object.entries(st.fill || {}))
+				await page.fill(sel, text);
+			for (const [sel, file] of Object.entries(st.file || {}))
+				await page.setInputFiles(sel, file);
+			for (const sel of st.check || [])
+				await page.check(sel);
+			await submitAndWait(st.submit || 'main form[method="post"] button[type="submit"]');
+			await inspect(`${st.path} sent`, st.status === undefined ? 200 : st.status);
+			if (st.expect)
+				check((await page.textContent('main')).includes(st.expect), `form ${st.path}: says "${st.expect}"`,
+				      await page.textContent('main'));
+		} else if (st.do === 'mailed') {
+			let link = '';
+			try {
+				link = execFileSync('sh', ['-c', `${sc.link_cmd} "$1" "$2"`, 'sh', st.address, st.kind],
+						    { encoding: 'utf8' }).trim();
+			} catch (e) {
+				link = '';
+			}
+			if (!check(link.startsWith(`${sc.base}/${st.kind}/`), `the mailed ${st.kind} link for ${st.address}`, link))
+				continue;
+			await page.goto(link);
+			await inspect(`${st.kind} link`, 200);
+			if (st.expect)
+				check((await page.textContent('main')).includes(st.expect), `${st.kind} link: says "${st.expect}"`,
+				      await page.textContent('main'));
+			for (const sel of st.check || [])
+				await page.check(sel);
+			if (st.submit) {
+				await submitAndWait(st.submit);
+				await inspect(`${st.kind} link sent`, st.status === undefined ? 200 : st.status);
+				if (st.after)
+					check((await page.textContent('main')).includes(st.after), `${st.kind} link: then says "${st.after}"`,
+					      await page.textContent('main'));
+			}
 		} else if (st.do === 'formless') {
 			// A form whose hidden token is removed before sending: refused, with what to do.
 			await page.goto(`${sc.base}${st.path}`);
@@ -222,7 +266,7 @@ async function main() {
 			if (sc.js === false) {
 				// without JavaScript evaluate() still runs (it is the test's, not the page's)
 			}
-			await submitAndWait(`form[method="post"] button[type="submit"]`);
+			await submitAndWait(`main form[method="post"] button[type="submit"]`);
 			await inspect(`POST ${st.path} without form token`, 403);
 			const text = await page.textContent('main');
 			check(/nothing was done/.test(text) && /Open the form again/.test(text), `POST ${st.path} without token: says what to do`, text);
