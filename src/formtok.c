@@ -115,7 +115,7 @@ enum formtok_state formtok_check(const unsigned char secret[FORMTOK_SECRET_LEN],
 
 	if (!tok || !*tok)
 		return FORMTOK_MISSING;
-	if (!(dot = strchr(tok, '.')) || (tl = (size_t)(dot - tok)) == 0 || tl > 19 || strlen(dot + 1) != 22)
+	if (!(dot = strchr(tok, '.')) || (tl = (size_t)(dot - tok)) == 0 || tl > 18 || strlen(dot + 1) != 22)
 		return FORMTOK_BAD;
 	for (i = 0; i < tl; i++) {
 		if (tok[i] < '0' || tok[i] > '9')

@@ -221,6 +221,8 @@ static void test_formtok(void)
 	is(formtok_check(sec, "upload", "-5.AAAAAAAAAAAAAAAAAAAAAA", now, 3600), FORMTOK_BAD, "a sign");
 	is(formtok_check(sec, "upload", "99999999999999999999999.AAAAAAAAAAAAAAAAAAAAAA", now, 3600), FORMTOK_BAD,
 	   "an overlong time");
+	is(formtok_check(sec, "upload", "9999999999999999999.AAAAAAAAAAAAAAAAAAAAAA", now, 3600), FORMTOK_BAD,
+	   "a time past 64 bits (19 digits) is refused before any arithmetic");
 	is(formtok_check(sec, "upload", "<script>", now, 3600), FORMTOK_BAD, "garbage");
 	/* a secret file of the wrong size is an error, not silently replaced */
 	{
