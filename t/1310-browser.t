@@ -13,7 +13,13 @@ fi
 SHOTS=$KW_ROOT/t/artefacts/1310-browser
 rm -rf "$SHOTS" && mkdir -p "$SHOTS" || bail "cannot make $SHOTS"
 
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server"
+# --reconfirm-after 6: every binding is asked again a few seconds after it was confirmed, so the
+# re-confirmation page is reached through its mail too.
+RECONF=
+grep -q "\"reconfirm-after\"" "$KW_ROOT/src/config.c" && RECONF="--reconfirm-after 6"
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org $RECONF || bail "no server"
+# has PATH: the build serves that page (the owner's control and handoff pages arrive with their features)
+has() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$URL$1")" = 200 ]; }
 new_gnupghome web
 for who in desk nojs phone; do
 	gpg --batch --passphrase '' --quick-gen-key "Web $who <$who@example.org>" future-default default 0 2>/dev/null
@@ -84,6 +90,36 @@ run_browser desktop true 1280 "[
 	{\"do\": \"visit\", \"path\": \"/pks/lookup?op=stats\", \"status\": 200, \"expect\": \"Keys published\"},
 	{\"do\": \"visit\", \"path\": \"/no/such/page\", \"status\": 404, \"expect\": \"There is no page at this address\"}
 ]"
+# The pages of the owner's control and of handoff codes, where this build has them.
+EXTRA=
+if has /manage; then
+	EXTRA="$EXTRA
+	{\"do\": \"form\", \"path\": \"/recovery\", \"fill\": {\"#email\": \"desk@example.org\"}, \"expect\": \"Check your mail\"},
+	{\"do\": \"formless\", \"path\": \"/recovery\"},
+	{\"do\": \"visit\", \"path\": \"/recovery/AAAAAAAAAAAAAAAAAAAAAA\", \"status\": 404},
+	{\"do\": \"visit\", \"path\": \"/reconfirm/AAAAAAAAAAAAAAAAAAAAAA\", \"status\": 404},
+	{\"do\": \"visit\", \"path\": \"/manage/AAAAAAAAAAAAAAAAAAAAAA\", \"status\": 404},
+	{\"do\": \"mailed\", \"address\": \"desk@example.org\", \"kind\": \"reconfirm\", \"expect\": \"desk@example.org\",
+	 \"submit\": \"button[value=keep]\", \"after\": \"stays published\"},
+	{\"do\": \"formless\", \"path\": \"/manage\"},
+	{\"do\": \"form\", \"path\": \"/manage\", \"fill\": {\"#email\": \"desk@example.org\"}, \"expect\": \"Check your mail\"},
+	{\"do\": \"mailed\", \"address\": \"desk@example.org\", \"kind\": \"manage\", \"expect\": \"desk@example.org\",
+	 \"check\": [\"input[value='desk@example.org']\"], \"submit\": \"button:has-text('Remove the checked')\", \"after\": \"removed\"},
+	{\"do\": \"visit\", \"path\": \"/search?q=desk%40example.org\", \"status\": 404},"
+else
+	diag "this build has no /manage page: the owner's control pages are not driven"
+fi
+if has /handoff; then
+	EXTRA="$EXTRA
+	{\"do\": \"formless\", \"path\": \"/handoff\"},
+	{\"do\": \"form\", \"path\": \"/handoff\", \"file\": {\"#keyfile\": \"$TRASH/desk.asc\"}, \"status\": 201, \"expect\": \"Your handoff code\"},"
+else
+	diag "this build has no /handoff page: it is not driven"
+fi
+run_browser owner true 1280 "[$EXTRA
+	{\"do\": \"visit\", \"path\": \"/about\", \"status\": 200}
+]"
+
 run_browser nojs false 1280 "[
 	{\"do\": \"upload\", \"file\": \"$TRASH/nojs.asc\"},
 	{\"do\": \"confirm\", \"address\": \"nojs@example.org\"},
