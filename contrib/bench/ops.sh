@@ -4,10 +4,12 @@
 #   2. keyward behind the nginx site of contrib/nginx/keyward.conf (HTTPS on a loopback port, the
 #      lookups cache): lookups per second and the hit rate (1 - lookups keyward answered / lookups
 #      wrk made; keyward's count from its own /metrics);
-#   3. the cost of the per-thread metrics on lookups: this keyward against BASELINE, a keyward built
-#      without them (e.g. the commit before), alternating runs on the same data.
+#   3. the cost of the per-thread request metrics on lookups: this keyward against the same commit
+#      built with -DKW_BENCH_NO_METRICS (made here, in work/nometrics), alternating runs on the same
+#      data; and, given BASELINE-BINARY (e.g. a build of the commit before the operations work),
+#      against that too (the whole cost: metrics, client address, ETag and cache headers).
 #
-#   sh contrib/bench/ops.sh [SECONDS-PER-RUN] [BASELINE-BINARY]      (defaults: 10, none = skip 3)
+#   sh contrib/bench/ops.sh [SECONDS-PER-RUN] [BASELINE-BINARY]      (default 10 s)
 #
 # Needs wrk, nginx-light, openssl, a built src/keyward. Work files in contrib/bench/work/ (not
 # committed); ports 11390-11393. Prints Markdown tables.
@@ -97,21 +99,37 @@ for c in 16 64; do
 done
 echo
 
+# ---- the same commit without request metrics ----
+rm -rf nometrics && mkdir nometrics
+git -C "$root" archive HEAD | tar -x -C nometrics
+make -s -C nometrics CFLAGS=-DKW_BENCH_NO_METRICS src/keyward > nometrics.build 2>&1 || { cat nometrics.build >&2; exit 1; }
+rm -rf kwops-nm && cp -r kwops kwops-nm
+nometrics/src/keyward serve --listen 127.0.0.1:11393 --datadir kwops-nm --threads 2 --trusted-proxy 127.0.0.1 \
+	--mail-from keyward@bench.example 2> kwops-nm.log &
+pids="$pids $!"
+wait_url http://127.0.0.1:11393/ || { echo "keyward without metrics did not start" >&2; exit 1; }
+others="nometrics:11393"
 if [ -n "$BASE" ]; then
 	rm -rf kwops-base && cp -r kwops kwops-base
 	"$BASE" serve --listen 127.0.0.1:11391 --datadir kwops-base --threads 2 --mail-from keyward@bench.example \
 		2> kwops-base.log &
 	pids="$pids $!"
 	wait_url http://127.0.0.1:11391/ || { echo "baseline keyward did not start" >&2; exit 1; }
-	echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 connections)"
-	echo
-	echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
-	echo "| --- | --- | --- | --- | --- |"
-	for run in 1 2 3; do
-		set -- $(bench http://127.0.0.1:11391 64)
-		echo "| without metrics (baseline) | $run | $1 | $2 | $3 |"
-		set -- $(bench http://127.0.0.1:11390 64)
-		echo "| with metrics | $run | $1 | $2 | $3 |"
-	done
-	echo
+	others="$others baseline:11391"
 fi
+echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 connections, HTTP)"
+echo
+echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
+echo "| --- | --- | --- | --- | --- |"
+for run in 1 2 3; do
+	set -- $(bench http://127.0.0.1:11390 64)
+	echo "| with metrics (this commit) | $run | $1 | $2 | $3 |"
+	for o in $others; do
+		set -- $(bench "http://127.0.0.1:${o#*:}" 64)
+		case ${o%:*} in
+		nometrics) echo "| without request metrics (-DKW_BENCH_NO_METRICS) | $run | $1 | $2 | $3 |" ;;
+		*) echo "| baseline ($BASE) | $run | $1 | $2 | $3 |" ;;
+		esac
+	done
+done
+echo
