@@ -60,7 +60,7 @@ wait_url http://127.0.0.1:11390/ || { echo "keyward did not start" >&2; exit 1; 
 rm -rf ngx && mkdir -p ngx/logs
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ngx/key.pem -out ngx/cert.pem \
 	-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1
-sed -e "s|listen 443 ssl;|listen 127.0.0.1:11392 ssl;|" -e '/listen \[::\]:443/d' \
+sed -e "s|listen 443 ssl;|listen 127.0.0.1:11392 ssl;|" -e "s|listen \[::\]:443 ssl;|listen 127.0.0.1:11394;|" \
 	-e "s|server 127.0.0.1:11371;|server 127.0.0.1:11390;|" \
 	-e "s|/etc/ssl/certs/keys.example.org.pem|$W/ngx/cert.pem|" -e "s|/etc/ssl/private/keys.example.org.key|$W/ngx/key.pem|" \
 	-e "s|/var/cache/nginx/keyward|$W/ngx/cache|" "$root/contrib/nginx/keyward.conf" > ngx/site.conf
@@ -81,21 +81,22 @@ wait_url https://127.0.0.1:11392/ || { echo "nginx did not start" >&2; exit 1; }
 
 echo "## keyward alone and behind the contrib nginx cache (wrk -t2, ${D} s each, 5,000 keys, keep-alive)"
 echo
-echo "| setup | connections | lookups/s | p50 ms | p99 ms | hit rate |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| setup | connections | lookups/s | p50 ms | p99 ms | lookups keyward answered | hit rate |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+# through URL CONNECTIONS LABEL: one run through nginx, with keyward's share of it
+through() {
+	k0=$(kw_lookups 11390)
+	set -- $(bench "$1" "$2") "$3"
+	k1=$(kw_lookups 11390)
+	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
+	echo "| $5 | $c | $1 | $2 | $3 | $((k1 - k0)) of $4 | $hit |"
+}
 for c in 16 64; do
 	set -- $(bench http://127.0.0.1:11390 $c)
-	echo "| keyward alone (HTTP) | $c | $1 | $2 | $3 | - |"
-	k0=$(kw_lookups 11390)
-	set -- $(bench https://127.0.0.1:11392 $c)
-	k1=$(kw_lookups 11390)
-	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
-	echo "| keyward behind nginx (HTTPS, cache warming up) | $c | $1 | $2 | $3 | $hit |"
-	k0=$(kw_lookups 11390)
-	set -- $(bench https://127.0.0.1:11392 $c)
-	k1=$(kw_lookups 11390)
-	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
-	echo "| keyward behind nginx (HTTPS, warm cache) | $c | $1 | $2 | $3 | $hit |"
+	echo "| keyward alone (HTTP) | $c | $1 | $2 | $3 | $4 of $4 | - |"
+	[ $c = 16 ] && through https://127.0.0.1:11392 $c "behind nginx, HTTPS, cold cache"
+	through https://127.0.0.1:11392 $c "behind nginx, HTTPS, warm cache"
+	through http://127.0.0.1:11394 $c "behind nginx, plain HTTP, warm cache"
 done
 echo
 
@@ -121,7 +122,7 @@ echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 conne
 echo
 echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
 echo "| --- | --- | --- | --- | --- |"
-for run in 1 2 3; do
+for run in 1 2 3 4 5; do
 	set -- $(bench http://127.0.0.1:11390 64)
 	echo "| with metrics (this commit) | $run | $1 | $2 | $3 |"
 	for o in $others; do
