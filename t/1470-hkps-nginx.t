@@ -4,6 +4,10 @@
 # and revalidated with 304, the client's address passed on with X-Forwarded-For.
 . ./t/lib.sh
 
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (as CI runs): a mount namespace for dirmngr's /etc/hosts"
+	exit 0
+fi
 command -v nginx >/dev/null || bail "nginx-light is missing (contrib/install-deps.sh)"
 ALICE=$(fpr_of "$KEYS/alice.asc")
 BOB=$(fpr_of "$KEYS/bob.asc")
