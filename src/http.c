@@ -690,14 +690,16 @@ static int xff_walk(const struct cidr_list *trusted, const char *v, char *client
 /* Set r->peer: the TCP peer, or behind trusted proxies the client they name (see http_peer). */
 static void client_address(struct hreq *r)
 {
+	enum { NVALS = 16 };
 	const struct cidr_list *trusted = &r->app->cfg->trusted_proxy;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
-	const char *vals[16];
+	const char *vals[NVALS];
 	char *peer = NULL, last[sizeof r->peer];
 	struct evkeyvalq *in;
 	struct evkeyval *kv;
 	ev_uint16_t port;
-	size_t nv = 0;
+	size_t nv = 0, k;
+	int done;
 
 	r->peer[0] = 0;
 	if (evcon)
@@ -708,18 +710,17 @@ static void client_address(struct hreq *r)
 		snprintf(r->peer, sizeof r->peer, "%s", peer);
 	if (!trusted->n || !cidr_match(trusted, r->peer))
 		return;
+	/* The last header is the nearest proxy's: keep the last 16, walk them from the end. */
 	in = evhttp_request_get_input_headers(r->req);
 	TAILQ_FOREACH(kv, in, next)
-		if (!strcasecmp(kv->key, "X-Forwarded-For") && nv < sizeof vals / sizeof vals[0])
-			vals[nv++] = kv->value;
-	/* The last header is the nearest proxy's. */
-	while (nv > 0) {
+		if (!strcasecmp(kv->key, "X-Forwarded-For"))
+			vals[nv++ % NVALS] = kv->value;
+	for (k = nv; k > 0 && k + NVALS > nv; k--) {
 		snprintf(last, sizeof last, "%s", r->peer);
-		if (xff_walk(trusted, vals[--nv], last, sizeof last)) {
-			snprintf(r->peer, sizeof r->peer, "%s", last);
-			return;
-		}
+		done = xff_walk(trusted, vals[(k - 1) % NVALS], last, sizeof last);
 		snprintf(r->peer, sizeof r->peer, "%s", last);
+		if (done)
+			return;
 	}
 }
 

@@ -20,6 +20,10 @@ is "$(up '2001:DB8::5' --interface 127.0.0.2)" 400 "an IPv6 client"
 is "$(up 'not-an-address' --interface 127.0.0.2)" 400 "garbage in the header: the proxy itself is the client"
 is "$(up 'still-garbage' --interface 127.0.0.2)" 429 "... and is limited as one"
 
+is "$(up '198.51.100.88' --interface 127.0.0.2 -H 'X-Forwarded-For: 10.9.1.1')" 400 \
+	"two X-Forwarded-For headers: read as one list, the last header nearest"
+is "$(up '198.51.100.88' --interface 127.0.0.2)" 429 "... the client there was 198.51.100.88"
+
 # From an untrusted peer (127.0.0.1), X-Forwarded-For is ignored: one client whatever it says.
 is "$(up 198.51.100.50)" 400 "untrusted peer: first upload"
 is "$(up 198.51.100.51)" 429 "untrusted peer: a different X-Forwarded-For does not escape the limit"
@@ -29,6 +33,7 @@ like "$log" '198\.51\.100\.1 POST "/pks/add" 429' "log: the trusted proxy's clie
 like "$log" '198\.51\.100\.3 POST "/pks/add" 400' "log: the client behind two proxies"
 like "$log" '198\.51\.100\.77 POST' "log: the last untrusted entry"
 like "$log" '2001:db8::5 POST' "log: IPv6 client in canonical form"
+is "$(grep -c '198\.51\.100\.88 POST' "$TRASH/server.log")" 2 "log: the client before a second header's trusted proxy"
 like "$log" '127\.0\.0\.2 POST "/pks/add" 400' "log: garbage in the header logs the proxy"
 like "$log" '127\.0\.0\.1 POST "/pks/add" 429' "log: the untrusted peer, not its header"
 if grep -q '198\.51\.100\.5[01] ' "$TRASH/server.log"; then ok 1 "log: never an untrusted peer's header"; else ok 0 "log: never an untrusted peer's header"; fi
