@@ -91,7 +91,15 @@ through() {
 	hit=$(echo "$4 $k0 $k1" | awk '{ if ($1 > 0) printf "%.1f %%", 100 * (1 - ($3 - $2) / $1); else print "-" }')
 	echo "| $5 | $c | $1 | $2 | $3 | $((k1 - k0)) of $4 | $hit |"
 }
+# the ceiling of any HTTP server here: nginx serving one static file of a key's size (run.sh's)
+mkdir -p www
+curl -s "http://127.0.0.1:11390/pks/lookup?op=get&options=mr&search=0x$(head -1 corpus/fprs-synthetic.txt)" > www/key.asc
+nginx -p "$W/" -c "$here/nginx.conf" > /dev/null 2>&1 &
+pids="$pids $!"
+wait_url http://127.0.0.1:11382/ || { echo "static nginx did not start" >&2; exit 1; }
 for c in 16 64; do
+	set -- $(bench http://127.0.0.1:11382 $c)
+	echo "| nginx, one static file (the ceiling here) | $c | $1 | $2 | $3 | - | - |"
 	set -- $(bench http://127.0.0.1:11390 $c)
 	echo "| keyward alone (HTTP) | $c | $1 | $2 | $3 | $4 of $4 | - |"
 	[ $c = 16 ] && through https://127.0.0.1:11392 $c "behind nginx, HTTPS, cold cache"
@@ -122,15 +130,23 @@ echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 conne
 echo
 echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
 echo "| --- | --- | --- | --- | --- |"
+: > cost.txt
 for run in 1 2 3 4 5; do
 	set -- $(bench http://127.0.0.1:11390 64)
-	echo "| with metrics (this commit) | $run | $1 | $2 | $3 |"
+	echo "| with metrics (this commit) | $run | $1 | $2 | $3 |" | tee -a cost.txt
 	for o in $others; do
 		set -- $(bench "http://127.0.0.1:${o#*:}" 64)
 		case ${o%:*} in
 		nometrics) echo "| without request metrics (-DKW_BENCH_NO_METRICS) | $run | $1 | $2 | $3 |" ;;
 		*) echo "| baseline ($BASE) | $run | $1 | $2 | $3 |" ;;
-		esac
+		esac | tee -a cost.txt
 	done
+done
+echo
+echo "Medians of the five runs:"
+echo
+cut -d'|' -f2 cost.txt | sort -u | while read -r name; do
+	med=$(grep -F "| $name |" cost.txt | cut -d'|' -f4 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	echo "- $name: $med lookups/s"
 done
 echo
