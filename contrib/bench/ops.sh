@@ -53,6 +53,7 @@ if [ ! -s kwops/keyward.kch ]; then
 fi
 "$KW" serve --listen 127.0.0.1:11390 --datadir kwops --threads 2 --trusted-proxy 127.0.0.1 \
 	--mail-from keyward@bench.example --cache-max-age 300 2> kwops-serve.log &
+kwpid=$!
 pids="$pids $!"
 wait_url http://127.0.0.1:11390/ || { echo "keyward did not start" >&2; exit 1; }
 
@@ -115,38 +116,53 @@ make -s -C nometrics CFLAGS=-DKW_BENCH_NO_METRICS src/keyward > nometrics.build 
 rm -rf kwops-nm && cp -r kwops kwops-nm
 nometrics/src/keyward serve --listen 127.0.0.1:11393 --datadir kwops-nm --threads 2 --trusted-proxy 127.0.0.1 \
 	--mail-from keyward@bench.example 2> kwops-nm.log &
+nmpid=$!
 pids="$pids $!"
 wait_url http://127.0.0.1:11393/ || { echo "keyward without metrics did not start" >&2; exit 1; }
-others="nometrics:11393"
+others="nometrics:11393:$nmpid"
 if [ -n "$BASE" ]; then
 	rm -rf kwops-base && cp -r kwops kwops-base
 	"$BASE" serve --listen 127.0.0.1:11391 --datadir kwops-base --threads 2 --mail-from keyward@bench.example \
 		2> kwops-base.log &
+	basepid=$!
 	pids="$pids $!"
 	wait_url http://127.0.0.1:11391/ || { echo "baseline keyward did not start" >&2; exit 1; }
-	others="$others baseline:11391"
+	others="$others baseline:11391:$basepid"
 fi
 echo "## The cost of metrics on lookups (alternating runs, ${D} s each, 64 connections, HTTP)"
 echo
-echo "| keyward | run | lookups/s | p50 ms | p99 ms |"
-echo "| --- | --- | --- | --- | --- |"
+echo "CPU per lookup: the server process's user + system time over the run (/proc/PID/stat) divided by the"
+echo "lookups it answered; unlike lookups/s it hardly depends on what else the machine runs."
+echo
+echo "| keyward | run | lookups/s | p50 ms | p99 ms | CPU µs per lookup |"
+echo "| --- | --- | --- | --- | --- | --- |"
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# measure NAME PORT PID RUN: one run, one table line (also into cost.txt)
+measure() {
+	t0=$(ticks "$3")
+	set -- $(bench "http://127.0.0.1:$2" 64) "$1" "$4" "$3"
+	t1=$(ticks "$7")
+	cpu=$(echo "$t0 $t1 $4 $hz" | awk '{ if ($3 > 0) printf "%.1f", ($2 - $1) * 1e6 / $4 / $3; else print "-" }')
+	echo "| $5 | $6 | $1 | $2 | $3 | $cpu |" | tee -a cost.txt
+}
 : > cost.txt
 for run in 1 2 3 4 5; do
-	set -- $(bench http://127.0.0.1:11390 64)
-	echo "| with metrics (this commit) | $run | $1 | $2 | $3 |" | tee -a cost.txt
+	measure "with metrics (this commit)" 11390 "$kwpid" "$run"
 	for o in $others; do
-		set -- $(bench "http://127.0.0.1:${o#*:}" 64)
-		case ${o%:*} in
-		nometrics) echo "| without request metrics (-DKW_BENCH_NO_METRICS) | $run | $1 | $2 | $3 |" ;;
-		*) echo "| baseline ($BASE) | $run | $1 | $2 | $3 |" ;;
-		esac | tee -a cost.txt
+		rest=${o#*:}
+		case ${o%%:*} in
+		nometrics) measure "without request metrics (-DKW_BENCH_NO_METRICS)" "${rest%%:*}" "${rest#*:}" "$run" ;;
+		*) measure "baseline ($BASE)" "${rest%%:*}" "${rest#*:}" "$run" ;;
+		esac
 	done
 done
 echo
 echo "Medians of the five runs:"
 echo
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 cut -d'|' -f2 cost.txt | sort -u | while read -r name; do
-	med=$(grep -F "| $name |" cost.txt | cut -d'|' -f4 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "- $name: $med lookups/s"
+	echo "- $name: $(grep -F "| $name |" cost.txt | cut -d'|' -f4 | median) lookups/s," \
+		"$(grep -F "| $name |" cost.txt | cut -d'|' -f7 | median) CPU µs per lookup"
 done
 echo
