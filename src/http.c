@@ -334,7 +334,10 @@ void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *bo
 	if (!body)
 		body = own = evbuffer_new();
 	zip = body && evbuffer_get_length(body) > 512 && wants_gzip(r);
-	if (body && code == 200 && r->cache == HTTP_CACHE_PUBLIC && (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD)) {
+	/* An answer to a request with credentials may be that client's alone (a staff lookup's container):
+	 * never public, whatever the handler said. */
+	if (body && code == 200 && r->cache == HTTP_CACHE_PUBLIC && (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) &&
+	    !http_header(r, "Authorization")) {
 		if (cache_public(r, h, body, zip)) {
 			code = 304;
 			zip = 0;

@@ -70,7 +70,8 @@ int http_trusted_proxy(const struct app *app, const char *addr);
  * of the body, "-gz" appended when gzipped), "Vary: Accept-Encoding" and Last-Modified (mtime; 0 =
  * the store's last commit as read when the request came in, which is right for anything read from
  * the store), and is answered 304 without a body when If-None-Match (or, without it,
- * If-Modified-Since) says the client has it. Any other status stays no-store.
+ * If-Modified-Since) says the client has it. Any other status stays no-store, and so does any
+ * answer to a request with an Authorization header (it may be that client's alone).
  * Use it for published keys and directory files (HKP get/index, VKS, WKD, the server key); never for
  * anything with a token, a form, a handoff or an owner's request. http_no_store says so explicitly
  * (the default) and overrides an earlier http_cache_public. */

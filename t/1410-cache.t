@@ -82,6 +82,11 @@ done
 get "/.well-known/openpgpkey/hu/$(hdr ETag | tr -dc a-z | cut -c1-32)?l=x" -H 'Host: example.org'
 is "$STATUS/$(hdr Cache-Control)" "404/no-store" "WKD miss: no-store"
 
+# an answer to a request with credentials may be that client's alone: never public
+get "$LOOKUP" -H 'Authorization: Basic c3RhZmY6eA=='
+is "$STATUS/$(hdr Cache-Control)" "200/no-store" "a lookup with an Authorization header: no-store"
+is "$(hdr ETag)" "" "... and no ETag"
+
 # misses, errors, tokens, uploads: no-store
 get "/pks/lookup?op=get&options=mr&search=nobody@example.org"
 is "$STATUS/$(hdr Cache-Control)" "404/no-store" "a miss: no-store"
