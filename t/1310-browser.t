@@ -17,7 +17,8 @@ rm -rf "$SHOTS" && mkdir -p "$SHOTS" || bail "cannot make $SHOTS"
 # re-confirmation page is reached through its mail too.
 RECONF=
 grep -q "\"reconfirm-after\"" "$KW_ROOT/src/config.c" && RECONF="--reconfirm-after 6"
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org $RECONF || bail "no server"
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
+	$RECONF || bail "no server"
 # has PATH: the build serves that page (the owner's control and handoff pages arrive with their features)
 has() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$URL$1")" = 200 ]; }
 new_gnupghome web
@@ -137,10 +138,16 @@ run_browser phone true 390 "[
 ]"
 
 # What the browser did is what the server saw: the keys are published for their addresses.
-for who in desk nojs phone evil; do
+for who in nojs phone evil; do
 	http_get "/pks/lookup?op=get&options=mr&search=$who%40example.org"
 	is "$STATUS" 200 "$who@example.org published through the pages"
 done
+http_get "/pks/lookup?op=get&options=mr&search=desk%40example.org"
+if has /manage; then
+	is "$STATUS" 404 "desk@example.org published, then removed through the manage pages"
+else
+	is "$STATUS" 200 "desk@example.org published through the pages"
+fi
 ls "$SHOTS"/*.png >/dev/null 2>&1; ok $? "screenshots kept in t/artefacts/1310-browser"
 
 done_testing
