@@ -19,7 +19,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT      ?= -O2
 WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
-KW_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -pthread -Isrc $(PKG_CFLAGS) $(CFLAGS)
+KW_CFLAGS = -std=c17 -D_GNU_SOURCE -g $(OPT) $(WARN) -pthread -iquote src $(PKG_CFLAGS) $(CFLAGS)
 KW_LIBS   = $(PKG_LIBS) -pthread -lm
 
 ifeq ($(FUZZ),1)
@@ -50,7 +50,7 @@ FUZZ_NAMES := $(patsubst t/fuzz/fuzz-%.c,%,$(wildcard t/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(patsubst %,$(TBIN)/fuzz-%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run check check-one tests clean install fuzz fuzz-build bench
+.PHONY: all deps run check check-one tests clean install fuzz fuzz-build bench bench-sched
 all: $(O)/keyward
 
 $(O)/%.o: src/%.c $(HDRS)
@@ -86,7 +86,7 @@ $(TBIN)/%: t/unit/%.c $(O)/libkw.a $(HDRS)
 # (make fuzz) they are libFuzzer binaries.
 ifeq ($(FUZZ),1)
 $(TBIN)/fuzz-%: t/fuzz/fuzz-%.c $(O)/libkw.a $(HDRS)
-	$(CC) $(KW_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(O)/libkw.a $(KW_LIBS)
+	$(CC) $(KW_CFLAGS) -fsanitize=fuzzer -iquote src -o $@ $< $(O)/libkw.a $(KW_LIBS)
 else
 $(TBIN)/fuzz-%: t/fuzz/fuzz-%.c t/fuzz/replay.c $(O)/libkw.a $(HDRS)
 	@mkdir -p $(TBIN)
@@ -152,3 +152,11 @@ bench: all
 
 clean:
 	rm -rf src/*.o src/libkw.a src/keyward src/www.c src/ldapschema.c t/bin build
+
+# The scheduler's tick with a million due entries (contrib/bench/sched-tick.c; doc/performance.md).
+$(TBIN)/bench-sched-tick: contrib/bench/sched-tick.c $(O)/libkw.a $(HDRS)
+	@mkdir -p $(TBIN)
+	$(CC) $(KW_CFLAGS) -o $@ $< $(O)/libkw.a $(KW_LIBS)
+
+bench-sched: $(TBIN)/bench-sched-tick
+	$(TBIN)/bench-sched-tick

@@ -9,6 +9,7 @@
 #include "challenge.h"
 #include "config.h"
 #include "jobs.h"
+#include "sched.h"
 #include "store.h"
 
 struct pages;
@@ -26,6 +27,7 @@ struct app {
 	struct metrics *metrics;        /* GET /metrics (metrics.h); modules register their families */
 	struct gwsvc *gw;               /* gateway containers, credentials, upstreams (gwlookup.h), or NULL */
 	struct handoff_svc *ho;         /* handoff codes (handoff.h) */
+	struct sched *sched;            /* the one scheduler of timed work (sched.h) */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

@@ -165,7 +165,7 @@ static int begin_label(const struct line *l, const char **why)
 	if ((n == 21 && !memcmp(label, "PGP PRIVATE KEY BLOCK", 21)) ||
 	    (n == 20 && !memcmp(label, "PGP SECRET KEY BLOCK", 20))) {
 		*why = "secret key material is not accepted";
-		return -1;
+		return -2;
 	}
 	*why = "armor block is not a public key block";
 	return -1;
@@ -244,19 +244,20 @@ int armor_decode(const char *in, size_t len, struct buf *out, const char **why)
 {
 	size_t pos = 0, start = out->len;
 	struct line l;
-	int blocks = 0;
+	int blocks = 0, rc = -1;
 
 	if (len && ((const unsigned char *)in)[0] & 0x80)
 		return buf_add(out, in, len) < 0 ? (*why = "out of memory", -1) : 0;
 	while (next_line(in, len, &pos, &l)) {
 		if (!line_is(&l, "-----BEGIN "))
 			continue;
-		if (begin_label(&l, why) < 0 || decode_block(in, len, &pos, out, why) < 0)
+		if ((rc = begin_label(&l, why)) < 0 || (rc = decode_block(in, len, &pos, out, why)) < 0)
 			goto fail;
 		blocks++;
 	}
 	if (!blocks) {
 		*why = "no OpenPGP data";
+		rc = -1;
 		goto fail;
 	}
 	return 0;
@@ -264,5 +265,5 @@ fail:
 	out->len = start;
 	if (out->data)
 		out->data[start] = 0;
-	return -1;
+	return rc < -1 ? rc : -1;
 }

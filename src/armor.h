@@ -14,9 +14,11 @@
 uint32_t armor_crc24(const unsigned char *p, size_t n);
 
 /* Append the binary content of every "PGP PUBLIC KEY BLOCK" in in[0..len) to out; binary input is
- * appended as it is. Returns 0, or -1 with *why set to a static one-line reason
- * ("no OpenPGP data", "broken armor: bad base64", "broken armor: CRC mismatch",
- *  "secret key material is not accepted", "armor block is not a public key block", ...). */
+ * appended as it is. Returns 0, or a negative value with *why set to a static one-line reason:
+ * ARMOR_ESECRET for a secret key block ("secret key material is not accepted"), -1 for anything
+ * else ("no OpenPGP data", "broken armor: bad base64", "broken armor: CRC mismatch",
+ * "armor block is not a public key block", ...). Callers tell the cases apart by the value only. */
+#define ARMOR_ESECRET (-2)
 int armor_decode(const char *in, size_t len, struct buf *out, const char **why);
 
 /* Append the armored form of bin to out: BEGIN line, blank line, base64 in 64-column lines,

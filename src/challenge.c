@@ -1,7 +1,9 @@
 /* challenge — see challenge.h.
  *
- * Records (record.h): the token "t:"SHA256(TOKEN) (struct rec_token) and the time of the last
- * challenge to an address "c:"ADDR (struct rec_challenge). */
+ * Records (record.h): the token "t:"SHA256(TOKEN) (struct rec_token), deleted by the scheduler
+ * --token-keep seconds after it expired (until then a used or expired link answers 410), and the
+ * time of the last challenge to an address "c:"ADDR (struct rec_challenge), deleted once
+ * --challenge-interval has passed. Both get their due entry in the transaction that writes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "armor.h"
 #include "challenge.h"
 #include "mime.h"
+#include "pending.h"
 #include "token.h"
 #include "wks.h"
 
@@ -58,7 +61,7 @@ enum token_state challenge_token(struct store *st, const char *token, struct tok
 }
 
 enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
-				   char prior[KW_FPR_MAX + 1], const char **why)
+				   char prior[KW_FPR_MAX + 1], struct kw_error *e)
 {
 	char hash[65];
 	struct store_txn *tx;
@@ -67,7 +70,7 @@ enum token_state challenge_confirm(struct store *st, const char *token, struct t
 
 	prior[0] = 0;
 	if (!(tx = store_begin(st))) {
-		*why = "cannot write to the store";
+		kw_errf(e, KW_ESTORE, "cannot write to the store");
 		return TOKEN_ERROR;
 	}
 	/* Read again inside the transaction: two confirmations of one token cannot both win. */
@@ -75,19 +78,22 @@ enum token_state challenge_confirm(struct store *st, const char *token, struct t
 		goto abort;
 	rc = txn_bind(tx, ti->fpr, ti->addr, prior);
 	if (rc <= 0) {
-		*why = rc == 0 ? "the key no longer has a valid user ID with this address" : "cannot write to the store";
+		if (rc == 0)
+			kw_errf(e, KW_ECONFLICT, "the key no longer has a valid user ID with this address");
+		else
+			kw_errf(e, KW_ESTORE, "cannot write to the store");
 		s = TOKEN_ERROR;
 		goto abort;
 	}
 	token_hash(token, hash);
 	ti->used = 1;
 	if (write_token(tx, hash, ti) < 0) {
-		*why = "cannot write to the store";
+		kw_errf(e, KW_ESTORE, "cannot write to the store");
 		s = TOKEN_ERROR;
 		goto abort;
 	}
 	if (store_commit(tx) < 0) {
-		*why = "cannot commit to the store";
+		kw_errf(e, KW_ESTORE, "cannot commit to the store");
 		return TOKEN_ERROR;
 	}
 	return TOKEN_VALID;
@@ -193,20 +199,21 @@ static int outer_headers(const struct challenger *c, const char *addr, struct bu
 
 /* The whole RFC 5322 message (with LF line ends, as a local sendmail expects). */
 static int compose(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
-		   const char *token, int64_t expires, const struct kw_key *k, struct buf *msg, const char **why)
+		   const char *token, int64_t expires, const struct kw_key *k, struct buf *msg, struct kw_error *e)
 {
 	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT;
 	char b[40], micalg[32];
+	const char *why = NULL;
 	int rc = -1;
 
 	mime_random_hex(b, 12);
 	if (inner_entity(c, fpr, addr, prior, token, expires, k, &inner) < 0 ||
 	    outer_headers(c, addr, &full) < 0) {
-		*why = "out of memory";
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
 	if (c->cfg->encrypt_challenge) {
-		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, why) < 0)
+		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, e) < 0)
 			goto out;
 		rc = buf_printf(&full,
 			"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
@@ -229,8 +236,10 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 		if (!rc)
 			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
 	} else {
-		if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &crypt, micalg, why) < 0)
+		if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &crypt, micalg, &why) < 0) {
+			kw_errf(e, KW_EINTERNAL, "%s", why);
 			goto out;
+		}
 		rc = buf_printf(&full,
 			"Content-Type: multipart/signed; micalg=%s;\r\n"
 			" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
@@ -249,12 +258,12 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
 	}
 	if (rc) {
-		*why = "out of memory";
-		rc = -1;
+		rc = kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
 	/* CRLF → LF for the local mail command, which restores CRLF on the wire. */
-	rc = mime_to_lf(&full, msg);
+	if ((rc = mime_to_lf(&full, msg)) < 0)
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
 	buf_free(&inner);
 	buf_free(&crypt);
@@ -275,7 +284,7 @@ static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
 }
 
 enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
-				     enum challenge_kind kind, const char **why)
+				     enum challenge_kind kind, struct kw_error *e)
 {
 	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], hash[65], id[MAIL_ID_LEN + 1];
 	struct buf msg = BUF_INIT;
@@ -288,7 +297,7 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	int rc;
 
 	memset(&k, 0, sizeof k);
-	*why = "cannot read the store";
+	kw_errf(e, KW_ESTORE, "cannot read the store");
 	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
 		goto out;
 	if (k.revoked || !valid_uid(&k, addr)) {
@@ -308,11 +317,11 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 		goto out;
 	}
 	if (mailer_queued(c->mailer) >= (size_t)c->cfg->max_mail_queue) {
-		*why = "the mail queue is full; try again later";
+		kw_errf(e, KW_EBUSY, "the mail queue is full; try again later");
 		goto out;
 	}
 	if (token_new(token) < 0) {
-		*why = "no randomness";
+		kw_errf(e, KW_EINTERNAL, "no randomness");
 		goto out;
 	}
 	memset(&ti, 0, sizeof ti);
@@ -320,18 +329,20 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	snprintf(ti.addr, sizeof ti.addr, "%s", addr);
 	ti.created = now;
 	ti.expires = now + c->cfg->token_lifetime;
-	if ((kind == CHALLENGE_WKS ? wks_compose_request(c, &k, addr, token, &msg, why)
-				   : compose(c, fpr, addr, bound[0] ? bound : NULL, token, ti.expires, &k, &msg, why)) < 0) {
-		s = strstr(*why, "encryption") ? CH_NOENC : CH_ERROR;
+	if ((kind == CHALLENGE_WKS ? wks_compose_request(c, &k, addr, token, &msg, e)
+				   : compose(c, fpr, addr, bound[0] ? bound : NULL, token, ti.expires, &k, &msg, e)) < 0) {
+		s = e->code == KW_ENOENC ? CH_NOENC : CH_ERROR;
 		goto out;
 	}
-	*why = "cannot write to the store";
+	kw_errf(e, KW_ESTORE, "cannot write to the store");
 	if (!(tx = store_begin(c->st)))
 		goto out;
 	token_hash(token, hash);
 	last.last = now;
 	last.expires = now + c->cfg->challenge_interval;
-	if (write_token(tx, hash, &ti) < 0 || txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
+	if (write_token(tx, hash, &ti) < 0 || txn_sched(tx, "t", hash, ti.expires + c->cfg->token_keep) < 0 ||
+	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 || txn_sched(tx, "c", addr, last.expires) < 0 ||
+	    txn_pending_hold(tx, c->st, fpr, ti.expires) < 0 ||
 	    mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0) {
 		store_abort(tx);
 		goto out;
@@ -350,12 +361,12 @@ out:
 void challenge_upload(const struct challenger *c, const struct ingest_result *res, struct buf *report)
 {
 	size_t i, j;
-	const char *why = NULL;
+	struct kw_error e;
 
 	for (i = 0; i < res->nkeys; i++) {
 		const struct ingest_key *k = &res->keys[i];
 		for (j = 0; j < k->naddrs; j++) {
-			switch (challenge_send(c, k->fpr, k->addrs[j], CHALLENGE_LINK, &why)) {
+			switch (challenge_send(c, k->fpr, k->addrs[j], CHALLENGE_LINK, &e)) {
 			case CH_SENT:
 				buf_printf(report, "%s: a confirmation mail was sent to this address\n", k->addrs[j]);
 				break;
@@ -373,9 +384,65 @@ void challenge_upload(const struct challenger *c, const struct ingest_result *re
 			case CH_NOUID:
 				break;
 			case CH_ERROR:
-				buf_printf(report, "%s: no confirmation mail: %s\n", k->addrs[j], why);
+				buf_printf(report, "%s: no confirmation mail: %s\n", k->addrs[j], e.msg);
 				break;
 			}
 		}
 	}
+}
+
+/* ---- expiry (the scheduler's handlers) ---- */
+
+/* Delete the record (t, name) when its time `until` has come, else look again then. */
+static enum sched_result expire_at(struct store *st, enum rec_type t, const char *kind, const char *name,
+				   int64_t until)
+{
+	struct store_txn *tx = store_begin(st);
+	int rc;
+
+	if (!tx)
+		return SCHED_RETRY;
+	if (until > (int64_t)time(NULL))
+		rc = txn_sched(tx, kind, name, until);
+	else
+		rc = txn_rec_del(tx, t, name) < 0 ? -1 : 0;
+	if (rc < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+/* "t": a token, --token-keep seconds after its expiry. */
+static enum sched_result token_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	const struct challenger *c = arg;
+	struct rec_token t;
+	int rc;
+
+	(void)kp;
+	(void)due;
+	if ((rc = store_rec_get(c->st, REC_TOKEN, id, &t)) == 0)
+		return SCHED_DONE;
+	/* A damaged record has nothing to keep it for. */
+	return expire_at(c->st, REC_TOKEN, kind, id, rc == 1 ? t.expires + c->cfg->token_keep : 0);
+}
+
+/* "c": the last challenge to an address, once --challenge-interval has passed. */
+static enum sched_result rate_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	const struct challenger *c = arg;
+	struct rec_challenge r;
+	int rc;
+
+	(void)kp;
+	(void)due;
+	if ((rc = store_rec_get(c->st, REC_CHALLENGE, id, &r)) == 0)
+		return SCHED_DONE;
+	return expire_at(c->st, REC_CHALLENGE, kind, id, rc == 1 ? r.last + c->cfg->challenge_interval : 0);
+}
+
+int challenge_register(const struct challenger *c, struct sched *s)
+{
+	return sched_register(s, "t", token_due, (void *)c) < 0 || sched_register(s, "c", rate_due, (void *)c) < 0 ? -1 : 0;
 }

@@ -15,9 +15,11 @@
 #include "addr.h"
 #include "buf.h"
 #include "config.h"
+#include "err.h"
 #include "ingest.h"
 #include "key.h"
 #include "mailer.h"
+#include "sched.h"
 #include "serverkey.h"
 #include "store.h"
 
@@ -42,13 +44,17 @@ enum challenge_kind {
 	CHALLENGE_WKS       /* a Web Key Service confirmation-request whose nonce is the token (wks.h) */
 };
 
-/* Challenge one address of the stored key fpr. *why is set for CH_NOENC and CH_ERROR. */
+/* Challenge one address of the stored key fpr. e is set for CH_NOENC (KW_ENOENC) and CH_ERROR. */
 enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
-				     enum challenge_kind kind, const char **why);
+				     enum challenge_kind kind, struct kw_error *e);
 
 /* After an upload: challenge every address of every key in res, appending one line per address
  * ("ADDR: confirmation mail sent" …) to report. */
 void challenge_upload(const struct challenger *c, const struct ingest_result *res, struct buf *report);
+
+/* Register the scheduler's handlers that delete expired "t:" tokens (--token-keep after their
+ * expiry) and "c:" rate records (after --challenge-interval). 0 or -1. */
+int challenge_register(const struct challenger *c, struct sched *s);
 
 struct token_info {
 	char fpr[KW_FPR_MAX + 1];
@@ -63,9 +69,9 @@ enum token_state { TOKEN_UNKNOWN, TOKEN_VALID, TOKEN_USED, TOKEN_EXPIRED, TOKEN_
 enum token_state challenge_token(struct store *st, const char *token, struct token_info *ti);
 
 /* Confirm: bind and mark used. Returns TOKEN_VALID when bound (prior gets the replaced key or ""),
- * TOKEN_USED/EXPIRED/UNKNOWN as found, TOKEN_ERROR on a store failure or when the key lost the
- * user ID meanwhile (*why). */
+ * TOKEN_USED/EXPIRED/UNKNOWN as found, TOKEN_ERROR with e: KW_ESTORE on a store failure,
+ * KW_ECONFLICT when the key lost the user ID meanwhile. */
 enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
-				   char prior[KW_FPR_MAX + 1], const char **why);
+				   char prior[KW_FPR_MAX + 1], struct kw_error *e);
 
 #endif

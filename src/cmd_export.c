@@ -48,7 +48,8 @@ int cmd_export(int argc, char **argv)
 	struct store *st = NULL;
 	struct fprlist l = { NULL, 0, 0 };
 	struct buf view = BUF_INIT, bin = BUF_INIT;
-	char why[512], path[PATH_MAX];
+	char path[PATH_MAX];
+	struct kw_error e;
 	const char *reason = NULL, *outdir;
 	gzFile gz = NULL;
 	size_t i, nfiles = 0, nkeys = 0;
@@ -63,9 +64,9 @@ int cmd_export(int argc, char **argv)
 	}
 	outdir = c.args[0];
 	rc = 1;
-	if (store_open(&st, c.datadir, STORE_TRYLOCK, why, sizeof why) < 0) {
-		fprintf(stderr, "keyward export: %s%s\n", why,
-			strstr(why, "in use") ? " (stop keyward serve on this data directory first)" : "");
+	if (store_open(&st, c.datadir, STORE_TRYLOCK, &e) < 0) {
+		fprintf(stderr, "keyward export: %s%s\n", e.msg,
+			e.code == KW_EINUSE ? " (stop keyward serve on this data directory first)" : "");
 		goto out;
 	}
 	if (mkdirs(outdir) < 0) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cmd.h"
 #include "config.h"
+#include "due.h"
 #include "fsck.h"
 #include "gateway.h"
 #include "kvdb.h"
@@ -33,14 +34,52 @@ static long check_gateways(const char *datadir)
  * upgrade); beside a running server this is a no-op and its transactions stay its own. */
 static void recover_interrupted(const char *datadir)
 {
-	char path[PATH_MAX], why[512];
+	char path[PATH_MAX];
+	struct kw_error e;
 	struct kvdb *kv;
 
 	snprintf(path, sizeof path, "%s/keyward.kch", datadir);
 	if (access(path, W_OK) < 0)
 		return;                 /* no database (the open below says so) or read-only media */
-	if (kvdb_open(&kv, datadir, KVDB_TRYLOCK, why, sizeof why) == 0)
+	if (kvdb_open(&kv, datadir, KVDB_TRYLOCK, &e) == 0) {
+		/* the due index beside it too, while the store's lock keeps a server out */
+		due_recover(datadir);
 		kvdb_close(kv);
+	}
+}
+
+/* The scheduler's due index against the records that need entries (due_check). A store without the
+ * index (never served, or the file lost) is fine: keyward serve rebuilds it at start. */
+static long check_due(struct store *st, const char *datadir)
+{
+	static const char *const kinds[] = { "t", "c", "u", "q", "p" };
+	struct buf report = BUF_INIT;
+	struct due *d = NULL;
+	struct kw_error e;
+	uint64_t stale = 0;
+	char path[PATH_MAX];
+	long n;
+
+	snprintf(path, sizeof path, "%s/keyward-due.kct", datadir);
+	if (access(path, F_OK) < 0 || due_open(&d, st, datadir, STORE_RDONLY, &e) < 0) {
+		printf("due index: none yet (keyward serve builds it at start)\n");
+		return 0;
+	}
+	if (!due_built(d)) {
+		printf("due index: not built yet (keyward serve builds it at start)\n");
+		due_close(d);
+		return 0;
+	}
+	n = due_check(d, store_kv(st), kinds, sizeof kinds / sizeof kinds[0], &report, &stale);
+	fputs(buf_str(&report), stdout);
+	if (n < 0)
+		printf("due index: cannot be read\n");
+	if (stale)
+		printf("due index: %llu stale entr%s (harmless: removed when they come due)\n",
+		       (unsigned long long)stale, stale == 1 ? "y" : "ies");
+	buf_free(&report);
+	due_close(d);
+	return n < 0 ? 1 : n;
 }
 
 /* `keyward fsck`: every record checked through the schema registry; exit 0 consistent, 1 problems. */
@@ -50,7 +89,7 @@ int cmd_fsck(int argc, char **argv)
 	struct store *st = NULL;
 	struct buf report = BUF_INIT;
 	struct fsck_result res;
-	char why[512];
+	struct kw_error e;
 	int rc = 2, t;
 	long gateway_problems;
 
@@ -63,8 +102,8 @@ int cmd_fsck(int argc, char **argv)
 	}
 	rc = 1;
 	recover_interrupted(c.datadir);
-	if (store_open(&st, c.datadir, STORE_RDONLY, why, sizeof why) < 0) {
-		fprintf(stderr, "keyward fsck: %s\n", why);
+	if (store_open(&st, c.datadir, STORE_RDONLY, &e) < 0) {
+		fprintf(stderr, "keyward fsck: %s\n", e.msg);
 		goto out;
 	}
 	if (fsck_run(st, (int64_t)time(NULL), &report, &res) < 0) {
@@ -75,6 +114,7 @@ int cmd_fsck(int argc, char **argv)
 	fputs(buf_str(&report), stdout);
 	gateway_problems = check_gateways(c.datadir);
 	res.problems += gateway_problems;
+	res.problems += check_due(st, c.datadir);
 	if (c.verbose)
 		for (t = 0; t < REC_NTYPES; t++)
 			printf("%s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)res.per_type[t]);

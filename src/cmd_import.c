@@ -90,6 +90,7 @@ static void *import_thread(void *arg)
 	struct import *im = arg;
 	struct keyproc *kp;
 	struct ingest_result res;
+	struct kw_error e;
 	const char *why = NULL;
 	size_t a, b, off, len;
 
@@ -112,12 +113,12 @@ static void *import_thread(void *arg)
 			break;
 		off = im->spans[a].off;
 		len = im->spans[b - 1].off + im->spans[b - 1].len - off;
-		if (ingest(im->st, kp, im->bin + off, len, im->cfg->publish ? INGEST_PUBLISH : 0, &res, &why) < 0) {
+		if (ingest(im->st, kp, im->bin + off, len, im->cfg->publish ? INGEST_PUBLISH : 0, &res, &e) < 0) {
 			pthread_mutex_lock(&im->mu);
-			fprintf(stderr, "%skeyward import: keys %zu to %zu: %s\n", im->tty ? "\r\033[K" : "", a + 1, b, why);
+			fprintf(stderr, "%skeyward import: keys %zu to %zu: %s\n", im->tty ? "\r\033[K" : "", a + 1, b, e.msg);
 			im->rejected += b - a;
 			im->done += b - a;
-			if (!strncmp(why, "cannot", 6))
+			if (kw_err_transient(e.code))
 				im->failed = 1;     /* the store or gpg itself failed */
 			pthread_mutex_unlock(&im->mu);
 			continue;
@@ -175,7 +176,7 @@ int cmd_import(int argc, char **argv)
 {
 	struct config c;
 	struct import im;
-	char why[512];
+	struct kw_error e;
 	const char *reason = NULL;
 	int i, rc = 2;
 
@@ -195,9 +196,9 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	/* Batches commit without fsync; one sync at the end, before the result is printed. */
-	if (store_open(&im.st, c.datadir, STORE_TRYLOCK | STORE_NOSYNC, why, sizeof why) < 0) {
-		fprintf(stderr, "keyward import: %s%s\n", why,
-			strstr(why, "in use") ? " (stop keyward serve on this data directory first)" : "");
+	if (store_open(&im.st, c.datadir, STORE_TRYLOCK | STORE_NOSYNC, &e) < 0) {
+		fprintf(stderr, "keyward import: %s%s\n", e.msg,
+			e.code == KW_EINUSE ? " (stop keyward serve on this data directory first)" : "");
 		goto out;
 	}
 	if (keyproc_global_init(&reason) < 0) {

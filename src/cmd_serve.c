@@ -25,10 +25,12 @@
 #include "ldapd.h"
 #include "mailer.h"
 #include "metrics.h"
+#include "pending.h"
 #include "page.h"
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "scrape.h"
+#include "sched.h"
 #include "serverkey.h"
 #include "token.h"
 #include "upstream.h"
@@ -46,7 +48,8 @@
 	"user log trusted-proxy metrics-allow cache-max-age" \
 	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
 	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache" \
-	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry"
+	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
+	" token-keep"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -201,6 +204,7 @@ static int publish_server_key(struct app *app, const char *tmpdir, char *why, si
 	struct ingest_result res;
 	struct keyproc *kp;
 	const char *reason = NULL;
+	struct kw_error e = { KW_OK, "" };
 	int rc = -1;
 
 	memset(&res, 0, sizeof res);
@@ -212,8 +216,8 @@ static int publish_server_key(struct app *app, const char *tmpdir, char *why, si
 		snprintf(why, whylen, "%s", reason);
 		goto out;
 	}
-	if (ingest(app->st, kp, bin.data, bin.len, INGEST_PUBLISH, &res, &reason) < 0 || res.nkeys != 1)
-		snprintf(why, whylen, "cannot publish the server key: %s", reason ? reason : buf_str(&res.errors));
+	if (ingest(app->st, kp, bin.data, bin.len, INGEST_PUBLISH, &res, &e) < 0 || res.nkeys != 1)
+		snprintf(why, whylen, "cannot publish the server key: %s", e.code ? e.msg : buf_str(&res.errors));
 	else if (!res.keys[0].published)
 		snprintf(why, whylen, "cannot publish the server key: --mail-from %s is not a valid address",
 			 app->cfg->mail_from);
@@ -268,12 +272,14 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *hs = NULL;
 	struct wks *wks = NULL;
 	struct ldapd *ldap = NULL;
+	struct due *dueidx = NULL;     /* the scheduler's due index (due.h) */
 	struct keyproc_opts ko;
 	struct privdrop pd;
 	struct handoff_svc ho;
 	struct timed *due = NULL;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
+	struct kw_error e;
 	int rc = 2, usage = 0;
 
 	config_defaults(&c);
@@ -316,8 +322,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	rc = 1;
 
-	if (store_open(&app.st, c.datadir, STORE_TRYLOCK | (c.sync ? 0 : STORE_NOSYNC), why, sizeof why) < 0) {
-		fprintf(stderr, "keyward serve: %s\n", why);
+	if (store_open(&app.st, c.datadir, STORE_TRYLOCK | (c.sync ? 0 : STORE_NOSYNC), &e) < 0 ||
+	    due_open(&dueidx, app.st, c.datadir, c.sync ? 0 : STORE_NOSYNC, &e) < 0) {
+		fprintf(stderr, "keyward serve: %s\n", e.msg);
 		goto out;
 	}
 	if (!(app.pages = pages_open(c.datadir, why, sizeof why))) {
@@ -351,13 +358,13 @@ int cmd_serve(int argc, char **argv)
 	}
 	tighten_secret_keys(c.datadir);
 	fprintf(stderr, "keyward: server key %s\n", serverkey_fpr(app.ch.sk));
-	if (!(app.ch.mailer = mailer_start(app.st, &c, why, sizeof why)) ||
+	if (!(app.ch.mailer = mailer_new(app.st, &c, why, sizeof why)) ||
 	    !(app.rl = ratelimit_new(c.upload_rate))) {
 		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
 		goto out;
 	}
 	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, tmpdir, &ko, why, sizeof why)) ||
-	    !(wks = wks_start(&app.ch, tmpdir, why, sizeof why))) {
+	    !(wks = wks_new(&app.ch, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
@@ -377,22 +384,38 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
 	}
+	/* The one scheduler: every timed job of the server is registered here. */
+	if (!(app.sched = sched_new(app.st, dueidx, app.jobs, 0, &e)))
+		goto sched_fail;
+	if (mailer_register(app.ch.mailer, app.sched) < 0 || challenge_register(&app.ch, app.sched) < 0 ||
+	    vks_register(app.st, app.sched) < 0 || pending_register(app.sched, app.st) < 0 ||
+	    sched_every(app.sched, "wks-spool", 1, wks_run_spool, wks) < 0) {
+		kw_errf(&e, KW_EINTERNAL, "cannot register the scheduler's work");
+		goto sched_fail;
+	}
+	if (sched_start(app.sched, &e) < 0)
+		goto sched_fail;
 	rc = http_run(hs) < 0 ? 1 : 0;
+	goto out;
+sched_fail:
+	fprintf(stderr, "keyward serve: %s\n", e.msg);
 out:
 	ldapd_stop(ldap);       /* after http_run drained the key-processing pool, before it stops */
 	http_free(hs);
-	wks_stop(wks);
+	sched_free(app.sched);
+	wks_free(wks);
 	jobs_stop(app.jobs);
 	gw_stop(app.gw);
 	timed_stop(due);
 	notify_stop(ho.notify);
 	handoff_stop(&ho);
 	timed_free(due);
-	mailer_stop(app.ch.mailer);
+	mailer_free(app.ch.mailer);
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);
 	pages_close(app.pages);
 	lookup_free(app.lookup);
+	due_close(dueidx);
 	store_close(app.st);
 	metrics_free(app.metrics);
 	if (rc == 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "config.h"
+#include "due.h"
 #include "fsck.h"
 #include "store.h"
 
@@ -13,7 +14,8 @@ int cmd_stats(int argc, char **argv)
 	struct store *st = NULL;
 	struct store_stats s;
 	uint64_t per_type[REC_NTYPES], unknown = 0;
-	char why[512];
+	struct kw_error e;
+	struct due *d = NULL;
 	int rc = 2, t, tries, counted = -1;
 
 	config_defaults(&c);
@@ -24,8 +26,8 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	if (store_open(&st, c.datadir, STORE_RDONLY, why, sizeof why) < 0) {
-		fprintf(stderr, "keyward stats: %s\n", why);
+	if (store_open(&st, c.datadir, STORE_RDONLY, &e) < 0) {
+		fprintf(stderr, "keyward stats: %s\n", e.msg);
 		goto out;
 	}
 	memset(&s, 0, sizeof s);
@@ -50,6 +52,11 @@ int cmd_stats(int argc, char **argv)
 		printf("records %s %s: %llu\n", rec_types[t].prefix, rec_types[t].name, (unsigned long long)per_type[t]);
 	if (unknown)
 		printf("records of no known type: %llu\n", (unsigned long long)unknown);
+	/* The scheduler's due index beside the store (absent before the first keyward serve). */
+	if (due_open(&d, st, c.datadir, STORE_RDONLY, &e) == 0) {
+		printf("due entries: %lld\n", (long long)due_count(d));
+		due_close(d);
+	}
 	rc = 0;
 out:
 	store_close(st);

@@ -73,6 +73,7 @@ static const struct opt opts[] = {
 	O("handoff-generate", OPT_BOOL, handoff_generate, 0, 0),
 	O("notify-private", OPT_BOOL, notify_private, 0, 0),
 	O("notify-retry", OPT_INT, notify_retry, 1, 3600),
+	O("token-keep", OPT_INT, token_keep, 0, 365 * 86400),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -124,6 +125,7 @@ void config_defaults(struct config *c)
 	c->handoff_guesses = 10;
 	c->handoff_rate = 20;
 	c->notify_retry = 10;
+	c->token_keep = 30 * 86400;
 }
 
 void config_free(struct config *c)

@@ -72,6 +72,8 @@ struct config {
 	int handoff_generate;             /* allow POST /handoff/generate (no) */
 	int notify_private;               /* allow notify_url into loopback/private networks (no) */
 	int notify_retry;                 /* seconds before the first retry of a callback (10) */
+	/* expiry (the scheduler, sched.h) */
+	int token_keep;                   /* seconds a used or expired token still answers 410 (30 days) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

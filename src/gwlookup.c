@@ -472,6 +472,7 @@ static void check_work(struct job *j, struct keyproc *kp)
 	struct kp_result res;
 	unsigned char *keep = NULL;
 	const char *why = NULL;
+	struct kw_error kerr;
 	char *a = u->addr;
 	size_t k, i;
 
@@ -480,8 +481,8 @@ static void check_work(struct job *j, struct keyproc *kp)
 		snprintf(u->reason, sizeof u->reason, "not a key (%s)", why ? why : "empty");
 		goto out;
 	}
-	if (keyproc_normalize(kp, bin.data, bin.len, &res, &why) < 0) {
-		snprintf(u->reason, sizeof u->reason, "not a key (%s)", why);
+	if (keyproc_normalize(kp, bin.data, bin.len, &res, &kerr) < 0) {
+		snprintf(u->reason, sizeof u->reason, "not a key (%.150s)", kerr.msg);
 		goto out;
 	}
 	for (k = 0; k < res.nkeys; k++) {

@@ -360,6 +360,7 @@ static int one_key(struct hjob *h, struct keyproc *kp, const char *text, size_t 
 	struct span *spans = NULL;
 	struct kp_result res;
 	const char *why = NULL;
+	struct kw_error kerr;
 	long n;
 	int rc = -1;
 
@@ -374,12 +375,12 @@ static int one_key(struct hjob *h, struct keyproc *kp, const char *text, size_t 
 		}
 	}
 	if ((n = pkt_split_keyring(bin.data, bin.len, 2, &spans, &why)) < 0 || n != 1) {
-		fail(h, 400, n == 0 ? "keytext holds no public key" : n > 1 || (why && !strcmp(why, "too many keys")) ?
-		     "keytext holds more than one key: send exactly one" : strstr(why, "secret") ?
+		fail(h, 400, n == 0 ? "keytext holds no public key" : n > 1 || n == PKT_ETOOMANY ?
+		     "keytext holds more than one key: send exactly one" : n == PKT_ESECRET ?
 		     "secret key material is not accepted: send the public key only" : "keytext is not OpenPGP data");
 		goto out;
 	}
-	if (keyproc_normalize(kp, bin.data, bin.len, &res, &why) < 0) {
+	if (keyproc_normalize(kp, bin.data, bin.len, &res, &kerr) < 0) {
 		fail(h, 400, "keytext is not a usable OpenPGP public key");
 		goto out;
 	}

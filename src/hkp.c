@@ -12,6 +12,7 @@
 #include "lookup.h"
 #include "packet.h"
 #include "page.h"
+#include "pending.h"
 #include "query.h"
 
 #define MAX_MATCHES 32          /* keys answered for one key ID */
@@ -358,23 +359,28 @@ static void add_work(struct job *j, struct keyproc *kp)
 {
 	struct add_job *a = (struct add_job *)j;
 	struct ingest_result res;
-	const char *why = NULL;
+	struct kw_error err;
 	size_t i;
 
 	a->code = 400;
 	if (ingest_upload(a->app->st, kp, a->keytext, a->len, (size_t)a->app->cfg->max_keys_per_upload, 0, &res,
-			  &why) < 0) {
-		if (!strncmp(why, "cannot ", 7)) {  /* the store, not the key: disk full, I/O error */
-			a->code = 503;
-			buf_printf(&a->msg, "The key cannot be stored right now (%s); try again later", why);
-		} else {
-			buf_printf(&a->msg, "Key material rejected: %s", why);
-		}
+			  &err) < 0) {
+		a->code = kw_err_http(err.code);
+		if (kw_err_transient(err.code))   /* ours, not the key's: disk full, I/O error, busy */
+			buf_printf(&a->msg, "The key cannot be stored right now (%s); try again later", err.msg);
+		else
+			buf_printf(&a->msg, "Key material rejected: %s", err.msg);
 		return;
 	}
 	if (res.nkeys == 0) {
 		const char *e = buf_str(&res.errors), *nl = strchr(e, '\n');
 		buf_printf(&a->msg, "Key rejected: %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+		ingest_result_free(&res);
+		return;
+	}
+	if (pending_hold_upload(a->app->st, &res, (int64_t)time(NULL) + a->app->cfg->token_lifetime) < 0) {
+		a->code = 503;
+		buf_addstr(&a->msg, "The key cannot be stored right now; try again later");
 		ingest_result_free(&res);
 		return;
 	}
@@ -444,20 +450,10 @@ void hkp_add(struct hreq *r)
 	((struct kv *)kt)->val = NULL;
 	a->job.work = add_work;
 	a->job.done = add_done;
-	a->job.base = r->base;
-	if (!(a->r = http_async(r))) {
-		http_text(r, 500, "out of memory");
+	if (http_defer(r, &a->job, &a->r, NULL) < 0)
 		goto fail;
-	}
-	if (jobs_submit(r->app->jobs, &a->job) < 0) {
-		http_add_header(a->r, "Retry-After", "5");
-		http_text(a->r, 503, "Too many uploads in progress; try again in a few seconds");
-		goto fail_noreq;
-	}
 	goto out;
 fail:
-	free(a->r);
-fail_noreq:
 	free(a->keytext);
 	free(a);
 out:

@@ -140,6 +140,32 @@ struct hreq *http_async(struct hreq *r)
 	return h;
 }
 
+static void refuse_text(struct hreq *r, enum kw_err code, const char *msg)
+{
+	http_text(r, kw_err_http(code), "%s", msg);
+}
+
+int http_defer(struct hreq *r, struct job *j, struct hreq **async, http_refuse_fn refuse)
+{
+	struct hreq *h;
+
+	if (!refuse)
+		refuse = refuse_text;
+	*async = NULL;
+	if (!(h = http_async(r))) {
+		refuse(r, KW_EINTERNAL, "The server ran out of memory; nothing was done. Try again in a few seconds.");
+		return -1;
+	}
+	j->base = r->base;
+	*async = h;
+	if (jobs_submit(r->app->jobs, j) == 0)
+		return 0;
+	*async = NULL;
+	http_add_header(h, "Retry-After", "5");
+	refuse(h, KW_EBUSY, "The server is busy (too much work in progress); nothing was done. Try again in a few seconds.");
+	return -1;
+}
+
 /* Does the client accept gzip? A plain token search is enough ("gzip;q=0" is not worth honouring
  * separately: nobody sends it). */
 static int wants_gzip(struct hreq *r)

@@ -90,6 +90,17 @@ void http_reply_buf(struct hreq *r, int code, const char *ctype, const struct bu
  * (the original stack hreq must not be used afterwards). NULL when out of memory. */
 struct hreq *http_async(struct hreq *r);
 
+/* How a handler answers an error in its own format (text, JSON, HTML page); the status is
+ * kw_err_http(code). */
+typedef void (*http_refuse_fn)(struct hreq *r, enum kw_err code, const char *msg);
+
+/* Hand the request to the key-processing pool, the one way every handler does it: *async gets the
+ * heap copy of r (http_async) that j->done answers on r's thread after j->work ran on a worker
+ * (j->base is set here). When the job cannot be queued the request is answered here, through refuse
+ * (NULL: text/plain): the pool full or stopping is 503 with Retry-After: 5 (KW_EBUSY), out of memory
+ * 500 (KW_EINTERNAL); then *async is NULL and j is still the caller's to free. 0 or -1. */
+int http_defer(struct hreq *r, struct job *j, struct hreq **async, http_refuse_fn refuse);
+
 /* Request helpers. */
 const char *http_header(struct hreq *r, const char *name);
 int http_method(struct hreq *r);      /* EVHTTP_REQ_GET, … */

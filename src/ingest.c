@@ -45,7 +45,7 @@ static int stored_bin(struct store *st, const char *fpr, unsigned char **bin, si
 
 /* Merge every pending key that is stored with its stored version, in one gpg run. */
 static int merge_with_stored(struct store *st, struct keyproc *kp, struct pending *p, size_t n,
-			     const char **why)
+			     struct kw_error *e)
 {
 	struct buf all = BUF_INIT;
 	struct kp_result r;
@@ -59,14 +59,14 @@ static int merge_with_stored(struct store *st, struct keyproc *kp, struct pendin
 		free(p[i].base);
 		p[i].base = NULL;
 		if ((found = stored_bin(st, p[i].key.fpr, &p[i].base, &p[i].baselen)) < 0) {
-			*why = "cannot read the store";
+			kw_errf(e, KW_ESTORE, "cannot read the store");
 			goto out;
 		}
 		p[i].had_base = found;
 		if (!found || same_bin(p[i].base, p[i].baselen, p[i].key.bin, p[i].key.binlen))
 			continue;
 		if (buf_add(&all, p[i].base, p[i].baselen) < 0 || buf_add(&all, p[i].key.bin, p[i].key.binlen) < 0) {
-			*why = "out of memory";
+			kw_errf(e, KW_EINTERNAL, "out of memory");
 			goto out;
 		}
 		nmerge++;
@@ -75,7 +75,7 @@ static int merge_with_stored(struct store *st, struct keyproc *kp, struct pendin
 		rc = 0;
 		goto out;
 	}
-	if (keyproc_normalize(kp, all.data, all.len, &r, why) < 0)
+	if (keyproc_normalize(kp, all.data, all.len, &r, e) < 0)
 		goto out;
 	for (j = 0; j < r.nkeys; j++) {
 		for (i = 0; i < n; i++) {
@@ -163,7 +163,7 @@ static int list_addrs(const struct kw_key *k, struct ingest_key *out)
 /* Write every pending key that is not in conflict, in one transaction. A key whose stored version
  * changed since it was merged is marked conflict and left for the next round. */
 static int write_round(struct store *st, struct pending *p, size_t n, int flags, struct ingest_result *res,
-		       size_t *nconflict, const char **why)
+		       size_t *nconflict, struct kw_error *e)
 {
 	struct store_txn *tx = store_begin(st);
 	unsigned char *cur = NULL;
@@ -171,10 +171,8 @@ static int write_round(struct store *st, struct pending *p, size_t n, int flags,
 	int found, created;
 
 	*nconflict = 0;
-	if (!tx) {
-		*why = "cannot write to the store";
-		return -1;
-	}
+	if (!tx)
+		return kw_errf(e, KW_ESTORE, "cannot write to the store");
 	for (i = 0; i < n; i++) {
 		if (!p[i].conflict)
 			continue;
@@ -197,20 +195,17 @@ static int write_round(struct store *st, struct pending *p, size_t n, int flags,
 			goto fail;
 	}
 	free(cur);
-	if (store_commit(tx) < 0) {
-		*why = "cannot commit to the store";
-		return -1;
-	}
+	if (store_commit(tx) < 0)
+		return kw_errf(e, KW_ESTORE, "cannot commit to the store");
 	return 0;
 fail:
 	free(cur);
 	store_abort(tx);
-	*why = "cannot write to the store";
-	return -1;
+	return kw_errf(e, KW_ESTORE, "cannot write to the store");
 }
 
 int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
-	   struct ingest_result *res, const char **why)
+	   struct ingest_result *res, struct kw_error *e)
 {
 	struct kp_result r;
 	struct pending *p = NULL;
@@ -219,7 +214,7 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 
 	memset(res, 0, sizeof *res);
 	memset(&r, 0, sizeof r);
-	if (keyproc_normalize(kp, bin, len, &r, why) < 0)
+	if (keyproc_normalize(kp, bin, len, &r, e) < 0)
 		return -1;
 	res->rejected = r.rejected;
 	if (r.errors.len && buf_add(&res->errors, r.errors.data, r.errors.len) < 0)
@@ -242,15 +237,15 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 			goto oom;
 	}
 	for (round = 0; round < MAX_ROUNDS; round++) {
-		if (merge_with_stored(st, kp, p, n, why) < 0)
+		if (merge_with_stored(st, kp, p, n, e) < 0)
 			goto out;
-		if (write_round(st, p, n, flags, res, &nconflict, why) < 0)
+		if (write_round(st, p, n, flags, res, &nconflict, e) < 0)
 			goto out;
 		if (!nconflict)
 			break;
 	}
 	if (round == MAX_ROUNDS) {
-		*why = "the key changed too often while it was being stored; try again";
+		kw_errf(e, KW_EBUSY, "the key changed too often while it was being stored; try again");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -258,7 +253,7 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 	rc = 0;
 	goto out;
 oom:
-	*why = "out of memory";
+	kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
 	for (i = 0; p && i < n; i++) {
 		key_free(&p[i].key);
@@ -286,8 +281,10 @@ void ingest_result_free(struct ingest_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-int ingest_attach_revocations(struct store *st, struct buf *bin, const char **why)
+int ingest_attach_revocations(struct store *st, struct buf *bin, struct kw_error *e)
 {
+	const char *why = NULL;
+	enum kw_err code = KW_EINVAL;
 	struct buf out = BUF_INIT;
 	char fpr[65], keyid[17], primary[KW_FPR_MAX + 1], ids[1][KW_FPR_MAX + 1];
 	struct kw_key k;
@@ -298,7 +295,7 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 	/* Only a leading run of signatures needs help; the rest is keys. */
 	while (pos < bin->len) {
 		start = pos;
-		if ((rc = pkt_next(bin->data, bin->len, &pos, &p, why)) < 0)
+		if ((rc = pkt_next(bin->data, bin->len, &pos, &p, &why)) < 0)
 			goto fail;
 		if (p.tag == PKT_PUBKEY) {
 			pos = start;
@@ -308,11 +305,11 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 			continue;       /* marker, trust, padding: dropped */
 		type = pkt_sig_issuer(bin->data + p.off + p.hdrlen, p.len, fpr, keyid);
 		if (type < 0) {
-			*why = "malformed signature";
+			why = "malformed signature";
 			goto fail;
 		}
 		if (type != 0x20) {
-			*why = "a signature without its key (only key revocations may come alone)";
+			why = "a signature without its key (only key revocations may come alone)";
 			goto fail;
 		}
 		primary[0] = 0;
@@ -321,7 +318,7 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 		if (!primary[0] && keyid[0] && store_find_keyid(st, keyid, ids, 1) == 1)
 			snprintf(primary, sizeof primary, "%s", ids[0]);
 		if (!primary[0] || store_get_key(st, primary, &k, NULL, NULL) != 1) {
-			*why = "the revocation is for a key that is not stored here";
+			why = "the revocation is for a key that is not stored here";
 			goto fail;
 		}
 		/* The key, then the revocation right after its primary key packet is what gpg wants; a
@@ -329,7 +326,8 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 		rc = buf_add(&out, k.bin, k.binlen) | buf_add(&out, bin->data + p.off, pos - p.off);
 		key_free(&k);
 		if (rc) {
-			*why = "out of memory";
+			why = "out of memory";
+			code = KW_EINTERNAL;
 			goto fail;
 		}
 	}
@@ -338,7 +336,8 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 		return 0;
 	}
 	if (buf_add(&out, bin->data + pos, bin->len - pos) < 0) {
-		*why = "out of memory";
+		why = "out of memory";
+		code = KW_EINTERNAL;
 		goto fail;
 	}
 	buf_free(bin);
@@ -346,37 +345,38 @@ int ingest_attach_revocations(struct store *st, struct buf *bin, const char **wh
 	return 0;
 fail:
 	buf_free(&out);
-	return -1;
+	return kw_errf(e, code, "%s", why);
 }
 
 int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
-		  int flags, struct ingest_result *res, const char **why)
+		  int flags, struct ingest_result *res, struct kw_error *e)
 {
 	struct buf bin = BUF_INIT;
 	struct span *spans = NULL;
-	const char *armor_why = NULL;
+	const char *why = NULL;
 	long n;
-	int rc = -1;
+	int rc = -1, arc;
 
 	memset(res, 0, sizeof res[0]);
-	if (armor_decode(text, len, &bin, &armor_why) < 0) {
+	if ((arc = armor_decode(text, len, &bin, &why)) < 0) {
 		buf_reset(&bin);
 		/* Not armor: perhaps bare base64 of the binary key (VKS clients send that). */
-		if (!strcmp(armor_why, "secret key material is not accepted") ||
-		    base64_decode(text, len, &bin) < 0 || !bin.len) {
-			*why = armor_why;
+		if (arc == ARMOR_ESECRET || base64_decode(text, len, &bin) < 0 || !bin.len) {
+			kw_errf(e, arc == ARMOR_ESECRET ? KW_ESECRETKEY : KW_EINVAL, "%s", why);
 			goto out;
 		}
 	}
-	if (ingest_attach_revocations(st, &bin, why) < 0)
+	if (ingest_attach_revocations(st, &bin, e) < 0)
 		goto out;
-	if ((n = pkt_split_keyring(bin.data, bin.len, max_keys, &spans, why)) < 0)
-		goto out;
-	if (n == 0) {
-		*why = "no public key in the upload";
+	if ((n = pkt_split_keyring(bin.data, bin.len, max_keys, &spans, &why)) < 0) {
+		kw_errf(e, n == PKT_ESECRET ? KW_ESECRETKEY : n == PKT_ETOOMANY ? KW_ETOOMANYKEYS : KW_EINVAL, "%s", why);
 		goto out;
 	}
-	rc = ingest(st, kp, bin.data, bin.len, flags, res, why);
+	if (n == 0) {
+		kw_errf(e, KW_ENOKEY, "no public key in the upload");
+		goto out;
+	}
+	rc = ingest(st, kp, bin.data, bin.len, flags, res, e);
 out:
 	free(spans);
 	buf_free(&bin);

@@ -10,6 +10,7 @@
 #define KW_INGEST_H
 #include <stddef.h>
 #include "buf.h"
+#include "err.h"
 #include "keyproc.h"
 #include "store.h"
 
@@ -37,21 +38,23 @@ enum {
 
 /* Bare revocation certificates (signature packets without their key, as gpg --gen-revoke writes
  * them) are completed with the stored key they belong to, so that gpg can check them: bin is
- * rewritten in place. Keys in bin are left as they are. 0, or -1 with *why ("the revocation is for
- * a key that is not stored here", "malformed signature"). */
-int ingest_attach_revocations(struct store *st, struct buf *bin, const char **why);
+ * rewritten in place. Keys in bin are left as they are. 0, or -1 with e (KW_EINVAL: "the revocation is
+ * for a key that is not stored here", "malformed signature"). */
+int ingest_attach_revocations(struct store *st, struct buf *bin, struct kw_error *e);
 
 /* An upload as it comes from a client (HKP keytext, VKS keytext, WKS submission): armored, or bare
  * base64 of the binary, or binary; bare revocation certificates completed; at most max_keys keys;
- * then ingest(). 0, or -1 with *why ("secret key material is not accepted", "too many keys",
- * "no public key in the upload", "broken armor: …", or a store failure starting with "cannot "). */
+ * then ingest(). 0, or -1 with e: KW_ESECRETKEY, KW_ETOOMANYKEYS, KW_ENOKEY, KW_EINVAL (broken armor,
+ * malformed packets: the client's fault), or a failure of ours (kw_err_transient: KW_ESTORE,
+ * KW_ENOSPC, KW_EBUSY, KW_EINTERNAL). */
 int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
-		  int flags, struct ingest_result *res, const char **why);
+		  int flags, struct ingest_result *res, struct kw_error *e);
 
-/* Returns 0 (res filled, even if every key was rejected), or -1 with *why (not OpenPGP, gpg failed,
- * store failed). Free res with ingest_result_free. */
+/* Returns 0 (res filled, even if every key was rejected), or -1 with e (not OpenPGP, gpg failed,
+ * store failed; see keyproc_normalize and ingest_upload for the codes). Free res with
+ * ingest_result_free. */
 int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
-	   struct ingest_result *res, const char **why);
+	   struct ingest_result *res, struct kw_error *e);
 void ingest_result_free(struct ingest_result *res);
 
 #endif

@@ -365,14 +365,13 @@ static void reject(struct kp_result *res, const char *who, const char *why)
 	buf_printf(&res->errors, "%s: %s\n", who, why);
 }
 
-static int import_all(struct keyproc *kp, const unsigned char *bin, size_t len, const char **why)
+static int import_all(struct keyproc *kp, const unsigned char *bin, size_t len, struct kw_error *e)
 {
 	gpgme_data_t d = NULL;
 	gpgme_error_t err;
 
 	if (gpgme_data_new_from_mem(&d, (const char *)bin, len, 0)) {
-		*why = "out of memory";
-		return -1;
+		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	}
 	gpgme_import_result_t r;
 	gpgme_import_status_t st;
@@ -380,15 +379,13 @@ static int import_all(struct keyproc *kp, const unsigned char *bin, size_t len, 
 	err = gpgme_op_import(kp->ctx, d);
 	gpgme_data_release(d);
 	if (err && gpg_err_code(err) != GPG_ERR_NO_DATA) {
-		*why = "gpg could not read the keys";
-		return -1;
+		return kw_errf(e, KW_EINVAL, "gpg could not read the keys");
 	}
 	/* A key gpg could not write (full disk, I/O error) is no fault of the key. */
 	for (r = gpgme_op_import_result(kp->ctx), st = r ? r->imports : NULL; st; st = st->next) {
 		gpg_err_code_t c = gpg_err_code(st->result);
 		if (c & GPG_ERR_SYSTEM_ERROR) {
-			*why = "cannot write the key-processing home (disk full?)";
-			return -1;
+			return kw_errf(e, KW_ENOSPC, "cannot write the key-processing home (disk full?)");
 		}
 	}
 	return 0;
@@ -434,40 +431,44 @@ fail:
 }
 
 int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, struct kp_result *res,
-		      const char **why)
+		      struct kw_error *e)
 {
 	struct span *in = NULL, *outk = NULL;
 	struct buf all = BUF_INIT, one = BUF_INIT;
 	gpgme_key_t *listed = NULL;
 	size_t nlisted = 0, i, matched;
 	long nin, nout = 0;
-	const char *reason;
+	const char *reason, *why = NULL;
 	int rc = -1;
 
 	memset(res, 0, sizeof *res);
-	if ((nin = pkt_split_keyring(bin, len, (size_t)-1, &in, why)) < 0)
-		return -1;
+	if ((nin = pkt_split_keyring(bin, len, (size_t)-1, &in, &why)) < 0)
+		return kw_errf(e, nin == PKT_ESECRET ? KW_ESECRETKEY : KW_EINVAL, "%s", why);
 	if (nin == 0) {
-		*why = "no public key in the input";
+		kw_errf(e, KW_ENOKEY, "no public key in the input");
 		goto out;
 	}
 	empty_home(kp);
 	if (probe_space(kp) < 0) {
-		*why = "cannot write the key-processing home (disk full?)";
+		kw_errf(e, KW_ENOSPC, "cannot write the key-processing home (disk full?)");
 		goto out;
 	}
-	if (import_all(kp, bin, len, why) < 0)
+	if (import_all(kp, bin, len, e) < 0)
 		goto out;
-	if (!(listed = list_all(kp, &nlisted, why)))
+	if (!(listed = list_all(kp, &nlisted, &why))) {
+		kw_errf(e, KW_EINTERNAL, "%s", why);
 		goto out;
+	}
 	if (nlisted && export_keys(kp, NULL, &all) < 0) {
-		*why = "gpg could not export the keys";
+		kw_errf(e, KW_EINTERNAL, "gpg could not export the keys");
 		goto out;
 	}
-	if (nlisted && (nout = pkt_split_keyring(all.data, all.len, (size_t)-1, &outk, why)) < 0)
+	if (nlisted && (nout = pkt_split_keyring(all.data, all.len, (size_t)-1, &outk, &why)) < 0) {
+		kw_errf(e, KW_EINTERNAL, "gpg's export: %s", why);
 		goto out;
+	}
 	if (nlisted && !(res->keys = calloc(nlisted, sizeof *res->keys))) {
-		*why = "out of memory";
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < nlisted; i++) {

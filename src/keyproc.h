@@ -17,6 +17,7 @@
 #define KW_KEYPROC_H
 #include <stddef.h>
 #include "buf.h"
+#include "err.h"
 #include "key.h"
 
 struct keyproc_opts {
@@ -46,10 +47,12 @@ struct kp_result {
 /* Normalize the binary keyring bin[0..len) (one or many transferable keys, as packet.h splits them;
  * the caller has decoded armor). Each key gets kw_uid.addr from addr_from_uid(). Keys that gpg does
  * not accept (no valid self-signature, no user ID, unsupported) or that break a limit are counted in
- * rejected with a reason line. Returns 0 (even when every key was rejected), or -1 with *why when the
- * input is not OpenPGP at all or gpg itself failed. res is filled on 0; free it with kp_result_free. */
+ * rejected with a reason line. Returns 0 (even when every key was rejected), or -1 with e filled when
+ * the input is not OpenPGP at all (KW_EINVAL, KW_ESECRETKEY, KW_ENOKEY) or gpg itself failed
+ * (KW_ENOSPC: its home cannot be written; KW_EINTERNAL). res is filled on 0; free it with
+ * kp_result_free. */
 int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, struct kp_result *res,
-		      const char **why);
+		      struct kw_error *e);
 void kp_result_free(struct kp_result *res);
 
 #endif

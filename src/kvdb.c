@@ -59,7 +59,7 @@ static int open_db(struct kvdb *kv, const char *datadir, uint32_t mode)
 	return kcdbopen(kv->db, path, mode);
 }
 
-int kvdb_open(struct kvdb **out, const char *datadir, int flags, char *why, size_t whylen)
+int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error *e)
 {
 	struct kvdb *kv = calloc(1, sizeof *kv);
 	uint32_t mode;
@@ -67,8 +67,7 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, char *why, size
 	*out = NULL;
 	if (!kv || !(kv->db = kcdbnew())) {
 		free(kv);
-		snprintf(why, whylen, "out of memory");
-		return -1;
+		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	}
 	pthread_mutex_init(&kv->wmu, NULL);
 	kv->flags = flags;
@@ -79,12 +78,12 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, char *why, size
 		mode = KCOWRITER | KCOCREATE | ((flags & KVDB_TRYLOCK) ? KCOTRYLOCK : 0);
 	if (!open_db(kv, datadir, mode)) {
 		if (kcdbecode(kv->db) == KCENOREPOS && (flags & KVDB_RDONLY))
-			snprintf(why, whylen, "no database in %s", datadir);
+			kw_errf(e, KW_ENOTFOUND, "no database in %s", datadir);
 		else if ((flags & KVDB_TRYLOCK) && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EACCES ||
 						  strstr(kcdbemsg(kv->db), "lock")))
-			snprintf(why, whylen, "the database in %s is in use by another process", datadir);
+			kw_errf(e, KW_EINUSE, "the database in %s is in use by another process", datadir);
 		else
-			snprintf(why, whylen, "cannot open the database in %s: %s", datadir, kcdbemsg(kv->db));
+			kw_errf(e, KW_ESTORE, "cannot open the database in %s: %s", datadir, kcdbemsg(kv->db));
 		kcdbdel(kv->db);
 		kv->db = NULL;
 		kvdb_close(kv);

@@ -16,14 +16,16 @@
  * map whose disk blocks are reserved with fallocate at open (no map where they cannot be: a write into
  * an unbacked mapped page would be SIGBUS). A hash database has no order: kvdb_scan is one pass over the
  * whole file (sorted afterwards for KVDB_ORDERED) — for start-up, fsck, migration and stats, never on a
- * request or a scheduler tick. Work found by time (the scheduler's due index) keys its records by time
- * bucket and reads the buckets with kvdb_get, so a tick costs the same whatever the store holds. */
+ * request or a scheduler tick. Work found by time is in the scheduler's due index (due.h), an ordered
+ * B+ tree file beside this database kept in step through the store's companion hook, so a tick costs
+ * the same whatever the store holds. */
 #ifndef KW_KVDB_H
 #define KW_KVDB_H
 #include <stddef.h>
 #include <time.h>
 #include <stdint.h>
 #include "buf.h"
+#include "err.h"
 
 enum {
 	KVDB_RDONLY = 1,          /* reading only, no lock: works beside a running writer */
@@ -34,9 +36,9 @@ enum {
 struct kvdb;
 struct kvdb_txn;
 
-/* Open (creating when writable) the database of datadir. 0, or -1 with a one-line reason in why
- * ("the database in DIR is in use by another process", "no database in DIR", …). */
-int kvdb_open(struct kvdb **kv, const char *datadir, int flags, char *why, size_t whylen);
+/* Open (creating when writable) the database of datadir. 0, or -1 with e: KW_EINUSE ("the database
+ * in DIR is in use by another process"), KW_ENOTFOUND ("no database in DIR", read-only), KW_ESTORE. */
+int kvdb_open(struct kvdb **kv, const char *datadir, int flags, struct kw_error *e);
 void kvdb_close(struct kvdb *kv);                 /* NULL is fine */
 int kvdb_sync(struct kvdb *kv);                   /* everything committed to the disk now: 0 or -1 */
 uint64_t kvdb_bytes(struct kvdb *kv);             /* size of the database on disk */

@@ -22,6 +22,7 @@
 #include "ldapsock.h"
 #include "lookup.h"
 #include "metrics.h"
+#include "pending.h"
 #include "ratelimit.h"
 #include "slapd.h"
 
@@ -189,19 +190,25 @@ static void upload_work(struct job *j, struct keyproc *kp)
 	struct app *app = u->l->app;
 	struct ingest_result res;
 	struct buf msg = BUF_INIT;
-	const char *why = NULL;
+	struct kw_error err;
 	size_t i;
 
 	if (ingest_upload(app->st, kp, (const char *)u->key.data, u->key.len, (size_t)app->cfg->max_keys_per_upload,
-			  0, &res, &why) < 0) {
-		u->code = !strncmp(why, "cannot ", 7) ? LDAP_R_BUSY : LDAP_R_SYNTAX;
-		buf_printf(&u->info, "key rejected: %s", why);
+			  0, &res, &err) < 0) {
+		u->code = kw_err_transient(err.code) ? LDAP_R_BUSY : LDAP_R_SYNTAX;
+		buf_printf(&u->info, "key rejected: %s", err.msg);
 		return;
 	}
 	if (res.nkeys == 0) {
 		const char *e = buf_str(&res.errors), *nl = strchr(e, '\n');
 		u->code = LDAP_R_CONSTRAINT;
 		buf_printf(&u->info, "key rejected: %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+		ingest_result_free(&res);
+		return;
+	}
+	if (pending_hold_upload(app->st, &res, (int64_t)time(NULL) + app->cfg->token_lifetime) < 0) {
+		u->code = LDAP_R_BUSY;
+		buf_addstr(&u->info, "the key cannot be stored right now; try again later");
 		ingest_result_free(&res);
 		return;
 	}

@@ -1,14 +1,14 @@
 /* mailer — see mailer.h.
  *
  * Queue record "q:"ID (ID = 16 hex digits, time-ordered; record.h, struct rec_mail): attempts, next
- * attempt, queued at, the message. The thread keeps only IDs and times in memory; the message is read
- * from the store when it is sent. */
+ * attempt, queued at, the message. Each record has a due entry of kind "q" at its next attempt
+ * (sched.h); the scheduler's handler sends it. Only a count is kept in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +22,11 @@
 
 #define MAX_BACKOFF 3600
 
-struct item {
-	char id[MAIL_ID_LEN + 1];
-	int64_t next;
-};
-
 struct mailer {
 	struct store *st;
 	const struct config *cfg;
-	pthread_t tid;
-	int started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct item *v;
-	size_t n, cap;
+	struct sched *sched;
+	atomic_long queued;         /* "q:" records */
 };
 
 /* ---- records ---- */
@@ -56,7 +47,7 @@ int mailer_queue(struct store_txn *tx, const char *msg, size_t len, char id[MAIL
 	m.queued = ts.tv_sec;
 	m.msg = (char *)msg;
 	m.len = len;
-	return txn_rec_put(tx, REC_MAIL, id, &m);
+	return txn_rec_put(tx, REC_MAIL, id, &m) < 0 || txn_sched(tx, "q", id, m.next) < 0 ? -1 : 0;
 }
 
 /* ---- delivery ---- */
@@ -163,134 +154,103 @@ int mailer_deliver(const struct config *cfg, const char *msg, size_t len, const 
 	return deliver_maildir(cfg->datadir, msg, len, why);
 }
 
-/* ---- the queue in memory ---- */
-
-static int push(struct mailer *m, const char *id, int64_t next)
-{
-	struct item *nv;
-
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 32;
-		if (!(nv = realloc(m->v, m->cap * sizeof *nv)))
-			return -1;
-		m->v = nv;
-	}
-	snprintf(m->v[m->n].id, sizeof m->v[m->n].id, "%s", id);
-	m->v[m->n++].next = next;
-	return 0;
-}
+/* ---- the queue ---- */
 
 void mailer_kick(struct mailer *m, const char *id)
 {
+	(void)id;
 	if (!m)
 		return;
-	pthread_mutex_lock(&m->mu);
-	push(m, id, 0);
-	pthread_cond_signal(&m->cv);
-	pthread_mutex_unlock(&m->mu);
+	atomic_fetch_add(&m->queued, 1);
+	sched_kick(m->sched);
 }
 
 size_t mailer_queued(struct mailer *m)
 {
-	size_t n;
+	long n;
 
 	if (!m)
 		return 0;
-	pthread_mutex_lock(&m->mu);
-	n = m->n;
-	pthread_mutex_unlock(&m->mu);
-	return n;
+	n = atomic_load(&m->queued);
+	return n > 0 ? (size_t)n : 0;
 }
 
-/* Send one queued mail; update or remove its record. Returns the next attempt time or 0 (done). */
-static int64_t attempt(struct mailer *m, const char *id)
+/* The "q" handler: send one queued mail when its attempt is due; update or remove its record. */
+static enum sched_result attempt(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
 {
+	struct mailer *m = arg;
 	struct rec_mail rec;
 	struct store_txn *tx;
 	const char *why = NULL;
-	int64_t now = time(NULL), next = 0, backoff;
-	int rc;
+	int64_t now = time(NULL), backoff;
+	enum sched_result res = SCHED_RETRY;
+	int rc, gone = 0;
 
+	(void)kp;
+	(void)due;
 	if ((rc = store_rec_get(m->st, REC_MAIL, id, &rec)) != 1)
-		return rc < 0 ? now + m->cfg->mail_retry : 0;     /* gone (sent meanwhile) */
-	rc = mailer_deliver(m->cfg, rec.msg, rec.len, &why);
-	if (!(tx = store_begin(m->st))) {
-		rec_release(REC_MAIL, &rec);
-		return now + m->cfg->mail_retry;
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;       /* gone (sent meanwhile) */
+	if (rec.next > now) {
+		/* An early entry (a rebuilt index): the record says when. */
+		if (!(tx = store_begin(m->st)))
+			goto out;
+		if (txn_sched(tx, kind, id, rec.next) < 0) {
+			store_abort(tx);
+			goto out;
+		}
+		res = store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+		goto out;
 	}
+	rc = mailer_deliver(m->cfg, rec.msg, rec.len, &why);
+	if (!(tx = store_begin(m->st)))
+		goto out;
 	if (rc == 0) {
 		fprintf(stderr, "keyward: mail %s delivered after %u failed attempt%s\n", id, rec.attempts,
 			rec.attempts == 1 ? "" : "s");
-		txn_rec_del(tx, REC_MAIL, id);
+		rc = txn_rec_del(tx, REC_MAIL, id) < 0 ? -1 : 0;
+		gone = 1;
 	} else if (now - rec.queued > m->cfg->token_lifetime) {
 		fprintf(stderr, "keyward: mail %s dropped: %s, undeliverable since %lld s\n", id, why,
 			(long long)(now - rec.queued));
-		txn_rec_del(tx, REC_MAIL, id);
+		rc = txn_rec_del(tx, REC_MAIL, id) < 0 ? -1 : 0;
+		gone = 1;
 	} else {
 		rec.attempts++;
 		backoff = (int64_t)m->cfg->mail_retry << (rec.attempts - 1 < 12 ? rec.attempts - 1 : 12);
 		if (backoff > MAX_BACKOFF)
 			backoff = MAX_BACKOFF;
-		next = now + backoff;
+		rec.next = now + backoff;
 		fprintf(stderr, "keyward: mail %s: %s (attempt %u); next try in %lld s\n", id, why, rec.attempts,
 			(long long)backoff);
-		rec.next = next;
-		txn_rec_put(tx, REC_MAIL, id, &rec);
+		rc = txn_rec_put(tx, REC_MAIL, id, &rec) < 0 || txn_sched(tx, kind, id, rec.next) < 0 ? -1 : 0;
 	}
-	if (store_commit(tx) < 0 && rc == 0)
-		next = 0;       /* sent, but the record stays: it would be sent again after a restart */
+	if (rc < 0) {
+		store_abort(tx);
+		goto out;
+	}
+	/* A failed commit after a delivery leaves the record: it would be sent again (at least once). */
+	if (store_commit(tx) < 0)
+		goto out;
+	if (gone)
+		atomic_fetch_sub(&m->queued, 1);
+	res = SCHED_DONE;
+out:
 	rec_release(REC_MAIL, &rec);
-	return next;
+	return res;
 }
 
-static void *mailer_main(void *arg)
+static int count_one(void *arg, const char *name, void *rec)
 {
-	struct mailer *m = arg;
-	struct timespec ts;
-	int64_t now, best_next;
-	size_t i, best;
-	char id[MAIL_ID_LEN + 1];
-
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop) {
-		if (!m->n) {
-			pthread_cond_wait(&m->cv, &m->mu);
-			continue;
-		}
-		for (best = 0, i = 1; i < m->n; i++)
-			if (m->v[i].next < m->v[best].next)
-				best = i;
-		now = time(NULL);
-		best_next = m->v[best].next;
-		if (best_next > now) {
-			ts.tv_sec = (time_t)best_next;
-			ts.tv_nsec = 0;
-			pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-			continue;
-		}
-		memcpy(id, m->v[best].id, sizeof id);
-		m->v[best] = m->v[--m->n];
-		pthread_mutex_unlock(&m->mu);
-		best_next = attempt(m, id);
-		pthread_mutex_lock(&m->mu);
-		if (best_next)
-			push(m, id, best_next);
-	}
-	pthread_mutex_unlock(&m->mu);
-	return NULL;
+	(void)name;
+	(void)rec;
+	atomic_fetch_add((atomic_long *)arg, 1);
+	return 0;
 }
 
-/* At start: every queued mail into the in-memory queue. */
-static int load_one(void *arg, const char *id, void *rec)
-{
-	struct mailer *m = arg;
-
-	return push(m, id, ((struct rec_mail *)rec)->next);
-}
-
-struct mailer *mailer_start(struct store *st, const struct config *cfg, char *why, size_t whylen)
+struct mailer *mailer_new(struct store *st, const struct config *cfg, char *why, size_t whylen)
 {
 	struct mailer *m = calloc(1, sizeof *m);
+	long n;
 
 	if (!m) {
 		snprintf(why, whylen, "out of memory");
@@ -298,38 +258,24 @@ struct mailer *mailer_start(struct store *st, const struct config *cfg, char *wh
 	}
 	m->st = st;
 	m->cfg = cfg;
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
-	if (store_rec_scan(st, REC_MAIL, 0, load_one, m) != 0) {
-		snprintf(why, whylen, "cannot read the mail queue (keyward fsck names a damaged record)");
-		goto fail;
+	atomic_init(&m->queued, 0);
+	if (store_rec_scan(st, REC_MAIL, 0, count_one, &m->queued) != 0) {
+		snprintf(why, whylen, "cannot read the mail queue");
+		free(m);
+		return NULL;
 	}
-	if (m->n)
-		fprintf(stderr, "keyward: %zu queued mail%s to deliver\n", m->n, m->n == 1 ? "" : "s");
-	if (pthread_create(&m->tid, NULL, mailer_main, m)) {
-		snprintf(why, whylen, "cannot start the mail thread");
-		goto fail;
-	}
-	m->started = 1;
+	if ((n = atomic_load(&m->queued)))
+		fprintf(stderr, "keyward: %ld queued mail%s to deliver\n", n, n == 1 ? "" : "s");
 	return m;
-fail:
-	mailer_stop(m);
-	return NULL;
 }
 
-void mailer_stop(struct mailer *m)
+int mailer_register(struct mailer *m, struct sched *s)
 {
-	if (!m)
-		return;
-	if (m->started) {
-		pthread_mutex_lock(&m->mu);
-		m->stop = 1;
-		pthread_cond_signal(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-		pthread_join(m->tid, NULL);
-	}
-	pthread_mutex_destroy(&m->mu);
-	pthread_cond_destroy(&m->cv);
-	free(m->v);
+	m->sched = s;
+	return sched_register(s, "q", attempt, m);
+}
+
+void mailer_free(struct mailer *m)
+{
 	free(m);
 }

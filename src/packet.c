@@ -95,11 +95,13 @@ long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span
 	while ((rc = pkt_next(p, n, &pos, &k, why)) == 1) {
 		if (k.tag == PKT_SECKEY || k.tag == PKT_SECSUBKEY) {
 			*why = "secret key material is not accepted";
+			rc = PKT_ESECRET;
 			goto fail;
 		}
 		if (k.tag == PKT_PUBKEY) {
 			if (nk == max) {
 				*why = "too many keys";
+				rc = PKT_ETOOMANY;
 				goto fail;
 			}
 			if (push_span(&v, &nk, &cap, k.off, 0) < 0) {
@@ -120,7 +122,7 @@ long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span
 	return (long)nk;
 fail:
 	free(v);
-	return -1;
+	return rc < -1 ? rc : -1;
 }
 
 long pkt_components(const unsigned char *p, size_t n, struct comp **comps, const char **why)

@@ -29,9 +29,11 @@ struct span { size_t off, len; };
 
 /* Split a keyring into transferable keys: each starts at a public-key packet (tag 6) and runs to the
  * next one. Returns the number of keys (0 allowed) and a malloc'd array in *keys (caller frees),
- * or -1 with *why: malformed packets, secret key packets ("secret key material is not accepted"),
- * data before the first public key that is not a marker/trust/padding packet, more than max keys
- * ("too many keys"). */
+ * or a negative value with *why: PKT_ESECRET for secret key packets ("secret key material is not
+ * accepted"), PKT_ETOOMANY for more than max keys ("too many keys"), -1 for malformed packets and
+ * data before the first public key that is not a marker/trust/padding packet. */
+#define PKT_ESECRET (-2)
+#define PKT_ETOOMANY (-3)
 long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span **keys, const char **why);
 
 /* Components of one transferable key, in order. */

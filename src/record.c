@@ -622,6 +622,31 @@ static int enc_upload(const void *in, struct buf *out)
 static int64_t exp_upload(const void *rec) { return ((const struct rec_upload *)rec)->expires; }
 static const char *ref_upload(const void *rec) { return ((const struct rec_upload *)rec)->fpr; }
 
+/* ---- p: ---- */
+
+static int dec_hold(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_hold *h = out;
+	struct reader r = { p, n, 0 };
+
+	memset(h, 0, sizeof *h);
+	if (get_n(&r, 1) != SMALL_FORMAT)
+		return -1;
+	h->until = (int64_t)get_n(&r, 8);
+	return r.bad || r.left || h->until < 0 ? -1 : 0;
+}
+
+static int enc_hold(const void *in, struct buf *out)
+{
+	const struct rec_hold *h = in;
+
+	if (h->until < 0)
+		return -1;
+	return buf_addch(out, SMALL_FORMAT) | put_i64(out, h->until) ? -1 : 0;
+}
+
+static int64_t exp_hold(const void *rec) { return ((const struct rec_hold *)rec)->until; }
+
 /* ---- q: ---- */
 
 static void rel_mail(void *rec)
@@ -928,6 +953,7 @@ const struct rec_type_def rec_types[REC_NTYPES] = {
 	ROW(REC_HANDOFF, "h:", "handoff", "handoff.c", struct rec_handoff, name_code, dec_handoff, enc_handoff, rel_handoff, exp_handoff, NULL),
 	ROW(REC_HANDOFF_DEAD, "hd:", "handoff-tombstone", "handoff.c", struct rec_handoff_dead, name_code, dec_handoff_dead, enc_handoff_dead, NULL, exp_handoff_dead, NULL),
 	ROW(REC_NOTIFY, "hq:", "notification", "notify.c", struct rec_notify, name_notifyid, dec_notify, enc_notify, rel_notify, exp_notify, NULL),
+	ROW(REC_HOLD, "p:", "pending-hold", "pending.c", struct rec_hold, name_fpr, dec_hold, enc_hold, NULL, exp_hold, NULL),
 };
 
 int rec_classify(const char *k, size_t kl, size_t *name_off)

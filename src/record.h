@@ -28,6 +28,8 @@
  *   w:DOMAIN/HASH  address                       d:DOMAIN  bound addresses in the domain, decimal
  *   t:SHA256  challenge token (binary, format 2) c:ADDR    last challenge (binary, format 2)
  *   u:SHA256  VKS upload token (binary, format 2) q:ID     queued mail (format 1)
+ *   p:FPR     pending hold (binary, format 2)
+ * (The scheduler's due entries live in their own file beside the store, due.h: not records.)
  * Version 1 stored t:, c: and u: as text lines; opening such a store writable upgrades it. */
 #ifndef KW_RECORD_H
 #define KW_RECORD_H
@@ -58,6 +60,7 @@ enum rec_type {
 	REC_HANDOFF,        /* "h:" CODE   struct rec_handoff        handoff.c */
 	REC_HANDOFF_DEAD,   /* "hd:" CODE  struct rec_handoff_dead   handoff.c */
 	REC_NOTIFY,         /* "hq:" ID    struct rec_notify         notify.c */
+	REC_HOLD,           /* "p:" FPR    struct rec_hold           pending.c */
 	REC_NTYPES
 };
 
@@ -95,6 +98,9 @@ struct rec_challenge {              /* the last challenge mail to an address */
 struct rec_upload {                 /* a VKS upload, for request-verify */
 	char fpr[KW_FPR_MAX + 1];
 	int64_t created, expires;
+};
+struct rec_hold {                   /* an uploaded key held pending until then, then deleted unless confirmed */
+	int64_t until;
 };
 struct rec_mail {                   /* release frees msg; decode copies */
 	uint32_t attempts;

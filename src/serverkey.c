@@ -227,7 +227,7 @@ int serverkey_export_secret(struct serverkey *sk, struct buf *out)
 }
 
 static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen, const char *plain, size_t plen,
-		   int sign, struct buf *out, const char **why)
+		   int sign, struct buf *out, struct kw_error *e)
 {
 	char path[PATH_MAX + 16], recp[PATH_MAX + 32];
 	gpgme_data_t in = NULL, cipher = NULL;
@@ -236,22 +236,19 @@ static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 	int fd, rc = -1;
 
 	snprintf(path, sizeof path, "%s/rcpt-XXXXXX", sk->tmpdir);
-	if ((fd = mkstemp(path)) < 0) {
-		*why = "cannot write a temporary file";
-		return -1;
-	}
+	if ((fd = mkstemp(path)) < 0)
+		return kw_errf(e, KW_ENOSPC, "cannot write a temporary file");
 	if (write(fd, rcpt, rlen) != (ssize_t)rlen) {
 		close(fd);
 		unlink(path);
-		*why = "cannot write a temporary file";
-		return -1;
+		return kw_errf(e, KW_ENOSPC, "cannot write a temporary file");
 	}
 	close(fd);
 	snprintf(recp, sizeof recp, "--file\n%s", path);
 	pthread_mutex_lock(&sk->mu);
 	gpgme_set_armor(sk->ctx, 1);
 	if (gpgme_data_new_from_mem(&in, plain, plen, 0) || gpgme_data_new(&cipher)) {
-		*why = "out of memory";
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
 	if (sign)
@@ -262,10 +259,11 @@ static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 					   in, cipher);
 	er = gpgme_op_encrypt_result(sk->ctx);
 	if (err || (er && er->invalid_recipients)) {
-		*why = "the key has no usable encryption subkey";
+		kw_errf(e, KW_ENOENC, "the key has no usable encryption subkey");
 		goto out;
 	}
-	rc = take_data(cipher, out);
+	if ((rc = take_data(cipher, out)) < 0)
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 	cipher = NULL;
 out:
 	gpgme_set_armor(sk->ctx, 0);
@@ -277,15 +275,15 @@ out:
 }
 
 int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
-			   const char *plain, size_t plen, struct buf *out, const char **why)
+			   const char *plain, size_t plen, struct buf *out, struct kw_error *e)
 {
-	return encrypt(sk, rcpt, rlen, plain, plen, 1, out, why);
+	return encrypt(sk, rcpt, rlen, plain, plen, 1, out, e);
 }
 
 int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
-		      const char *plain, size_t plen, struct buf *out, const char **why)
+		      const char *plain, size_t plen, struct buf *out, struct kw_error *e)
 {
-	return encrypt(sk, rcpt, rlen, plain, plen, 0, out, why);
+	return encrypt(sk, rcpt, rlen, plain, plen, 0, out, e);
 }
 
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],

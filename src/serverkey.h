@@ -9,6 +9,7 @@
 #define KW_SERVERKEY_H
 #include <stddef.h>
 #include "buf.h"
+#include "err.h"
 #include "key.h"
 
 struct serverkey;
@@ -27,14 +28,14 @@ int serverkey_export(struct serverkey *sk, struct buf *out);
 int serverkey_export_secret(struct serverkey *sk, struct buf *out);
 
 /* Encrypt plain to the (single) key in rcpt[0..rlen) (binary transferable key, not imported anywhere)
- * and sign with the server key; armored PGP MESSAGE appended to out. 0, or -1 with *why
- * ("the key has no usable encryption subkey", …). */
+ * and sign with the server key; armored PGP MESSAGE appended to out. 0, or -1 with e (KW_ENOENC: the
+ * key has no usable encryption subkey; KW_ENOSPC, KW_EINTERNAL). */
 int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
-			   const char *plain, size_t plen, struct buf *out, const char **why);
+			   const char *plain, size_t plen, struct buf *out, struct kw_error *e);
 /* The same without the signature (the Web Key Service signs the MIME structure around it instead:
  * gpg-wks-client refuses a request whose encrypted part carries a signature of another key). */
 int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
-		      const char *plain, size_t plen, struct buf *out, const char **why);
+		      const char *plain, size_t plen, struct buf *out, struct kw_error *e);
 
 /* A detached armored signature over data; micalg gets "pgp-sha256" or the like. 0 or -1. */
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],

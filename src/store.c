@@ -15,34 +15,35 @@
 
 struct store {
 	struct kvdb *kv;
+	struct store_companion comp;  /* an index file kept beside (due.h); before == NULL: none */
 };
 
 struct store_txn {
 	struct store *st;
 	struct kvdb_txn *kt;
+	void *slot;                 /* the companion's state of this transaction (due.h) */
 };
 
 /* ---- open / close ---- */
 
-int store_open(struct store **out, const char *datadir, int flags, char *why, size_t whylen)
+int store_open(struct store **out, const char *datadir, int flags, struct kw_error *e)
 {
 	struct store *st = calloc(1, sizeof *st);
 	struct kvdb_txn *tx;
+	char why[256];
 	int ver;
 
 	*out = NULL;
-	if (!st) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	if (kvdb_open(&st->kv, datadir, flags, why, whylen) < 0)
+	if (!st)
+		return kw_errf(e, KW_EINTERNAL, "out of memory");
+	if (kvdb_open(&st->kv, datadir, flags, e) < 0)
 		goto fail;
 	if ((ver = rec_schema_version(st->kv)) < 0) {
-		snprintf(why, whylen, "cannot read the schema version of the database in %s", datadir);
+		kw_errf(e, KW_ESTORE, "cannot read the schema version of the database in %s", datadir);
 		goto fail;
 	}
 	if (ver > REC_SCHEMA_VERSION) {
-		snprintf(why, whylen, "schema version %d is newer than this keyward (%d)", ver, REC_SCHEMA_VERSION);
+		kw_errf(e, KW_ESTORE, "schema version %d is newer than this keyward (%d)", ver, REC_SCHEMA_VERSION);
 		goto fail;
 	}
 	if (ver == REC_SCHEMA_VERSION || (ver == 0 && (flags & STORE_RDONLY))) {
@@ -50,28 +51,29 @@ int store_open(struct store **out, const char *datadir, int flags, char *why, si
 		return 0;
 	}
 	if (flags & STORE_RDONLY) {
-		snprintf(why, whylen, "the database in %s has schema version %d; run keyward serve once to upgrade it "
-			 "to version %d", datadir, ver, REC_SCHEMA_VERSION);
+		kw_errf(e, KW_ESTORE, "the database in %s has schema version %d; run keyward serve once to upgrade it "
+			"to version %d", datadir, ver, REC_SCHEMA_VERSION);
 		goto fail;
 	}
 	/* New (0): write the version. Older: upgrade, all in one transaction. */
 	if (!(tx = kvdb_begin(st->kv))) {
-		snprintf(why, whylen, "cannot write the database in %s", datadir);
+		kw_errf(e, KW_ESTORE, "cannot write the database in %s", datadir);
 		goto fail;
 	}
 	if (ver == 0) {
 		struct rec_schema s = { REC_SCHEMA_VERSION };
 		if (rec_put(tx, REC_SCHEMA, "", &s) < 0) {
 			kvdb_abort(tx);
-			snprintf(why, whylen, "cannot write the database in %s", datadir);
+			kw_errf(e, KW_ESTORE, "cannot write the database in %s", datadir);
 			goto fail;
 		}
-	} else if (rec_migrate(tx, ver, why, whylen) < 0) {
+	} else if (rec_migrate(tx, ver, why, sizeof why) < 0) {
 		kvdb_abort(tx);
+		kw_errf(e, KW_ESTORE, "%s", why);
 		goto fail;
 	}
 	if (kvdb_commit(tx) < 0 || kvdb_sync(st->kv) < 0) {
-		snprintf(why, whylen, "cannot write the database in %s", datadir);
+		kw_errf(e, KW_ESTORE, "cannot write the database in %s", datadir);
 		goto fail;
 	}
 	if (ver)
@@ -333,6 +335,7 @@ struct store_txn *store_begin(struct store *st)
 	if (!tx)
 		return NULL;
 	tx->st = st;
+	tx->slot = NULL;
 	if (!(tx->kt = kvdb_begin(st->kv))) {
 		free(tx);
 		return NULL;
@@ -347,16 +350,45 @@ time_t store_changed(struct store *st)
 
 int store_commit(struct store_txn *tx)
 {
-	int rc = kvdb_commit(tx->kt);
+	const struct store_companion *c = &tx->st->comp;
+	int rc;
 
+	/* The companion's additions are durable before the records that need them (before() runs
+	 * holding the writer slot); its removals come after the commit. */
+	if (c->before && c->before(c->arg, &tx->slot) < 0) {
+		kvdb_abort(tx->kt);
+		rc = -1;
+	} else {
+		rc = kvdb_commit(tx->kt);
+	}
+	if (c->after)
+		c->after(c->arg, &tx->slot, rc == 0);
 	free(tx);
 	return rc;
 }
 
 void store_abort(struct store_txn *tx)
 {
+	const struct store_companion *c = &tx->st->comp;
+
 	kvdb_abort(tx->kt);
+	if (c->after)
+		c->after(c->arg, &tx->slot, 0);
 	free(tx);
+}
+
+void store_set_companion(struct store *st, const struct store_companion *c)
+{
+	if (c)
+		st->comp = *c;
+	else
+		memset(&st->comp, 0, sizeof st->comp);
+}
+
+void *store_txn_companion(struct store_txn *tx, void ***slot)
+{
+	*slot = &tx->slot;
+	return tx->st->comp.arg;
 }
 
 static int in_set(char *const *set, size_t n, const char *s)

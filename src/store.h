@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "buf.h"
+#include "err.h"
 #include "key.h"
 #include "kvdb.h"
 #include "record.h"
@@ -32,10 +33,11 @@ enum {
 
 struct store;
 
-/* Open (creating when writable) the database of DATADIR (kvdb.h). Returns 0, or -1 with a one-line
- * reason written into why[0..whylen) (e.g. "the database in DIR is in use by another process",
- * "schema version 7 is newer than this keyward (2)"). */
-int store_open(struct store **st, const char *datadir, int flags, char *why, size_t whylen);
+/* Open (creating when writable) the database of DATADIR (kvdb.h). Returns 0, or -1 with e: KW_EINUSE
+ * ("the database in DIR is in use by another process"), KW_ENOTFOUND (read-only, no database),
+ * KW_ESTORE (cannot open, read, write or upgrade it; "schema version 7 is newer than this keyward
+ * (2)"), KW_EINTERNAL. */
+int store_open(struct store **st, const char *datadir, int flags, struct kw_error *e);
 void store_close(struct store *st);   /* NULL is fine */
 /* Force everything committed so far to the disk (for bulk work done with STORE_NOSYNC). 0 or -1. */
 int store_sync(struct store *st);
@@ -113,6 +115,20 @@ int txn_del_key(struct store_txn *tx, const char *fpr);
 int txn_rec_get(struct store_txn *tx, enum rec_type t, const char *name, void *out);
 int txn_rec_put(struct store_txn *tx, enum rec_type t, const char *name, const void *in);
 int txn_rec_del(struct store_txn *tx, enum rec_type t, const char *name);
+/* A companion file kept beside the database in step with it (the scheduler's due index, due.h).
+ * Once registered, every transaction carries one slot for it (store_txn_companion). before() runs
+ * in store_commit just before the database commits, holding the writer slot, and its failure aborts
+ * the transaction; after() runs after the commit or the abort (committed says which). */
+struct store_companion {
+	int (*before)(void *arg, void **slot);
+	void (*after)(void *arg, void **slot, int committed);
+	void *arg;
+};
+/* Register c (copied), or none with NULL. Before any transaction runs (at start). */
+void store_set_companion(struct store *st, const struct store_companion *c);
+/* The registered companion's arg (NULL: none) and, in *slot, this transaction's slot. */
+void *store_txn_companion(struct store_txn *tx, void ***slot);
+
 /* Add delta to counter name ("keys", "published", "addrs", "pending") in m:counts. */
 int txn_count(struct store_txn *tx, const char *name, int64_t delta);
 

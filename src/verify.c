@@ -37,7 +37,7 @@ struct confirm_job {
 	enum token_state s;
 	struct token_info ti;
 	char prior[KW_FPR_MAX + 1];
-	const char *why;
+	struct kw_error err;
 };
 
 static void confirm_work(struct job *j, struct keyproc *kp)
@@ -45,8 +45,8 @@ static void confirm_work(struct job *j, struct keyproc *kp)
 	struct confirm_job *c = (struct confirm_job *)j;
 
 	(void)kp;
-	c->why = NULL;
-	c->s = challenge_confirm(c->st, c->token, &c->ti, c->prior, &c->why);
+	kw_errf(&c->err, KW_EINTERNAL, "error");
+	c->s = challenge_confirm(c->st, c->token, &c->ti, c->prior, &c->err);
 	if (c->s == TOKEN_VALID)
 		fprintf(stderr, "keyward: %s confirmed for %s%s%s\n", c->ti.addr, c->ti.fpr,
 			c->prior[0] ? ", replacing " : "", c->prior);
@@ -62,15 +62,22 @@ static void confirm_done(struct job *j)
 			   json_pack("{s:s,s:s%,s:s,s:s}", "title", "Address confirmed", "address", c->ti.addr,
 				     strlen(c->ti.addr), "fingerprint", c->ti.fpr, "prior", c->prior));
 	} else if (c->s == TOKEN_ERROR) {
-		int busy = c->why && !strncmp(c->why, "cannot ", 7);
-		snprintf(text, sizeof text, "The confirmation failed: %s.", c->why ? c->why : "error");
-		page_error(c->r, busy ? 503 : 409, "Not confirmed", text,
+		int busy = kw_err_transient(c->err.code);
+		snprintf(text, sizeof text, "The confirmation failed: %s.", c->err.msg);
+		page_error(c->r, kw_err_http(c->err.code), "Not confirmed", text,
 			   busy ? "Nothing was changed. Try the link again in a few minutes." :
 				  "Nothing was changed. Upload the key again to get a new link.");
 	} else {
 		state_reply(c->r, c->s);
 	}
 	free(c);
+}
+
+/* The page for a confirmation the pool could not take. */
+static void refuse_page(struct hreq *r, enum kw_err code, const char *msg)
+{
+	page_error(r, kw_err_http(code), code == KW_EBUSY ? "Busy" : "Error", msg,
+		   "Press the button again in a few seconds.");
 }
 
 static void confirm(struct hreq *r, const char *token)
@@ -85,18 +92,8 @@ static void confirm(struct hreq *r, const char *token)
 	c->st = r->app->st;
 	c->job.work = confirm_work;
 	c->job.done = confirm_done;
-	c->job.base = r->base;
-	if (!(c->r = http_async(r))) {
+	if (http_defer(r, &c->job, &c->r, refuse_page) < 0)
 		free(c);
-		page_error(r, 500, "Error", "The server ran out of memory.", "Try again in a few seconds.");
-		return;
-	}
-	if (jobs_submit(r->app->jobs, &c->job) < 0) {
-		http_add_header(c->r, "Retry-After", "5");
-		page_error(c->r, 503, "Busy", "The server is busy and did not confirm anything.",
-			   "Press the button again in a few seconds.");
-		free(c);
-	}
 }
 
 void verify_handler(struct hreq *r)

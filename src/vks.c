@@ -1,7 +1,8 @@
 /* vks — see vks.h.
  *
  * Upload token record "u:"SHA256(TOKEN) (record.h, struct rec_upload): it lets request-verify name
- * the key without trusting the client, for --token-lifetime. */
+ * the key without trusting the client, for --token-lifetime; the scheduler deletes it then (due
+ * entry "u"). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "ingest.h"
 #include "lookup.h"
 #include "packet.h"
+#include "pending.h"
 #include "query.h"
 #include "token.h"
 #include "vks.h"
@@ -305,22 +307,21 @@ static void upload_work(struct job *j, struct keyproc *kp)
 {
 	struct vks_job *v = (struct vks_job *)j;
 	struct ingest_result res;
-	const char *why = NULL;
+	struct kw_error e;
 	char hash[65];
 	struct rec_upload up;
 	struct store_txn *tx;
 
-	if (ingest_upload(v->app->st, kp, v->keytext, v->len, 1, 0, &res, &why) < 0) {
-		if (!strncmp(why, "cannot ", 7))
-			fail(v, 503, "the key cannot be stored right now; try again later");
-		else if (strstr(why, "secret"))
-			fail(v, 400, "Whoops, please don't upload secret keys!");
-		else if (!strcmp(why, "too many keys"))
-			fail(v, 400, "Upload one key at a time");
-		else if (!strcmp(why, "no public key in the upload"))
-			fail(v, 400, "No key submitted");
-		else
-			fail(v, 400, "Failed parsing key");
+	if (ingest_upload(v->app->st, kp, v->keytext, v->len, 1, 0, &res, &e) < 0) {
+		int code = kw_err_http(e.code);
+		switch (e.code) {
+		case KW_ESECRETKEY: fail(v, code, "Whoops, please don't upload secret keys!"); break;
+		case KW_ETOOMANYKEYS: fail(v, code, "Upload one key at a time"); break;
+		case KW_ENOKEY: fail(v, code, "No key submitted"); break;
+		default:
+			fail(v, code, kw_err_transient(e.code) ? "the key cannot be stored right now; try again later"
+							     : "Failed parsing key");
+		}
 		goto out;
 	}
 	if (res.nkeys != 1) {
@@ -336,7 +337,8 @@ static void upload_work(struct job *j, struct keyproc *kp)
 	snprintf(up.fpr, sizeof up.fpr, "%s", res.keys[0].fpr);
 	up.created = time(NULL);
 	up.expires = up.created + v->app->cfg->token_lifetime;
-	if (txn_rec_put(tx, REC_UPLOAD, hash, &up) < 0) {
+	if (txn_rec_put(tx, REC_UPLOAD, hash, &up) < 0 || txn_sched(tx, "u", hash, up.expires) < 0 ||
+	    (!res.keys[0].published && txn_pending_hold(tx, v->app->st, res.keys[0].fpr, up.expires) < 0)) {
 		store_abort(tx);
 		fail(v, 500, "cannot store the upload");
 		goto out;
@@ -360,7 +362,7 @@ static void verify_work(struct job *j, struct keyproc *kp)
 	struct vks_job *v = (struct vks_job *)j;
 	char hash[65], *fpr;
 	struct rec_upload up;
-	const char *why = NULL;
+	struct kw_error e;
 	size_t i;
 
 	(void)kp;
@@ -375,11 +377,11 @@ static void verify_work(struct job *j, struct keyproc *kp)
 	}
 	fpr = up.fpr;
 	for (i = 0; i < v->naddrs; i++) {
-		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], CHALLENGE_LINK, &why);
+		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], CHALLENGE_LINK, &e);
 		if (s == CH_ERROR || s == CH_NOENC) {
 			char msg[400];
-			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], why);
-			fail(v, 400, msg);
+			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], e.msg);
+			fail(v, kw_err_transient(e.code) ? kw_err_http(e.code) : 400, msg);
 			return;
 		}
 	}
@@ -390,22 +392,24 @@ static void verify_work(struct job *j, struct keyproc *kp)
 	v->code = 200;
 }
 
+static void refuse_json(struct hreq *r, enum kw_err code, const char *msg)
+{
+	json_error(r, kw_err_http(code), msg);
+}
+
 static void submit(struct hreq *r, struct vks_job *v)
 {
+	size_t i;
+
 	v->app = r->app;
 	v->job.done = vks_done;
-	v->job.base = r->base;
-	if (!(v->r = http_async(r))) {
-		v->r = r;
-		fail(v, 500, "out of memory");
-		vks_done(&v->job);
+	if (http_defer(r, &v->job, &v->r, refuse_json) == 0)
 		return;
-	}
-	if (jobs_submit(r->app->jobs, &v->job) < 0) {
-		http_add_header(v->r, "Retry-After", "5");
-		fail(v, 503, "too many uploads in progress; try again in a few seconds");
-		vks_done(&v->job);
-	}
+	for (i = 0; i < v->naddrs; i++)
+		free(v->addrs[i]);
+	free(v->addrs);
+	free(v->keytext);
+	free(v);
 }
 
 static void upload(struct hreq *r)
@@ -499,4 +503,34 @@ void vks_handler(struct hreq *r)
 		by_email(r, p + 9);
 	else
 		http_text(r, 400, "unknown VKS request");
+}
+
+/* The "u" handler: an upload token is deleted when it expires. */
+static enum sched_result upload_token_due(void *arg, struct keyproc *kp, const char *kind, const char *id,
+					  int64_t due)
+{
+	struct store *st = arg;
+	struct rec_upload up;
+	struct store_txn *tx;
+	int rc;
+
+	(void)kp;
+	(void)due;
+	if (!(tx = store_begin(st)))
+		return SCHED_RETRY;
+	rc = txn_rec_get(tx, REC_UPLOAD, id, &up);
+	if (rc == 1 && up.expires > (int64_t)time(NULL))
+		rc = txn_sched(tx, kind, id, up.expires);       /* early: look again then */
+	else if (rc != 0)
+		rc = txn_rec_del(tx, REC_UPLOAD, id) < 0 ? -1 : 0;      /* expired, or damaged */
+	if (rc < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+int vks_register(struct store *st, struct sched *s)
+{
+	return sched_register(s, "u", upload_token_due, st);
 }

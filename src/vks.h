@@ -11,5 +11,7 @@
 #include "http.h"
 
 void vks_handler(struct hreq *r);          /* everything under /vks/v1/ */
+/* Register the scheduler's handler that deletes expired upload tokens ("u:"). 0 or -1. */
+int vks_register(struct store *st, struct sched *s);
 
 #endif

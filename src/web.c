@@ -7,6 +7,7 @@
 #include "ingest.h"
 #include "keycard.h"
 #include "page.h"
+#include "pending.h"
 #include "query.h"
 #include "serverkey.h"
 #include "web.h"
@@ -240,27 +241,40 @@ static json_t *address_lines(const struct ingest_key *k, const struct buf *repor
 	return a;
 }
 
+/* The page for an upload the pool could not take. */
+static void refuse_page(struct hreq *r, enum kw_err code, const char *msg)
+{
+	page_error(r, kw_err_http(code), code == KW_EBUSY ? "Busy" : "Error", msg, "Send the form again in a few seconds.");
+}
+
 /* On a key-processing thread: the same path as /pks/add (ingest_upload, then challenge_upload). */
 static void upload_work(struct job *j, struct keyproc *kp)
 {
 	struct upload_job *u = (struct upload_job *)j;
 	struct ingest_result res;
 	struct buf report = BUF_INIT;
-	const char *why = NULL, *e, *nl;
+	const char *e, *nl;
+	struct kw_error err;
 	json_t *keys, *rejected;
 	size_t i;
 
 	u->code = 400;
 	if (ingest_upload(u->app->st, kp, u->keytext, u->len, (size_t)u->app->cfg->max_keys_per_upload, 0, &res,
-			  &why) < 0) {
-		u->code = !strncmp(why, "cannot ", 7) ? 503 : 400;
-		snprintf(u->why, sizeof u->why, "%s", why);
+			  &err) < 0) {
+		u->code = kw_err_http(err.code);
+		snprintf(u->why, sizeof u->why, "%s", err.msg);
 		return;
 	}
 	if (res.nkeys == 0) {
 		e = buf_str(&res.errors);
 		nl = strchr(e, '\n');
 		snprintf(u->why, sizeof u->why, "%.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+		ingest_result_free(&res);
+		return;
+	}
+	if (pending_hold_upload(u->app->st, &res, (int64_t)time(NULL) + u->app->cfg->token_lifetime) < 0) {
+		u->code = 503;
+		snprintf(u->why, sizeof u->why, "cannot write to the store");
 		ingest_result_free(&res);
 		return;
 	}
@@ -371,17 +385,8 @@ void web_upload(struct hreq *r)
 	u->app = r->app;
 	u->job.work = upload_work;
 	u->job.done = upload_done;
-	u->job.base = r->base;
-	if (!(u->r = http_async(r))) {
-		page_error(r, 500, "Error", "The server ran out of memory; nothing was stored.", "Try again in a few seconds.");
+	if (http_defer(r, &u->job, &u->r, refuse_page) < 0)
 		goto fail;
-	}
-	if (jobs_submit(r->app->jobs, &u->job) < 0) {
-		http_add_header(u->r, "Retry-After", "5");
-		page_error(u->r, 503, "Busy", "Too many uploads are being processed; nothing was stored.",
-			   "Send the form again in a few seconds.");
-		goto fail;
-	}
 	goto out;
 fail:
 	free(u->keytext);

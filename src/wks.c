@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +14,15 @@
 #include "ingest.h"
 #include "keyproc.h"
 #include "mime.h"
+#include "pending.h"
 #include "util.h"
 #include "wks.h"
 
 #define MAX_MAIL (8 << 20)
-#define POLL_MS 100
 
 struct wks {
 	const struct challenger *c;
-	struct keyproc *kp;
 	char spool[PATH_MAX];
-	pthread_t tid;
-	int started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 };
 
 /* ---- the spool ---- */
@@ -79,10 +73,11 @@ static int headers(const struct challenger *c, const char *to, const char *subje
 }
 
 int wks_compose_request(const struct challenger *c, const struct kw_key *k, const char *addr,
-			const char *token, struct buf *msg, const char **why)
+			const char *token, struct buf *msg, struct kw_error *e)
 {
 	struct buf payload = BUF_INIT, crypt = BUF_INIT, inner = BUF_INIT, sig = BUF_INIT, full = BUF_INIT;
 	char b1[40], b2[40], micalg[32];
+	const char *why = NULL;
 	int rc = -1;
 
 	mime_random_hex(b1, 12);
@@ -90,7 +85,7 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 	if (buf_printf(&payload, "type: confirmation-request\nsender: %s\naddress: %s\nfingerprint: %s\nnonce: %s\n",
 		       c->cfg->submission_address, addr, k->fpr, token) < 0)
 		goto oom;
-	if (serverkey_encrypt(c->sk, k->bin, k->binlen, (const char *)payload.data, payload.len, &crypt, why) < 0)
+	if (serverkey_encrypt(c->sk, k->bin, k->binlen, (const char *)payload.data, payload.len, &crypt, e) < 0)
 		goto out;
 	if (buf_printf(&inner,
 		       "Content-Type: multipart/mixed; boundary=\"kw-%s\"\r\n\r\n"
@@ -102,8 +97,10 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 		       b2, b2, addr, c->cfg->base_url, b2) < 0 ||
 	    mime_add_crlf(&inner, crypt.data, crypt.len) < 0 || buf_printf(&inner, "\r\n--kw-%s--\r\n", b2) < 0)
 		goto oom;
-	if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &sig, micalg, why) < 0)
+	if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &sig, micalg, &why) < 0) {
+		kw_errf(e, KW_EINTERNAL, "%s", why);
 		goto out;
+	}
 	if (headers(c, addr, "Confirm your key publication", "confirm", &full) < 0 ||
 	    buf_printf(&full, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\"; "
 		       "boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\n", micalg, b1, b1) < 0 ||
@@ -114,7 +111,7 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 	rc = 0;
 	goto out;
 oom:
-	*why = "out of memory";
+	kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
 	buf_free(&payload);
 	buf_free(&crypt);
@@ -129,7 +126,7 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 {
 	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT, msg = BUF_INIT;
 	struct store_txn *tx = NULL;
-	const char *why = NULL;
+	struct kw_error e;
 	struct kw_key k;
 	char b[40];
 	int rc = -1;
@@ -140,7 +137,7 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 		goto out;
 	if (buf_printf(&inner, "Content-Type: text/plain; charset=utf-8\r\n\r\nThe key %s is now published\r\n"
 		       "for %s in the Web Key Directory and on the keyserver at %s.\r\n", fpr, addr, c->cfg->base_url) < 0 ||
-	    serverkey_encrypt_sign(c->sk, k.bin, k.binlen, (const char *)inner.data, inner.len, &crypt, &why) < 0)
+	    serverkey_encrypt_sign(c->sk, k.bin, k.binlen, (const char *)inner.data, inner.len, &crypt, &e) < 0)
 		goto out;
 	if (headers(c, addr, "Your key has been published", "done", &full) < 0 ||
 	    buf_printf(&full, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
@@ -191,28 +188,37 @@ static int field(const char *text, const char *name, char *out, size_t n)
 }
 
 /* A submission: store the key, send a confirmation-request to each address. */
-static int submission(struct wks *w, const char *body, size_t len, const char **why)
+static int submission(struct wks *w, struct keyproc *kp, const char *body, size_t len, struct kw_error *e)
 {
+	const char *why = NULL;
 	struct ingest_result res;
 	struct buf bin = BUF_INIT;
 	size_t i, j;
 	int rc = -1;
 
 	memset(&res, 0, sizeof res);
-	if (armor_decode(body, len, &bin, why) < 0 || ingest(w->c->st, w->kp, bin.data, bin.len, 0, &res, why) < 0)
+	if (armor_decode(body, len, &bin, &why) < 0) {
+		kw_errf(e, KW_EINVAL, "%s", why);
+		goto out;
+	}
+	if (ingest(w->c->st, kp, bin.data, bin.len, 0, &res, e) < 0)
 		goto out;
 	if (!res.nkeys) {
-		*why = "the submitted key was rejected";
+		kw_errf(e, KW_EINVAL, "the submitted key was rejected");
+		goto out;
+	}
+	if (pending_hold_upload(w->c->st, &res, (int64_t)time(NULL) + w->c->cfg->token_lifetime) < 0) {
+		kw_errf(e, KW_ESTORE, "cannot write to the store");
 		goto out;
 	}
 	for (i = 0; i < res.nkeys; i++)
 		for (j = 0; j < res.keys[i].naddrs; j++) {
-			const char *reason = NULL;
+			struct kw_error ce = { KW_OK, "not sent" };
 			enum challenge_status s = challenge_send(w->c, res.keys[i].fpr, res.keys[i].addrs[j],
-								 CHALLENGE_WKS, &reason);
+								 CHALLENGE_WKS, &ce);
 			fprintf(stderr, "keyward: wks: submission of %s for %s: %s\n", res.keys[i].fpr, res.keys[i].addrs[j],
 				s == CH_SENT ? "confirmation request sent" : s == CH_PUBLISHED ? "already published" :
-				s == CH_RECENT ? "a request was sent recently" : reason ? reason : "not sent");
+				s == CH_RECENT ? "a request was sent recently" : ce.msg);
 		}
 	rc = 0;
 out:
@@ -222,22 +228,20 @@ out:
 }
 
 /* A confirmation-response: the nonce is a challenge token for (fpr, address). */
-static int response(struct wks *w, const struct wks_fields *f, const char **why)
+static int response(struct wks *w, const struct wks_fields *f, struct kw_error *e)
 {
 	char norm[ADDR_MAX + 1], prior[KW_FPR_MAX + 1], id[MAIL_ID_LEN + 1];
 	struct token_info ti;
 	enum token_state s;
 
-	if (addr_normalize(f->address, strlen(f->address), norm) < 0) {
-		*why = "not a confirmation-response";
-		return -1;
-	}
+	if (addr_normalize(f->address, strlen(f->address), norm) < 0)
+		return kw_errf(e, KW_EINVAL, "not a confirmation-response");
 	s = challenge_token(w->c->st, f->nonce, &ti);
-	if (s != TOKEN_VALID || strcmp(ti.addr, norm)) {
-		*why = s == TOKEN_USED ? "nonce already used" : s == TOKEN_EXPIRED ? "nonce expired" : "no pending request";
-		return -1;
-	}
-	if (challenge_confirm(w->c->st, f->nonce, &ti, prior, why) != TOKEN_VALID)
+	if (s != TOKEN_VALID || strcmp(ti.addr, norm))
+		return kw_errf(e, s == TOKEN_USED || s == TOKEN_EXPIRED ? KW_EGONE : KW_ENOTFOUND, "%s",
+			       s == TOKEN_USED ? "nonce already used" : s == TOKEN_EXPIRED ? "nonce expired" :
+			       "no pending request");
+	if (challenge_confirm(w->c->st, f->nonce, &ti, prior, e) != TOKEN_VALID)
 		return -1;
 	fprintf(stderr, "keyward: wks: %s confirmed for %s%s%s\n", ti.addr, ti.fpr, prior[0] ? ", replacing " : "", prior);
 	if (queue_notice(w->c, ti.fpr, ti.addr, id) == 0)
@@ -277,41 +281,40 @@ enum wks_kind wks_classify(const char *plain, const char **body, struct wks_fiel
 }
 
 /* The first armored PGP MESSAGE of a mail, decrypted, dispatched on its content. */
-static int handle(struct wks *w, const char *mail, size_t len, const char **why)
+static int handle(struct wks *w, struct keyproc *kp, const char *mail, size_t len, struct kw_error *err)
 {
-	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body;
+	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body, *why = NULL;
 	char signer[KW_FPR_MAX + 1];
 	struct buf plain = BUF_INIT;
 	struct wks_fields f;
 	int rc = -1;
 
 	e = b ? memmem(b, len - (size_t)(b - mail), "-----END PGP MESSAGE-----", 25) : NULL;
-	if (!b || !e) {
-		*why = "no encrypted part";
-		return -1;
-	}
-	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), &plain, signer, why) < 0)
-		return -1;
+	if (!b || !e)
+		return kw_errf(err, KW_EINVAL, "no encrypted part");
+	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), &plain, signer, &why) < 0)
+		return kw_errf(err, KW_EINVAL, "%s", why);
 	switch (wks_classify(buf_str(&plain), &body, &f)) {
 	case WKS_SUBMISSION:
-		rc = submission(w, body, strlen(body), why);
+		rc = submission(w, kp, body, strlen(body), err);
 		break;
 	case WKS_RESPONSE:
-		rc = response(w, &f, why);
+		rc = response(w, &f, err);
 		break;
 	default:
-		*why = "neither a key submission nor a confirmation-response";
+		kw_errf(err, KW_EINVAL, "neither a key submission nor a confirmation-response");
 	}
 	buf_free(&plain);
 	return rc;
 }
 
-/* Handle every mail in spool/new; each is removed (or moved to failed/) afterwards. */
-static void drain(struct wks *w)
+void wks_run_spool(void *arg, struct keyproc *kp)
 {
+	struct wks *w = arg;
 	char dir[PATH_MAX + 8], path[PATH_MAX + 300], failed[PATH_MAX + 300];
 	struct buf mail = BUF_INIT;
 	struct dirent *de;
+	struct kw_error e;
 	const char *why;
 	DIR *d;
 
@@ -326,8 +329,9 @@ static void drain(struct wks *w)
 		why = NULL;
 		if (read_file_gz(path, &mail, &why) < 0)
 			continue;
-		if (handle(w, (const char *)mail.data, mail.len, &why) < 0) {
-			fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, why ? why : "error");
+		kw_errf(&e, KW_EINTERNAL, "error");
+		if (handle(w, kp, (const char *)mail.data, mail.len, &e) < 0) {
+			fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, e.msg);
 			snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
 			if (rename(path, failed) == 0)
 				continue;
@@ -338,78 +342,29 @@ static void drain(struct wks *w)
 	buf_free(&mail);
 }
 
-static void *wks_main(void *arg)
-{
-	struct wks *w = arg;
-	struct timespec ts;
-
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop) {
-		pthread_mutex_unlock(&w->mu);
-		drain(w);
-		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += POLL_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (!w->stop)
-			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-struct wks *wks_start(const struct challenger *c, const char *tmpdir, char *why, size_t whylen)
+struct wks *wks_new(const struct challenger *c, char *why, size_t whylen)
 {
 	struct wks *w = calloc(1, sizeof *w);
 	char sub[PATH_MAX + 16];
-	const char *reason = NULL;
 
 	if (!w) {
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
 	w->c = c;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
 	snprintf(w->spool, sizeof w->spool, "%s/wks-spool", c->cfg->datadir);
 	snprintf(sub, sizeof sub, "%s/failed", w->spool);
 	if (mkdirs(sub) < 0) {
 		snprintf(why, whylen, "cannot create %s: %s", sub, strerror(errno));
-		goto fail;
+		free(w);
+		return NULL;
 	}
 	snprintf(sub, sizeof sub, "%s/new", w->spool);
 	mkdirs(sub);
-	if (!(w->kp = keyproc_new(tmpdir, NULL, &reason))) {
-		snprintf(why, whylen, "%s", reason);
-		goto fail;
-	}
-	if (pthread_create(&w->tid, NULL, wks_main, w)) {
-		snprintf(why, whylen, "cannot start the Web Key Service thread");
-		goto fail;
-	}
-	w->started = 1;
 	return w;
-fail:
-	wks_stop(w);
-	return NULL;
 }
 
-void wks_stop(struct wks *w)
+void wks_free(struct wks *w)
 {
-	if (!w)
-		return;
-	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = 1;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->tid, NULL);
-	}
-	keyproc_free(w->kp);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
 	free(w);
 }

@@ -41,6 +41,9 @@ like "$(cat server.log)" "1 queued mail to deliver" "the mail queued by the old 
 wait_mails 1; ok $? "and is delivered"
 like "$(python3 "$KW_ROOT/t/mailtool.py" header "$(ls "$MAILS"/*.eml | head -1)" To)" "alice@example.org" \
 	"to the address it was for"
+like "$(cat server.log)" "due index rebuilt" "the scheduler's due index is built from the old store"
+c_gone() { "$KEYWARD" stats --datadir "$D" | grep -q '^records c: challenge: 0$'; }
+wait_for c_gone; ok $? "the scheduler deletes the old challenge records (older than --challenge-interval)"
 stop_server
 is "$SERVER_STATUS" 0 "the server stops cleanly"
 
@@ -52,7 +55,7 @@ is "$st" 0 "stats after the upgrade"
 like "$out" "^pending: 3$" "stats: the pending line stays (carol, alice2, the old server key)"
 like "$out" "^records t: token: 3$" "stats: token records"
 like "$out" "^records u: upload: 1$" "stats: upload records"
-like "$out" "^records c: challenge: 2$" "stats: challenge records"
+like "$out" "^records c: challenge: 0$" "stats: no challenge records left"
 like "$out" "^records q: mail: 0$" "stats: the delivered mail is gone from the queue"
 like "$out" "^records k: key: 6$" "stats: key records (the fixture's five and the new server key)"
 

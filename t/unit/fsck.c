@@ -108,7 +108,8 @@ static void planted(struct store *st, const char *k, const char *v, const char *
 
 int main(void)
 {
-	char dir[256], why[256];
+	char dir[256];
+	struct kw_error e;
 	struct store *st = NULL;
 	struct store_txn *tx;
 	struct kw_key a;
@@ -120,6 +121,7 @@ int main(void)
 				  .key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n" };
 	struct rec_handoff_dead hd = { HS_USED, 1, NOW + 1000, "" };
 	struct rec_notify hq = { 1, "u1@example.org", "", "subject", "text", 0, NOW, NOW };
+	struct rec_hold hold = { NOW + 1000 };
 	struct fsck_result res;
 	struct buf rep = BUF_INIT;
 	uint64_t per[REC_NTYPES], unknown;
@@ -130,7 +132,7 @@ int main(void)
 	memset(ho.owner, 'b', 64);
 	memset(hd.owner, 'b', 64);
 	snprintf(dir, sizeof dir, "%s/fsckXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, why, sizeof why) < 0)
+	if (!mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, &e) < 0)
 		return 1;
 	make_key(&a, FA, SA, 2);
 	tx = store_begin(st);
@@ -140,7 +142,8 @@ int main(void)
 	   txn_rec_put(tx, REC_HANDOFF, "5724572457245724", &ho) == 0 &&
 	   txn_rec_put(tx, REC_HANDOFF_DEAD, "1111111111111118", &hd) == 0 &&
 	   txn_rec_put(tx, REC_NOTIFY, "0123456789abcdef01234567", &hq) == 0 &&
-	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records");
+	   txn_rec_put(tx, REC_HOLD, FA, &hold) == 0 &&
+	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records, a hold");
 	ok(fsck_run(st, NOW, &rep, &res) == 0 && res.problems == 0, "fsck: no problems");
 	if (res.problems)
 		printf("# %s\n", buf_str(&rep));

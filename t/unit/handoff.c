@@ -279,7 +279,10 @@ static void store_tests(void)
 	}
 	config_defaults(&cfg);
 	cfg.datadir = strdup(dir);
-	ok(store_open(&st, dir, STORE_NOSYNC, why, sizeof why) == 0, "store opens");
+	{
+		struct kw_error e;
+		ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "store opens");
+	}
 	ok((d = timed_start(why, sizeof why)) != NULL, "timer thread starts");
 	memset(&h, 0, sizeof h);
 	h.st = st;

@@ -121,7 +121,8 @@ static void make_key(struct kw_key *k)
 
 int main(void)
 {
-	char dir[256], why[256];
+	char dir[256];
+	struct kw_error e;
 	struct store *st = NULL;
 	struct store_txn *tx;
 	struct kw_key k;
@@ -136,7 +137,7 @@ int main(void)
 
 	token_global_init();
 	snprintf(dir, sizeof dir, "%s/lookupXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!base || !mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, why, sizeof why) < 0)
+	if (!base || !mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, &e) < 0)
 		return 1;
 	make_key(&k);
 	tx = store_begin(st);

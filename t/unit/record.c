@@ -143,6 +143,10 @@ static void sample(enum rec_type t, void *rec, const char **name)
 		*name = "0123456789abcdef01234567";
 		break;
 	}
+	case REC_HOLD:
+		((struct rec_hold *)rec)->until = 1704067200 + 604800;
+		*name = FA;
+		break;
 	case REC_NTYPES:
 		break;
 	}
@@ -215,7 +219,8 @@ static void test_key_checks(void)
 /* A store written by schema version 1, then opened. */
 static void test_migration(const char *tmp)
 {
-	char dir[512], why[256];
+	char dir[512];
+	struct kw_error e;
 	struct kvdb *kv;
 	struct kvdb_txn *tx;
 	struct store *st;
@@ -229,7 +234,7 @@ static void test_migration(const char *tmp)
 	snprintf(dir, sizeof dir, "%s/migXXXXXX", tmp);
 	if (!mkdtemp(dir))
 		return;
-	ok(kvdb_open(&kv, dir, 0, why, sizeof why) == 0, "a bare database");
+	ok(kvdb_open(&kv, dir, 0, &e) == 0, "a bare database");
 	tx = kvdb_begin(kv);
 	kvdb_put(tx, "m:schema", 8, "1", 1);
 	snprintf(k, sizeof k, "t:%s", h1);
@@ -244,9 +249,9 @@ static void test_migration(const char *tmp)
 	kvdb_close(kv);
 
 	st = NULL;
-	ok(store_open(&st, dir, STORE_RDONLY, why, sizeof why) < 0 && strstr(why, "schema version 1") &&
-	   strstr(why, "keyward serve"), "read-only: refused with a way out (%s)", why);
-	ok(store_open(&st, dir, STORE_NOSYNC, why, sizeof why) == 0, "writable: opened (%s)", st ? "" : why);
+	ok(store_open(&st, dir, STORE_RDONLY, &e) < 0 && strstr(e.msg, "schema version 1") &&
+	   strstr(e.msg, "keyward serve"), "read-only: refused with a way out (%s)", e.msg);
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "writable: opened (%s)", st ? "" : e.msg);
 	if (!st)
 		return;
 	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
@@ -260,13 +265,13 @@ static void test_migration(const char *tmp)
 	store_close(st);
 
 	/* A newer version is refused. */
-	kvdb_open(&kv, dir, 0, why, sizeof why);
+	kvdb_open(&kv, dir, 0, &e);
 	tx = kvdb_begin(kv);
 	kvdb_put(tx, "m:schema", 8, "9", 1);
 	kvdb_commit(tx);
 	kvdb_close(kv);
 	st = NULL;
-	ok(store_open(&st, dir, 0, why, sizeof why) < 0 && strstr(why, "newer"), "a newer schema is refused: %s", why);
+	ok(store_open(&st, dir, 0, &e) < 0 && strstr(e.msg, "newer"), "a newer schema is refused: %s", e.msg);
 	rm_contents(dir);
 	rmdir(dir);
 }

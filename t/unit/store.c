@@ -85,7 +85,8 @@ static int count_views(void *arg, const char *fpr, const char *armored, size_t l
 
 int main(void)
 {
-	char dir[256], why[256], fpr[KW_FPR_MAX + 1], fprs[4][KW_FPR_MAX + 1], prior[KW_FPR_MAX + 1];
+	char dir[256], fpr[KW_FPR_MAX + 1], fprs[4][KW_FPR_MAX + 1], prior[KW_FPR_MAX + 1];
+	struct kw_error e;
 	struct store *st = NULL, *st2 = NULL;
 	struct kw_key a, b, got;
 	struct buf v = BUF_INIT, x = BUF_INIT;
@@ -102,11 +103,11 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/storeXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
-	ok(store_open(&st, dir, STORE_NOSYNC, why, sizeof why) == 0, "open a new store");
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "open a new store");
 	/* Kyoto Cabinet locks per process: the second writer is another process. */
 	pid = fork();
 	if (pid == 0)
-		_exit(store_open(&st2, dir, STORE_TRYLOCK, why, sizeof why) < 0 && strstr(why, "in use") ? 0 : 1);
+		_exit(store_open(&st2, dir, STORE_TRYLOCK, &e) < 0 && e.code == KW_EINUSE ? 0 : 1);
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a second writer (another process) is refused at once");
 
@@ -192,7 +193,7 @@ int main(void)
 	pid = fork();
 	if (pid == 0) {
 		struct store *c = NULL;
-		if (store_open(&c, dir, 0, why, sizeof why) < 0)
+		if (store_open(&c, dir, 0, &e) < 0)
 			_exit(2);
 		tx = store_begin(c);
 		txn_rec_put(tx, REC_CHALLENGE, "durable@example.org", &ch);
@@ -205,7 +206,7 @@ int main(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the writer was killed");
-	ok(store_open(&st, dir, 0, why, sizeof why) == 0, "reopen after SIGKILL: %s", why);
+	ok(store_open(&st, dir, 0, &e) == 0, "reopen after SIGKILL: %s", e.msg);
 	memset(&got_ch, 0, sizeof got_ch);
 	ok(store_rec_get(st, REC_CHALLENGE, "durable@example.org", &got_ch) == 1 && got_ch.last == ch.last &&
 	   got_ch.expires == ch.expires, "the committed record is there");

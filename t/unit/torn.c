@@ -16,7 +16,8 @@
 
 int main(void)
 {
-	char dir[256], why[256], name[80], cmd[1024];
+	char dir[256], name[80], cmd[1024];
+	struct kw_error e;
 	const char *kw = getenv("KEYWARD");
 	struct store *st = NULL;
 	struct store_txn *tx;
@@ -29,11 +30,11 @@ int main(void)
 		printf("1..0 # SKIP no $KEYWARD to run\n");
 		return 0;
 	}
-	ok(store_open(&st, dir, 0, why, sizeof why) == 0, "a new store");
+	ok(store_open(&st, dir, 0, &e) == 0, "a new store");
 	store_close(st);
 	st = NULL;
 	if ((pid = fork()) == 0) {
-		if (store_open(&st, dir, STORE_NOSYNC, why, sizeof why) < 0 || !(tx = store_begin(st)))
+		if (store_open(&st, dir, STORE_NOSYNC, &e) < 0 || !(tx = store_begin(st)))
 			_exit(1);
 		for (i = 0; i < 2000; i++) {
 			snprintf(name, sizeof name, "%064d", i);
@@ -51,7 +52,7 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "sed 's/^/#   /' '%s/fsck.out' | tail -3", dir);
 	if (system(cmd) != 0)
 		printf("# (no fsck output)\n");
-	ok(store_open(&st, dir, STORE_RDONLY, why, sizeof why) == 0 &&
+	ok(store_open(&st, dir, STORE_RDONLY, &e) == 0 &&
 	   store_rec_get(st, REC_TOKEN, "0000000000000000000000000000000000000000000000000000000000000007", NULL) == 0,
 	   "none of its records is there");
 	store_close(st);

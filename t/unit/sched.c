@@ -1,0 +1,219 @@
+/* Unit tests: due.c and sched.c — the due index's keys and order, entries written with the store's
+ * transactions (commit, abort, unschedule, kill -9), and a tick that touches only what is due:
+ * 100,000 entries stored, 10 due. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "tap.h"
+#include "due.h"
+#include "sched.h"
+#include "store.h"
+
+#define STORED 100000
+#define DUE_NOW 10
+
+static long calls;
+
+/* The records here are pending holds ("p:" FPR, record.h) with due entries of kind "p". The
+ * handler deletes the record if it is there (a stale entry finds nothing). */
+static enum sched_result expire(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	struct store *st = arg;
+	struct store_txn *tx;
+
+	(void)kp;
+	(void)kind;
+	(void)due;
+	calls++;
+	if (!(tx = store_begin(st)))
+		return SCHED_RETRY;
+	if (txn_rec_del(tx, REC_HOLD, id) < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+/* A fingerprint-shaped name for record n (the record's name must be one). */
+static void name_of(const char *tag, long n, char out[41])
+{
+	snprintf(out, 41, "%s%0*lX", tag, (int)(40 - strlen(tag)), (unsigned long)n);
+}
+
+static int put_hold(struct store_txn *tx, const char *id, int64_t due)
+{
+	struct rec_hold h = { due };
+
+	return txn_rec_put(tx, REC_HOLD, id, &h) < 0 || txn_sched(tx, "p", id, due) < 0 ? -1 : 0;
+}
+
+static int put_due(struct store *st, const char *id, int64_t due)
+{
+	struct store_txn *tx = store_begin(st);
+
+	if (!tx || put_hold(tx, id, due) < 0)
+		return -1;
+	return store_commit(tx);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[512], id[41];
+	struct store *st = NULL;
+	struct due *d = NULL;
+	struct sched *s;
+	struct sched_stats ss;
+	struct store_txn *tx;
+	struct due_entry en, got[4];
+	struct kw_error e;
+	int64_t now = time(NULL), first;
+	long n, i;
+	int status, k;
+	pid_t pid;
+
+	/* Keys: order by time first, the meta keys before every entry. */
+	char a[600], b[600];
+	struct due_entry ea = { 5, 77, "t", "zzz" }, eb = { 300, 1, "a", "aaa" }, bad1 = { 1, 0, "T:", "x" },
+			 bad2 = { 1, 0, "t", "" };
+	int la = due_key_encode(&ea, 1, a, sizeof a), lb = due_key_encode(&eb, 1, b, sizeof b);
+	ok(la > 0 && lb > 0 && memcmp(a, b, 8) < 0, "an earlier time sorts first whatever the kind and id");
+	ok(due_key_decode(b, (size_t)lb, &en) == 0 && en.due == 300 && !strcmp(en.kind, "a") && !strcmp(en.id, "aaa") &&
+	   en.serial == 1, "a key decodes to its entry");
+	ok(due_key_decode(a, (size_t)la, &en) == 0 && en.serial == 77 && !strcmp(en.id, "zzz"), "with its serial");
+	ok(due_key_encode(&bad1, 1, a, sizeof a) < 0 && due_key_encode(&bad2, 1, a, sizeof a) < 0,
+	   "malformed kinds and empty ids are refused");
+	ok(due_key_decode("!built", 6, &en) < 0, "a meta key is not an entry");
+
+	snprintf(dir, sizeof dir, "%s/sched-%d", tmp, (int)getpid());
+	mkdir(dir, 0700);
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "a store");
+	tx = store_begin(st);
+	ok(tx && txn_sched(tx, "t", "x", now) < 0, "txn_sched without a due index fails (the caller aborts)");
+	if (tx)
+		store_abort(tx);
+	ok(due_open(&d, st, dir, STORE_NOSYNC, &e) == 0, "the due index opens beside it");
+	ok(!due_built(d), "a new index is not built yet");
+
+	/* 100,000 records, each with its due entry an hour ahead, written 1,000 per transaction. */
+	for (i = 0, k = 0; i < STORED; i += 1000) {
+		long j;
+		tx = store_begin(st);
+		for (j = i; j < i + 1000 && tx; j++) {
+			name_of("AA", j, id);
+			if (put_hold(tx, id, now + 3600 + j % 600) < 0)
+				k = -1;
+		}
+		if (!tx || store_commit(tx) < 0)
+			k = -1;
+	}
+	ok(k == 0, "100,000 records with due entries stored");
+	for (i = 0, k = 0; i < DUE_NOW; i++) {
+		name_of("BB", i, id);
+		k |= put_due(st, id, now - 100 + i);
+	}
+	ok(k == 0, "10 records due now");
+	is(due_count(d), STORED + DUE_NOW, "one entry per record");
+
+	ok((s = sched_new(st, d, NULL, 0, &e)) != NULL, "a scheduler");
+	ok(sched_register(s, "p", expire, st) == 0, "a handler for p");
+	ok(sched_register(s, "p", expire, st) < 0, "one handler per kind");
+	ok(sched_register(s, "T:", expire, st) < 0, "a malformed kind is refused");
+
+	calls = 0;
+	n = sched_tick_once(s, now, 1000, NULL);
+	printf("# one tick examined %ld index entries with %d stored\n", n, STORED + DUE_NOW);
+	ok(n >= DUE_NOW && n <= DUE_NOW + 1, "a tick reads the 10 due entries and one more, not 100,000 (%ld)", n);
+	is(calls, DUE_NOW, "the handler ran for each due entry");
+	name_of("BB", 3, id);
+	is(store_rec_get(st, REC_HOLD, id, NULL), 0, "a due record is gone");
+	name_of("AA", 3, id);
+	is(store_rec_get(st, REC_HOLD, id, NULL), 1, "a record not due stays");
+	is(due_count(d), STORED, "the handled entries are removed");
+	n = sched_tick_once(s, now, 1000, NULL);
+	ok(n <= 1, "the next tick reads at most one entry (%ld)", n);
+	sched_get_stats(s, &ss);
+	is(ss.handled, DUE_NOW, "stats: 10 handled");
+
+	/* Abort, unschedule, stale entries. */
+	name_of("CC", 1, id);
+	tx = store_begin(st);
+	put_hold(tx, id, now - 5);
+	store_abort(tx);
+	is(due_has(d, "p", id, now - 5), 0, "an aborted transaction writes no entry");
+	name_of("AA", 7, id);
+	tx = store_begin(st);
+	ok(tx && txn_unsched(tx, "p", id, now + 3600 + 7) == 0 && store_commit(tx) == 0, "unschedule");
+	is(due_has(d, "p", id, now + 3600 + 7), 0, "the unscheduled entry is gone after the commit");
+	name_of("DD", 1, id);
+	tx = store_begin(st);
+	ok(tx && txn_sched(tx, "p", id, now - 1) == 0 && store_commit(tx) == 0, "an entry without its record");
+	calls = 0;
+	n = sched_tick_once(s, now, 1000, NULL);
+	ok(calls == 1 && due_has(d, "p", id, now - 1) == 0, "a stale entry costs one handler call and is removed");
+
+	/* Two entries for one record at one time (written by two transactions): removing the one
+	 * that fired keeps the other. */
+	name_of("EE", 1, id);
+	ok(put_due(st, id, now - 2) == 0, "a record due now");
+	{
+		struct due_entry fired;
+		ok(due_collect(d, now, &fired, 1, NULL, NULL, NULL) == 1 && !strcmp(fired.id, id), "its entry is due");
+		ok(put_due(st, id, now - 2) == 0, "the same record and time scheduled again meanwhile");
+		ok(due_remove(d, &fired) == 0 && due_has(d, "p", id, now - 2) == 1,
+		   "removing the entry that fired leaves the one written meanwhile");
+		sched_tick_once(s, now, 1000, NULL);
+	}
+
+	/* The earliest entry is an hour ahead: nothing was lost or moved by the ticks. */
+	first = due_collect(d, INT64_MAX, got, 1, NULL, NULL, NULL) == 1 ? got[0].due : 0;
+	is(first, now + 3600, "the earliest remaining entry is the earliest stored one");
+	/* fsck both ways: the record whose entry was unscheduled above has none (a problem); an entry
+	 * without its record is stale (harmless, counted). */
+	{
+		static const char *const kinds[] = { "p" };
+		struct buf rep = BUF_INIT;
+		uint64_t stale = 9;
+		char line[100];
+		name_of("GG", 1, id);
+		tx = store_begin(st);
+		ok(tx && txn_sched(tx, "p", id, now + 99) == 0 && store_commit(tx) == 0, "an entry without a record");
+		is(due_check(d, store_kv(st), kinds, 1, &rep, &stale), 1, "fsck: one record without its entry");
+		name_of("AA", 7, id);
+		snprintf(line, sizeof line, "p:%s: no due entry", id);
+		ok(strstr(buf_str(&rep), line) != NULL, "... named: %s", line);
+		is(stale, 1, "fsck: one stale entry");
+		buf_free(&rep);
+	}
+	sched_free(s);
+	due_close(d);
+	store_close(st);
+
+	/* A committed entry survives kill -9 of the writer, with its record. */
+	pid = fork();
+	if (pid == 0) {
+		struct store *c = NULL;
+		struct due *cd = NULL;
+		if (store_open(&c, dir, 0, &e) < 0 || due_open(&cd, c, dir, 0, &e) < 0)
+			_exit(2);
+		name_of("FF", 1, id);
+		if (put_due(c, id, now + 42) < 0)
+			_exit(3);
+		kill(getpid(), SIGKILL);
+		_exit(4);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status), "the writer was killed after its commit");
+	ok(store_open(&st, dir, 0, &e) == 0 && due_open(&d, st, dir, 0, &e) == 0, "reopen after SIGKILL");
+	name_of("FF", 1, id);
+	is(store_rec_get(st, REC_HOLD, id, NULL), 1, "the record survived");
+	is(due_has(d, "p", id, now + 42), 1, "its due entry survived");
+	due_close(d);
+	store_close(st);
+	return done_testing();
+}
