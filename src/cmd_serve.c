@@ -19,6 +19,7 @@
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
+#include "manage.h"
 #include "lookup.h"
 #include "ingest.h"
 #include "logfile.h"
@@ -49,7 +50,7 @@
 	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
 	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache" \
 	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
-	" token-keep"
+	" token-keep reconfirm-after reconfirm-grace max-addresses-per-key max-recovery-bytes"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -120,6 +121,10 @@ static const struct route routes[] = {
 	{ "/key/", web_key },
 	{ "/upload", web_upload },
 	{ "/about", web_about },
+	{ "/manage", manage_handler },
+	{ "/manage/", manage_handler },
+	{ "/recovery", recovery_handler },
+	{ "/recovery/", recovery_handler },
 	{ "/assets/", page_assets },
 	{ "/", web_home },
 	{ "*", web_not_found },

@@ -46,6 +46,10 @@ static const struct opt opts[] = {
 	O("encrypt-challenge", OPT_BOOL, encrypt_challenge, 0, 0),
 	O("token-lifetime", OPT_INT, token_lifetime, 1, 365 * 86400),
 	O("challenge-interval", OPT_INT, challenge_interval, 0, 86400),
+	O("reconfirm-after", OPT_INT, reconfirm_after, 0, 20 * 365 * 86400),
+	O("reconfirm-grace", OPT_INT, reconfirm_grace, 1, 10 * 365 * 86400),
+	O("max-addresses-per-key", OPT_INT, max_addresses_per_key, 0, 100000),
+	O("max-recovery-bytes", OPT_INT, max_recovery_bytes, 1, 16 << 20),
 	O("upload-rate", OPT_INT, upload_rate, 1, 1000000),
 	O("mail-retry", OPT_INT, mail_retry, 1, 86400),
 	O("mail-timeout", OPT_INT, mail_timeout, 1, 3600),
@@ -126,6 +130,9 @@ void config_defaults(struct config *c)
 	c->handoff_rate = 20;
 	c->notify_retry = 10;
 	c->token_keep = 30 * 86400;
+	c->reconfirm_after = 365 * 86400;
+	c->reconfirm_grace = 30 * 86400;
+	c->max_recovery_bytes = 65536;
 }
 
 void config_free(struct config *c)

@@ -74,6 +74,11 @@ struct config {
 	int notify_retry;                 /* seconds before the first retry of a callback (10) */
 	/* expiry (the scheduler, sched.h) */
 	int token_keep;                   /* seconds a used or expired token still answers 410 (30 days) */
+	/* the owner's control of an entry (owner.h) */
+	int reconfirm_after;              /* seconds after a confirmation before it is asked again (365 d; 0 never) */
+	int reconfirm_grace;              /* seconds to answer a re-confirmation before the binding goes (30 d) */
+	int max_addresses_per_key;        /* addresses bound to one key at most (0: no limit) */
+	int max_recovery_bytes;           /* size of a recovery blob (65536) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

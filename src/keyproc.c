@@ -544,3 +544,60 @@ void kp_result_free(struct kp_result *res)
 	buf_free(&res->errors);
 	memset(res, 0, sizeof *res);
 }
+
+/* ---- signatures by one given key (signed requests of owners) ---- */
+
+int keyproc_verify(struct keyproc *kp, const unsigned char *key, size_t keylen, const char *msg, size_t msglen,
+		   struct buf *plain, char signer[KW_FPR_MAX + 1], const char **why)
+{
+	gpgme_data_t kd = NULL, sd = NULL, pd = NULL;
+	gpgme_verify_result_t vr;
+	gpgme_signature_t sig;
+	gpgme_error_t err;
+	char *p;
+	size_t n;
+	int rc = -1;
+
+	signer[0] = 0;
+	*why = "gpg cannot check the signature";
+	empty_home(kp);
+	if (gpgme_data_new_from_mem(&kd, (const char *)key, keylen, 0) ||
+	    gpgme_data_new_from_mem(&sd, msg, msglen, 0) || gpgme_data_new(&pd))
+		goto out;
+	if (gpgme_op_import(kp->ctx, kd))
+		goto out;
+	err = gpgme_op_verify(kp->ctx, sd, NULL, pd);
+	if (gpg_err_code(err) == GPG_ERR_NO_DATA) {
+		*why = "not a signed message";
+		rc = 1;
+		goto out;
+	}
+	if (err)
+		goto out;
+	rc = 1;
+	*why = "not signed by the key of that fingerprint";
+	vr = gpgme_op_verify_result(kp->ctx);
+	for (sig = vr ? vr->signatures : NULL; sig; sig = sig->next) {
+		if (gpg_err_code(sig->status) == GPG_ERR_NO_ERROR && sig->fpr && strlen(sig->fpr) <= KW_FPR_MAX &&
+		    !(sig->summary & (GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED))) {
+			snprintf(signer, KW_FPR_MAX + 1, "%s", sig->fpr);
+			rc = 0;
+			break;
+		}
+	}
+	if (rc == 0) {
+		p = gpgme_data_release_and_get_mem(pd, &n);
+		pd = NULL;
+		if (!p || buf_add(plain, p, n) < 0) {
+			*why = "out of memory";
+			rc = -1;
+		}
+		gpgme_free(p);
+	}
+out:
+	gpgme_data_release(kd);
+	gpgme_data_release(sd);
+	gpgme_data_release(pd);
+	empty_home(kp);
+	return rc;
+}

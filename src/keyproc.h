@@ -55,4 +55,11 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 		      struct kw_error *e);
 void kp_result_free(struct kp_result *res);
 
+/* Check the OpenPGP signed message msg (clearsigned or inline-signed) against the one binary key
+ * key[0..keylen), alone in the home for this call. 0: a good signature by that key or one of its
+ * subkeys (signer gets the signing key's fingerprint, plain the signed text as gpg recovered it,
+ * appended); 1: no good signature by it (*why says so); -1: gpg failed (*why). */
+int keyproc_verify(struct keyproc *kp, const unsigned char *key, size_t keylen, const char *msg, size_t msglen,
+		   struct buf *plain, char signer[KW_FPR_MAX + 1], const char **why);
+
 #endif

@@ -646,6 +646,103 @@ static int enc_hold(const void *in, struct buf *out)
 }
 
 static int64_t exp_hold(const void *rec) { return ((const struct rec_hold *)rec)->until; }
+/* ---- ot:, on:, ob: (owner.c) ---- */
+
+static int dec_owntoken(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_owntoken *t = out;
+	struct reader r = { p, n, 0 };
+	uint64_t used, kind;
+
+	memset(t, 0, sizeof *t);
+	if (get_n(&r, 1) != SMALL_FORMAT)
+		return -1;
+	kind = get_n(&r, 1);
+	get_fixed(&r, t->fpr, sizeof t->fpr);
+	get_fixed(&r, t->addr, sizeof t->addr);
+	t->created = (int64_t)get_n(&r, 8);
+	t->expires = (int64_t)get_n(&r, 8);
+	used = get_n(&r, 1);
+	t->kind = (int)kind;
+	t->used = (int)used;
+	if (r.bad || r.left || used > 1 || kind < OWNTOKEN_MANAGE || kind > OWNTOKEN_RECONFIRM ||
+	    !rec_fpr_ok(t->fpr, strlen(t->fpr)) || !addr_ok(t->addr, strlen(t->addr)) || t->expires < t->created)
+		return -1;
+	return 0;
+}
+
+static int enc_owntoken(const void *in, struct buf *out)
+{
+	const struct rec_owntoken *t = in;
+
+	if (t->kind < OWNTOKEN_MANAGE || t->kind > OWNTOKEN_RECONFIRM || !rec_fpr_ok(t->fpr, strlen(t->fpr)) ||
+	    !addr_ok(t->addr, strlen(t->addr)) || t->expires < t->created)
+		return -1;
+	return buf_addch(out, SMALL_FORMAT) | buf_addch(out, (char)t->kind) | put_cstr(out, t->fpr) |
+	       put_cstr(out, t->addr) | put_i64(out, t->created) | put_i64(out, t->expires) |
+	       buf_addch(out, t->used ? 1 : 0) ? -1 : 0;
+}
+
+static int64_t exp_owntoken(const void *rec) { return ((const struct rec_owntoken *)rec)->expires; }
+static const char *ref_owntoken(const void *rec) { return ((const struct rec_owntoken *)rec)->fpr; }
+
+/* An armored OpenPGP message as the owner sent it, from its BEGIN line to its END line without a
+ * final line end (the server never looks inside). */
+static int dec_recovery(const unsigned char *p, size_t n, void *out)
+{
+	static const char end[] = "-----END PGP MESSAGE-----";
+
+	memset(out, 0, sizeof(struct rec_blob));
+	if (!has_prefix(p, n, "-----BEGIN PGP MESSAGE-----") || n < 27 + sizeof end - 1 ||
+	    memcmp(p + n - (sizeof end - 1), end, sizeof end - 1) || memchr(p, 0, n))
+		return -1;
+	return blob_copy(p, n, out);
+}
+
+static int dec_nonce(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_nonce *c = out;
+	struct reader r = { p, n, 0 };
+
+	memset(c, 0, sizeof *c);
+	if (get_n(&r, 1) != SMALL_FORMAT)
+		return -1;
+	c->expires = (int64_t)get_n(&r, 8);
+	return r.bad || r.left ? -1 : 0;
+}
+
+static int enc_nonce(const void *in, struct buf *out)
+{
+	return buf_addch(out, SMALL_FORMAT) | put_i64(out, ((const struct rec_nonce *)in)->expires) ? -1 : 0;
+}
+
+static int64_t exp_nonce(const void *rec) { return ((const struct rec_nonce *)rec)->expires; }
+
+static int dec_binding(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_binding *b = out;
+	struct reader r = { p, n, 0 };
+
+	memset(b, 0, sizeof *b);
+	if (get_n(&r, 1) != SMALL_FORMAT)
+		return -1;
+	get_fixed(&r, b->fpr, sizeof b->fpr);
+	b->confirmed = (int64_t)get_n(&r, 8);
+	b->asked = (int64_t)get_n(&r, 8);
+	return r.bad || r.left || !rec_fpr_ok(b->fpr, strlen(b->fpr)) || b->confirmed < 0 || b->asked < 0 ? -1 : 0;
+}
+
+static int enc_binding(const void *in, struct buf *out)
+{
+	const struct rec_binding *b = in;
+
+	if (!rec_fpr_ok(b->fpr, strlen(b->fpr)) || b->confirmed < 0 || b->asked < 0)
+		return -1;
+	return buf_addch(out, SMALL_FORMAT) | put_cstr(out, b->fpr) | put_i64(out, b->confirmed) |
+	       put_i64(out, b->asked) ? -1 : 0;
+}
+
+static const char *ref_binding(const void *rec) { return ((const struct rec_binding *)rec)->fpr; }
 
 /* ---- q: ---- */
 
@@ -954,6 +1051,10 @@ const struct rec_type_def rec_types[REC_NTYPES] = {
 	ROW(REC_HANDOFF_DEAD, "hd:", "handoff-tombstone", "handoff.c", struct rec_handoff_dead, name_code, dec_handoff_dead, enc_handoff_dead, NULL, exp_handoff_dead, NULL),
 	ROW(REC_NOTIFY, "hq:", "notification", "notify.c", struct rec_notify, name_notifyid, dec_notify, enc_notify, rel_notify, exp_notify, NULL),
 	ROW(REC_HOLD, "p:", "pending-hold", "pending.c", struct rec_hold, name_fpr, dec_hold, enc_hold, NULL, exp_hold, NULL),
+	ROW(REC_OWNTOKEN, "ot:", "owner-token", "owner.c", struct rec_owntoken, name_sha256, dec_owntoken, enc_owntoken, NULL, exp_owntoken, ref_owntoken),
+	ROW(REC_RECOVERY, "or:", "recovery", "owner.c", struct rec_blob, name_fpr, dec_recovery, enc_blob, rel_blob, NULL, NULL),
+	ROW(REC_NONCE, "on:", "request-seen", "owner.c", struct rec_nonce, name_sha256, dec_nonce, enc_nonce, NULL, exp_nonce, NULL),
+	ROW(REC_BINDING, "ob:", "binding", "owner.c", struct rec_binding, name_addr, dec_binding, enc_binding, NULL, NULL, ref_binding),
 };
 
 int rec_classify(const char *k, size_t kl, size_t *name_off)

@@ -61,6 +61,10 @@ enum rec_type {
 	REC_HANDOFF_DEAD,   /* "hd:" CODE  struct rec_handoff_dead   handoff.c */
 	REC_NOTIFY,         /* "hq:" ID    struct rec_notify         notify.c */
 	REC_HOLD,           /* "p:" FPR    struct rec_hold           pending.c */
+	REC_OWNTOKEN,       /* "ot:" HASH  struct rec_owntoken       owner.c (manage, recovery, reconfirm links) */
+	REC_RECOVERY,       /* "or:" FPR   struct rec_blob (armored) owner.c (a key's recovery blob) */
+	REC_NONCE,          /* "on:" HASH  struct rec_nonce          owner.c (signed requests already used) */
+	REC_BINDING,        /* "ob:" ADDR  struct rec_binding        owner.c (when a binding was confirmed) */
 	REC_NTYPES
 };
 
@@ -135,6 +139,19 @@ struct rec_notify {                 /* a handoff notification; release frees the
 	int mail;                       /* 1: a mail to dest, 0: a callback to the URL dest */
 	char *dest, *secret, *subject, *body;   /* secret: 64 hex for callbacks, "" for mails */
 	int64_t attempts, next, first;  /* given up a day after first */
+enum owntoken_kind { OWNTOKEN_MANAGE = 1, OWNTOKEN_RECOVERY = 2, OWNTOKEN_RECONFIRM = 3 };
+struct rec_owntoken {               /* a link mailed to an address's holder */
+	int kind;                       /* enum owntoken_kind */
+	char fpr[KW_FPR_MAX + 1];
+	char addr[ADDR_MAX + 1];
+	int64_t created, expires;
+	int used;
+};
+struct rec_nonce { int64_t expires; };   /* a signed request seen; kept while it could be replayed */
+struct rec_binding {                /* the confirmation state of a bound address */
+	char fpr[KW_FPR_MAX + 1];
+	int64_t confirmed;              /* last confirmation (or keep) */
+	int64_t asked;                  /* 0, or when the re-confirmation mail went out */
 };
 
 /* ---- the registry ---- */

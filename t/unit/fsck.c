@@ -122,6 +122,11 @@ int main(void)
 	struct rec_handoff_dead hd = { HS_USED, 1, NOW + 1000, "" };
 	struct rec_notify hq = { 1, "u1@example.org", "", "subject", "text", 0, NOW, NOW };
 	struct rec_hold hold = { NOW + 1000 };
+	struct rec_owntoken otok = { OWNTOKEN_MANAGE, FA, "u0@example.org", NOW - 100, NOW + 1000, 0 };
+	static const char blob[] = "-----BEGIN PGP MESSAGE-----\n\nhQEMA=\n-----END PGP MESSAGE-----";
+	struct rec_blob rblob = { (unsigned char *)blob, sizeof blob - 1 };
+	struct rec_nonce nonce = { NOW + 1000 };
+	struct rec_binding bnd = { FA, NOW - 100, 0 };
 	struct fsck_result res;
 	struct buf rep = BUF_INIT;
 	uint64_t per[REC_NTYPES], unknown;
@@ -143,7 +148,9 @@ int main(void)
 	   txn_rec_put(tx, REC_HANDOFF_DEAD, "1111111111111118", &hd) == 0 &&
 	   txn_rec_put(tx, REC_NOTIFY, "0123456789abcdef01234567", &hq) == 0 &&
 	   txn_rec_put(tx, REC_HOLD, FA, &hold) == 0 &&
-	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records, a hold");
+	   txn_rec_put(tx, REC_OWNTOKEN, H1, &otok) == 0 && txn_rec_put(tx, REC_RECOVERY, FA, &rblob) == 0 &&
+	   txn_rec_put(tx, REC_NONCE, H2, &nonce) == 0 && txn_rec_put(tx, REC_BINDING, "u0@example.org", &bnd) == 0 &&
+	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records, a hold, owner records");
 	ok(fsck_run(st, NOW, &rep, &res) == 0 && res.problems == 0, "fsck: no problems");
 	if (res.problems)
 		printf("# %s\n", buf_str(&rep));
@@ -158,10 +165,11 @@ int main(void)
 		switch (t) {
 		case REC_SCHEMA: case REC_COUNTS: name = ""; break;
 		case REC_KEYID: name = "00000000000000FF"; break;
-		case REC_ADDR: case REC_CHALLENGE: name = "planted@example.org"; break;
+		case REC_ADDR: case REC_CHALLENGE: case REC_BINDING: name = "planted@example.org"; break;
 		case REC_WKD: name = "example.org/yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"; break;
 		case REC_DOMAIN: name = "planted.example"; break;
-		case REC_TOKEN: case REC_UPLOAD: name = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"; break;
+		case REC_TOKEN: case REC_UPLOAD: case REC_OWNTOKEN: case REC_NONCE:
+			name = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"; break;
 		case REC_MAIL: name = "ffffffffffffffff"; break;
 		case REC_HANDOFF: case REC_HANDOFF_DEAD: name = "9999999999999990"; break;
 		case REC_NOTIFY: name = "ffffffffffffffffffffffff"; break;

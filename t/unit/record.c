@@ -147,6 +147,32 @@ static void sample(enum rec_type t, void *rec, const char **name)
 		((struct rec_hold *)rec)->until = 1704067200 + 604800;
 		*name = FA;
 		break;
+	case REC_OWNTOKEN: {
+		struct rec_owntoken *o = rec;
+		o->kind = OWNTOKEN_MANAGE;
+		snprintf(o->fpr, sizeof o->fpr, "%s", FA);
+		snprintf(o->addr, sizeof o->addr, "%s", "u0@example.org");
+		o->created = 1704067200, o->expires = 1704672000, o->used = 1;
+		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		break;
+	}
+	case REC_RECOVERY: {
+		static const char m[] = "-----BEGIN PGP MESSAGE-----\n\nhQEMA=\n-----END PGP MESSAGE-----";
+		((struct rec_blob *)rec)->p = (unsigned char *)m, ((struct rec_blob *)rec)->n = sizeof m - 1;
+		*name = FA;
+		break;
+	}
+	case REC_NONCE:
+		((struct rec_nonce *)rec)->expires = 1704067800;
+		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		break;
+	case REC_BINDING: {
+		struct rec_binding *b = rec;
+		snprintf(b->fpr, sizeof b->fpr, "%s", FA);
+		b->confirmed = 1704067200, b->asked = 1704067300;
+		*name = "u0@example.org";
+		break;
+	}
 	case REC_NTYPES:
 		break;
 	}

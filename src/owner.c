@@ -1,0 +1,514 @@
+/* owner — see owner.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <gcrypt.h>
+#include "mailer.h"
+#include "owner.h"
+#include "ownermail.h"
+#include "signedreq.h"
+#include "token.h"
+
+/* ---- bindings ---- */
+
+int owner_txn_bound(struct store_txn *tx, const struct config *cfg, const char *fpr, const char *addr,
+		    int64_t now)
+{
+	struct rec_binding b;
+
+	(void)cfg;
+	memset(&b, 0, sizeof b);
+	snprintf(b.fpr, sizeof b.fpr, "%s", fpr);
+	b.confirmed = now;
+	return txn_rec_put(tx, REC_BINDING, addr, &b);
+}
+
+/* ---- mails ---- */
+
+static void fmt_fpr(const char *fpr, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; fpr[i] && o + 2 < n; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = fpr[i];
+	}
+	out[o] = 0;
+}
+
+/* Compose a mail to addr: encrypted to k when it can receive encrypted mail, else signed only. */
+static int compose(const struct challenger *c, const char *addr, const char *subject, const char *text,
+		   const struct kw_key *k, struct buf *msg, const char **why)
+{
+	if (k && ownermail_compose(c->sk, c->cfg, addr, subject, text, k, msg, why) == 0)
+		return 0;
+	buf_reset(msg);
+	return ownermail_compose(c->sk, c->cfg, addr, subject, text, NULL, msg, why);
+}
+
+/* The notice to addr that its binding to fpr is gone. */
+static int notice(const struct challenger *c, const char *addr, const char *fpr, const char *reason,
+		  struct buf *msg, const char **why)
+{
+	struct buf text = BUF_INIT;
+	char f[100];
+	int rc;
+
+	fmt_fpr(fpr, f, sizeof f);
+	rc = buf_printf(&text,
+		"Hello,\n\n"
+		"the keyserver at %s no longer publishes a key for %s:\n"
+		"%s.\n\n"
+		"The key was:\n  %s\n\n"
+		"To publish a key for this address again, upload it (for example with\n"
+		"gpg --send-keys) and confirm the address through the mail that follows.\n",
+		c->cfg->base_url, addr, reason, f);
+	rc = rc ? -1 : compose(c, addr, "Your OpenPGP key is no longer published", (const char *)text.data,
+			       NULL, msg, why);
+	buf_free(&text);
+	return rc;
+}
+
+static void kick_all(const struct challenger *c, char (*ids)[MAIL_ID_LEN + 1], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		mailer_kick(c->mailer, ids[i]);
+}
+
+/* ---- mailed links ---- */
+
+static const char *link_path(enum owntoken_kind kind)
+{
+	return kind == OWNTOKEN_MANAGE ? "manage" : kind == OWNTOKEN_RECOVERY ? "recovery" : "reconfirm";
+}
+
+static int link_text(const struct challenger *c, enum owntoken_kind kind, const char *addr, const char *fpr,
+		     const char *token, int64_t expires, struct buf *out)
+{
+	char f[100], when[64];
+	time_t t = (time_t)expires;
+	struct tm tm;
+	const char *what;
+
+	fmt_fpr(fpr, f, sizeof f);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	what = kind == OWNTOKEN_MANAGE ?
+		"Somebody (hopefully you) asked to manage the published key of this address.\n"
+		"The link below shows the addresses published with the key; you can remove\n"
+		"one or all of them." :
+	       kind == OWNTOKEN_RECOVERY ?
+		"Somebody (hopefully you) asked for the recovery data stored with the key of\n"
+		"this address. The link below hands it out, once." :
+		"This address has been published with the key below for a long time. Please\n"
+		"confirm that it should stay published: open the link and press \"Keep\".\n"
+		"Without an answer the address is removed from the directory.";
+	return buf_printf(out,
+		"Hello,\n\n"
+		"%s\n\n"
+		"Address: %s\n"
+		"Key fingerprint:\n  %s\n\n"
+		"%s/%s/%s\n\n"
+		"The link works once, until %s. If you did not ask for this,\n"
+		"ignore this mail: nothing changes without you.\n",
+		what, addr, f, c->cfg->base_url, link_path(kind), token, when);
+}
+
+/* Make a link of kind for addr bound to k and queue its mail; extra (may be NULL) runs inside the
+ * transaction. 0 or -1. */
+static int queue_link(const struct challenger *c, enum owntoken_kind kind, const char *addr, const struct kw_key *k,
+		      int64_t now, int64_t lifetime, int (*extra)(struct store_txn *, void *), void *arg)
+{
+	char token[TOKEN_LEN + 1], hash[65], id[MAIL_ID_LEN + 1];
+	struct rec_owntoken ot;
+	struct rec_challenge last;
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+	struct store_txn *tx = NULL;
+	const char *why = NULL;
+	int rc = -1;
+
+	memset(&ot, 0, sizeof ot);
+	if (token_new(token) < 0)
+		goto out;
+	token_hash(token, hash);
+	ot.kind = kind;
+	snprintf(ot.fpr, sizeof ot.fpr, "%s", k->fpr);
+	snprintf(ot.addr, sizeof ot.addr, "%s", addr);
+	ot.created = now;
+	ot.expires = now + lifetime;
+	if (link_text(c, kind, addr, k->fpr, token, ot.expires, &text) < 0 ||
+	    compose(c, addr, kind == OWNTOKEN_MANAGE ? "Manage your published OpenPGP key" :
+			     kind == OWNTOKEN_RECOVERY ? "Your recovery data" : "Is this still your OpenPGP key?",
+		    (const char *)text.data, k, &msg, &why) < 0)
+		goto out;
+	last.last = now;
+	last.expires = now + (c->cfg->challenge_interval > 0 ? c->cfg->challenge_interval : 0);
+	if (!(tx = store_begin(c->st)))
+		goto out;
+	if (txn_rec_put(tx, REC_OWNTOKEN, hash, &ot) < 0 || txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
+	    (extra && extra(tx, arg) < 0) || mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0)
+		goto out;
+	rc = store_commit(tx);
+	tx = NULL;
+	if (rc == 0) {
+		mailer_kick(c->mailer, id);
+		fprintf(stderr, "keyward: %s link mailed to %s\n", link_path(kind), addr);
+	}
+out:
+	if (tx)
+		store_abort(tx);
+	if (rc < 0)
+		fprintf(stderr, "keyward: cannot mail a %s link to %s: %s\n", link_path(kind), addr, why ? why : "store error");
+	buf_free(&text);
+	buf_free(&msg);
+	return rc;
+}
+
+int owner_send_link(const struct challenger *c, enum owntoken_kind kind, const char *addr)
+{
+	char fpr[KW_FPR_MAX + 1];
+	struct rec_challenge last;
+	struct kw_key k;
+	int64_t now = time(NULL);
+	int rc;
+
+	memset(&k, 0, sizeof k);
+	if ((rc = store_find_addr(c->st, addr, fpr)) != 1)
+		return rc < 0 ? -1 : 0;
+	if (kind == OWNTOKEN_RECOVERY && (rc = store_rec_get(c->st, REC_RECOVERY, fpr, NULL)) != 1)
+		return rc < 0 ? -1 : 0;
+	if ((rc = store_rec_get(c->st, REC_CHALLENGE, addr, &last)) < 0)
+		return -1;
+	if (rc == 1 && c->cfg->challenge_interval > 0 && last.last + c->cfg->challenge_interval > now)
+		return 0;       /* mailed recently: the same answer, no mail */
+	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
+		return -1;
+	rc = queue_link(c, kind, addr, &k, now, c->cfg->token_lifetime, NULL, NULL);
+	key_free(&k);
+	return rc;
+}
+
+enum owner_link owner_link_get(struct store *st, const char *token, enum owntoken_kind kind,
+			       struct rec_owntoken *out)
+{
+	char hash[65];
+	int rc;
+
+	if (!token_syntax_ok(token))
+		return OWNER_LINK_UNKNOWN;
+	token_hash(token, hash);
+	if ((rc = store_rec_get(st, REC_OWNTOKEN, hash, out)) < 0)
+		return OWNER_LINK_ERROR;
+	if (rc == 0 || out->kind != (int)kind)
+		return OWNER_LINK_UNKNOWN;
+	if (out->used)
+		return OWNER_LINK_USED;
+	if (out->expires <= time(NULL))
+		return OWNER_LINK_EXPIRED;
+	return OWNER_LINK_VALID;
+}
+
+/* Inside tx: mark the link token used, if it is still valid (1), or say it is not (0). */
+static int use_link(struct store_txn *tx, const char *token, enum owntoken_kind kind, struct rec_owntoken *ot)
+{
+	char hash[65];
+	int rc;
+
+	token_hash(token, hash);
+	if ((rc = txn_rec_get(tx, REC_OWNTOKEN, hash, ot)) != 1)
+		return rc;
+	if (ot->kind != (int)kind || ot->used || ot->expires <= time(NULL))
+		return 0;
+	ot->used = 1;
+	return txn_rec_put(tx, REC_OWNTOKEN, hash, ot) < 0 ? -1 : 1;
+}
+
+/* ---- removal ---- */
+
+struct removal {
+	char **addrs;                       /* addresses to unbind (owned by the caller) */
+	size_t n;
+	struct buf *notices;                /* one composed notice per address, same order */
+	char (*ids)[MAIL_ID_LEN + 1];
+	size_t queued;                      /* mails queued by txn_remove (ids[0..queued)) */
+};
+
+/* Inside tx: unbind each address of r still bound to fpr, queue its notice. Returns the count. */
+static long txn_remove(struct store_txn *tx, const char *fpr, struct removal *r)
+{
+	struct rec_fpr bound;
+	size_t i;
+	long n = 0;
+	int rc;
+
+	for (i = 0; i < r->n; i++) {
+		if ((rc = txn_rec_get(tx, REC_ADDR, r->addrs[i], &bound)) < 0)
+			return -1;
+		if (rc == 0 || strcmp(bound.fpr, fpr))
+			continue;
+		if (txn_unbind(tx, fpr, r->addrs[i]) < 0 || txn_rec_del(tx, REC_BINDING, r->addrs[i]) < 0 ||
+		    mailer_queue(tx, (const char *)r->notices[i].data, r->notices[i].len, r->ids[n]) < 0)
+			return -1;
+		n++;
+	}
+	r->queued = (size_t)n;
+	return n;
+}
+
+static int prepare_removal(const struct challenger *c, const char *fpr, char *const *addrs, size_t n,
+			   const char *reason, struct removal *r, const char **why)
+{
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	r->addrs = (char **)addrs;
+	r->n = n;
+	if (!(r->notices = calloc(n ? n : 1, sizeof *r->notices)) || !(r->ids = calloc(n ? n : 1, sizeof *r->ids))) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (notice(c, addrs[i], fpr, reason, &r->notices[i], why) < 0)
+			return -1;
+	return 0;
+}
+
+static void removal_free(struct removal *r)
+{
+	size_t i;
+
+	for (i = 0; r->notices && i < r->n; i++)
+		buf_free(&r->notices[i]);
+	free(r->notices);
+	free(r->ids);
+}
+
+int owner_unbind(const struct challenger *c, const char *token, const char *fpr, char *const *addrs, size_t n,
+		 const char *reason, size_t *removed, const char **why)
+{
+	struct rec_owntoken ot;
+	struct removal r;
+	struct store_txn *tx = NULL;
+	long got = 0;
+	int rc = -1;
+
+	*removed = 0;
+	if (prepare_removal(c, fpr, addrs, n, reason, &r, why) < 0)
+		goto out;
+	*why = "cannot write the store";
+	if (!(tx = store_begin(c->st)))
+		goto out;
+	if (token && (rc = use_link(tx, token, OWNTOKEN_MANAGE, &ot)) != 1) {
+		*why = rc == 0 ? "the link is no longer valid" : "cannot read the store";
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if ((got = txn_remove(tx, fpr, &r)) < 0)
+		goto out;
+	rc = store_commit(tx);
+	tx = NULL;
+	if (rc == 0) {
+		*removed = (size_t)got;
+		kick_all(c, r.ids, r.queued);
+	}
+out:
+	if (tx)
+		store_abort(tx);
+	removal_free(&r);
+	return rc;
+}
+
+/* ---- recovery ---- */
+
+int owner_release_recovery(struct store *st, const char *token, struct buf *blob)
+{
+	struct rec_owntoken ot;
+	struct rec_blob b = { NULL, 0 };
+	struct store_txn *tx;
+	int rc;
+
+	if (!token_syntax_ok(token) || !(tx = store_begin(st)))
+		return token_syntax_ok(token) ? -1 : 0;
+	if ((rc = use_link(tx, token, OWNTOKEN_RECOVERY, &ot)) == 1 &&
+	    (rc = txn_rec_get(tx, REC_RECOVERY, ot.fpr, &b)) == 1 && buf_add(blob, b.p, b.n) < 0)
+		rc = -1;
+	free(b.p);
+	if (rc != 1) {
+		store_abort(tx);
+		return rc;
+	}
+	return store_commit(tx) < 0 ? -1 : 1;
+}
+
+/* ---- signed requests ---- */
+
+static int is_key_of(const struct kw_key *k, const char *signer)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsub; i++)
+		if (!strcmp(k->sub[i].fpr, signer))
+			return 1;
+	return 0;
+}
+
+/* SHA-256 (hex) of the verified text: the identity of a request for the replay check. */
+static void request_hash(const struct buf *text, char out[65])
+{
+	unsigned char d[32];
+	int i;
+
+	gcry_md_hash_buffer(GCRY_MD_SHA256, d, text->data, text->len);
+	for (i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+struct act {
+	const struct challenger *c;
+	const struct sreq *rq;
+	struct removal *rm;
+	char nonce[65];
+	int64_t now;
+};
+
+static int txn_act(struct store_txn *tx, struct act *a, char *why, size_t whylen)
+{
+	struct rec_nonce seen;
+	struct rec_blob blob;
+	size_t i;
+	int rc;
+
+	if ((rc = txn_rec_get(tx, REC_NONCE, a->nonce, &seen)) != 0) {
+		snprintf(why, whylen, rc < 0 ? "cannot read the store" : "this request was used already (replay)");
+		return rc < 0 ? 500 : 403;
+	}
+	seen.expires = a->rq->date + OWNER_CLOCK_WINDOW + 60;
+	if (txn_rec_put(tx, REC_NONCE, a->nonce, &seen) < 0)
+		goto fail;
+	switch (a->rq->op) {
+	case SREQ_DELETE:
+		if (txn_remove(tx, a->rq->fpr, a->rm) < 0 || txn_del_key(tx, a->rq->fpr) < 0 ||
+		    txn_rec_del(tx, REC_RECOVERY, a->rq->fpr) < 0)
+			goto fail;
+		for (i = 0; i < a->rm->n; i++)
+			if (txn_rec_del(tx, REC_BINDING, a->rm->addrs[i]) < 0)
+				goto fail;
+		snprintf(why, whylen, "deleted %s", a->rq->fpr);
+		return 200;
+	case SREQ_REMOVE_ADDRESS:
+		if ((rc = (int)txn_remove(tx, a->rq->fpr, a->rm)) < 0)
+			goto fail;
+		snprintf(why, whylen, rc ? "removed %s" : "%s was not published with this key", a->rq->addr);
+		return 200;
+	case SREQ_STORE_RECOVERY:
+		blob.p = (unsigned char *)a->rq->blob;
+		blob.n = a->rq->bloblen;
+		if (txn_rec_put(tx, REC_RECOVERY, a->rq->fpr, &blob) < 0)
+			goto fail;
+		snprintf(why, whylen, "recovery data stored (%zu bytes)", blob.n);
+		return 200;
+	}
+fail:
+	snprintf(why, whylen, "cannot write the store");
+	return 500;
+}
+
+int owner_signed_request(const struct challenger *c, struct keyproc *kp, const char *msg, size_t len,
+			 char *why, size_t whylen)
+{
+	struct buf clear = BUF_INIT, plain = BUF_INIT;
+	struct sreq rq, vrq;
+	struct kw_key k;
+	struct removal rm;
+	struct act a;
+	struct store_txn *tx = NULL;
+	char signer[KW_FPR_MAX + 1], **pubs = NULL, *one[1];
+	const char *reason = NULL;
+	size_t npub = 0;
+	int status = 400, rc;
+
+	memset(&k, 0, sizeof k);
+	memset(&rm, 0, sizeof rm);
+	if (sreq_cleartext(msg, len, &clear) < 0) {
+		snprintf(why, whylen, "request= must hold a clearsigned message (gpg --clearsign)");
+		goto out;
+	}
+	if (sreq_parse((const char *)clear.data, clear.len, &rq, &reason) < 0) {
+		snprintf(why, whylen, "%s", reason);
+		goto out;
+	}
+	status = 403;
+	snprintf(why, whylen, "not signed by the key of that fingerprint");
+	if ((rc = store_get_key(c->st, rq.fpr, &k, &pubs, &npub)) != 1) {
+		if (rc < 0) {
+			status = 503;
+			snprintf(why, whylen, "cannot read the store");
+		}
+		goto out;
+	}
+	if ((rc = keyproc_verify(kp, k.bin, k.binlen, msg, len, &plain, signer, &reason)) != 0) {
+		status = rc < 0 ? 500 : 403;
+		snprintf(why, whylen, "%s", reason);
+		goto out;
+	}
+	if (!is_key_of(&k, signer))
+		goto out;
+	/* Act on what gpg verified, never on the unverified clear text. */
+	if (sreq_parse((const char *)plain.data, plain.len, &vrq, &reason) < 0 || strcmp(vrq.fpr, rq.fpr)) {
+		status = 400;
+		snprintf(why, whylen, "%s", reason ? reason : "the signed text differs from the clear text");
+		goto out;
+	}
+	a.now = time(NULL);
+	if (vrq.date < a.now - OWNER_CLOCK_WINDOW || vrq.date > a.now + OWNER_CLOCK_WINDOW) {
+		snprintf(why, whylen, "the request's date is more than 15 minutes off the server's clock (stale)");
+		goto out;
+	}
+	if (vrq.op == SREQ_STORE_RECOVERY && vrq.bloblen > (size_t)c->cfg->max_recovery_bytes) {
+		status = 400;
+		snprintf(why, whylen, "the recovery data is larger than %d bytes", c->cfg->max_recovery_bytes);
+		goto out;
+	}
+	one[0] = vrq.addr;
+	rc = vrq.op == SREQ_DELETE ? prepare_removal(c, vrq.fpr, pubs, npub, "the key's owner deleted it", &rm, &reason) :
+	     vrq.op == SREQ_REMOVE_ADDRESS ? prepare_removal(c, vrq.fpr, one, 1, "the key's owner removed this address",
+							   &rm, &reason) : 0;
+	if (rc < 0) {
+		status = 500;
+		snprintf(why, whylen, "%s", reason);
+		goto out;
+	}
+	a.c = c;
+	a.rq = &vrq;
+	a.rm = &rm;
+	request_hash(&plain, a.nonce);
+	status = 503;
+	snprintf(why, whylen, "cannot write the store");
+	if (!(tx = store_begin(c->st)))
+		goto out;
+	if ((status = txn_act(tx, &a, why, whylen)) != 200)
+		goto out;
+	rc = store_commit(tx);
+	tx = NULL;
+	if (rc < 0) {
+		status = 503;
+		snprintf(why, whylen, "cannot write the store");
+		goto out;
+	}
+	kick_all(c, rm.ids, rm.queued);
+	fprintf(stderr, "keyward: signed request by %s: %s\n", signer, why);
+out:
+	if (tx)
+		store_abort(tx);
+	removal_free(&rm);
+	key_free(&k);
+	store_free_addrs(pubs, npub);
+	buf_free(&clear);
+	buf_free(&plain);
+	return status;
+}

@@ -1,0 +1,112 @@
+/* ownermail — see ownermail.h. */
+#include <string.h>
+#include "mime.h"
+#include "ownermail.h"
+
+static int headers(const struct config *cfg, const char *to, const char *subject, struct buf *out)
+{
+	char date[64], id[40];
+	const char *domain = strrchr(cfg->mail_from, '@');
+
+	mime_date(date, sizeof date);
+	mime_random_hex(id, 16);
+	return buf_printf(out,
+		"From: keyward <%s>\r\n"
+		"To: %s\r\n"
+		"Subject: %s\r\n"
+		"Date: %s\r\n"
+		"Message-ID: <%s@%s>\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Auto-Submitted: auto-generated\r\n",
+		cfg->mail_from, to, subject, date, id, domain ? domain + 1 : "keyward.invalid");
+}
+
+static int encrypted(struct serverkey *sk, const struct kw_key *k, const struct buf *inner, struct buf *full,
+		     const char **why)
+{
+	struct buf crypt = BUF_INIT;
+	char b[40];
+	int rc = -1;
+
+	mime_random_hex(b, 12);
+	if (serverkey_encrypt_sign(sk, k->bin, k->binlen, (const char *)inner->data, inner->len, &crypt, why) < 0)
+		goto out;
+	rc = buf_printf(full,
+		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
+		" boundary=\"kw-%s\"\r\n"
+		"\r\n"
+		"This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n"
+		"--kw-%s\r\n"
+		"Content-Type: application/pgp-encrypted\r\n"
+		"Content-Description: PGP/MIME version identification\r\n"
+		"\r\n"
+		"Version: 1\r\n"
+		"\r\n"
+		"--kw-%s\r\n"
+		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+		"Content-Description: OpenPGP encrypted message\r\n"
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
+		"\r\n", b, b, b);
+	if (!rc)
+		rc = mime_add_crlf(full, crypt.data, crypt.len);
+	if (!rc)
+		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
+	if (rc)
+		*why = "out of memory";
+out:
+	buf_free(&crypt);
+	return rc ? -1 : 0;
+}
+
+static int signed_only(struct serverkey *sk, const struct buf *inner, struct buf *full, const char **why)
+{
+	struct buf sig = BUF_INIT;
+	char b[40], micalg[32];
+	int rc = -1;
+
+	mime_random_hex(b, 12);
+	if (serverkey_sign(sk, (const char *)inner->data, inner->len, &sig, micalg, why) < 0)
+		goto out;
+	rc = buf_printf(full,
+		"Content-Type: multipart/signed; micalg=%s;\r\n"
+		" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
+		"\r\n"
+		"This is an OpenPGP/MIME signed message (RFC 3156).\r\n"
+		"--kw-%s\r\n", micalg, b, b);
+	rc |= buf_add(full, inner->data, inner->len);
+	rc |= buf_printf(full,
+		"\r\n--kw-%s\r\n"
+		"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+		"Content-Description: OpenPGP digital signature\r\n"
+		"\r\n", b);
+	if (!rc)
+		rc = mime_add_crlf(full, sig.data, sig.len);
+	if (!rc)
+		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
+	if (rc)
+		*why = "out of memory";
+out:
+	buf_free(&sig);
+	return rc ? -1 : 0;
+}
+
+int ownermail_compose(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
+		      const char *text, const struct kw_key *enc_to, struct buf *msg, const char **why)
+{
+	struct buf inner = BUF_INIT, full = BUF_INIT;
+	int rc = -1;
+
+	*why = "out of memory";
+	if (buf_addstr(&inner, "Content-Type: text/plain; charset=utf-8\r\n"
+			       "Content-Transfer-Encoding: 8bit\r\n\r\n") < 0 ||
+	    mime_add_crlf(&inner, (const unsigned char *)text, strlen(text)) < 0 ||
+	    headers(cfg, to, subject, &full) < 0)
+		goto out;
+	if ((enc_to ? encrypted(sk, enc_to, &inner, &full, why) : signed_only(sk, &inner, &full, why)) < 0)
+		goto out;
+	rc = mime_to_lf(&full, msg);
+out:
+	buf_free(&inner);
+	buf_free(&full);
+	return rc;
+}
