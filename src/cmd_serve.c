@@ -125,6 +125,7 @@ static const struct route routes[] = {
 	{ "/manage/", manage_handler },
 	{ "/recovery", recovery_handler },
 	{ "/recovery/", recovery_handler },
+	{ "/reconfirm/", reconfirm_handler },
 	{ "/assets/", page_assets },
 	{ "/", web_home },
 	{ "*", web_not_found },

@@ -10,7 +10,7 @@
 #include "page.h"
 #include "token.h"
 
-enum mwhat { M_LINK, M_UNBIND, M_SIGNED, M_RECOVER };
+enum mwhat { M_LINK, M_UNBIND, M_SIGNED, M_RECOVER, M_RECONFIRM };
 
 /* One piece of owner work handed to the key-processing pool. */
 struct mjob {
@@ -63,6 +63,10 @@ static void mjob_work(struct job *j, struct keyproc *kp)
 	case M_RECOVER:
 		m->status = owner_release_recovery(c->st, m->token, &m->out);
 		break;
+	case M_RECONFIRM:
+		m->status = owner_reconfirm_answer(c, m->token, m->kind == 1, &why) < 0 ? 410 : 200;
+		snprintf(m->why, sizeof m->why, "%s", why ? why : "");
+		break;
 	}
 }
 
@@ -93,6 +97,15 @@ static void mjob_done(struct job *j)
 	case M_SIGNED:
 		http_no_store(m->r);
 		http_text(m->r, m->status, "%s", m->why);
+		break;
+	case M_RECONFIRM:
+		if (m->status != 200)
+			page_error(m->r, 410, "Link no longer valid", "Nothing was changed: this link was used already, has "
+				   "expired, or the address is no longer published with this key.",
+				   "Search for the address to see what is published.");
+		else
+			page_reply(m->r, 200, "reconfirm-done.html", json_pack("{s:s,s:s,s:b}", "title", m->kind == 1 ?
+				   "Kept" : "Removed", "address", m->addr, "kept", m->kind == 1));
 		break;
 	case M_RECOVER:
 		if (m->status == 1) {
@@ -381,4 +394,42 @@ void recovery_handler(struct hreq *r)
 		ask_link(r, OWNTOKEN_RECOVERY);
 	else
 		recovery_link(r, r->path + strlen("/recovery/"));
+}
+
+/* GET /reconfirm/TOKEN: keep or remove; POST action=keep|remove. */
+void reconfirm_handler(struct hreq *r)
+{
+	struct rec_owntoken ot;
+	struct kvlist form = { NULL, 0 };
+	const char *token = r->path + strlen("/reconfirm/"), *action;
+	char page_action[64];
+	struct mjob *m;
+
+	http_no_store(r);
+	if (!method_ok(r))
+		return;
+	if (link_state_page(r, owner_link_get(r->app->st, token, OWNTOKEN_RECONFIRM, &ot)) < 0)
+		return;
+	if (http_method(r) != EVHTTP_REQ_POST) {
+		snprintf(page_action, sizeof page_action, "/reconfirm/%s", token);
+		page_reply(r, 200, "reconfirm.html", json_pack("{s:s,s:s,s:s,s:s}", "title", "Keep your address published?",
+				"address", ot.addr, "fingerprint", ot.fpr, "action", page_action));
+		return;
+	}
+	if (read_form(r, &form) < 0)
+		return;
+	action = kv_get(&form, "action");
+	if (!action || (strcmp(action, "keep") && strcmp(action, "remove"))) {
+		page_error(r, 400, "No choice", "The form said neither keep nor remove; nothing was changed.",
+			   "Open the link again and press one of the two buttons.");
+		goto out;
+	}
+	if (!(m = mjob_new(r, M_RECONFIRM)))
+		goto out;
+	m->kind = !strcmp(action, "keep") ? 1 : 0;
+	snprintf(m->token, sizeof m->token, "%s", token);
+	snprintf(m->addr, sizeof m->addr, "%s", ot.addr);
+	submit(r, m);
+out:
+	kvlist_free(&form);
 }

@@ -7,5 +7,6 @@
 
 void manage_handler(struct hreq *r);      /* "/manage" and "/manage/…" */
 void recovery_handler(struct hreq *r);    /* "/recovery" and "/recovery/…" */
+void reconfirm_handler(struct hreq *r);   /* "/reconfirm/TOKEN" */
 
 #endif

@@ -6,22 +6,29 @@
 #include <gcrypt.h>
 #include "mailer.h"
 #include "owner.h"
+#include "sched.h"
 #include "ownermail.h"
 #include "signedreq.h"
 #include "token.h"
 
 /* ---- bindings ---- */
 
-int owner_txn_bound(struct store_txn *tx, const struct config *cfg, const char *fpr, const char *addr,
-		    int64_t now)
+/* When a binding confirmed at `confirmed` is next asked. A server without re-confirmation still
+ * keeps the entry, a year ahead, so that turning it on later reaches every binding. */
+static int64_t ask_at(int64_t reconfirm_after, int64_t confirmed)
+{
+	return confirmed + (reconfirm_after > 0 ? reconfirm_after : OWNER_RECONFIRM_DEFAULT);
+}
+
+int owner_txn_bound(struct store_txn *tx, int64_t reconfirm_after, const char *fpr, const char *addr, int64_t now)
 {
 	struct rec_binding b;
 
-	(void)cfg;
 	memset(&b, 0, sizeof b);
 	snprintf(b.fpr, sizeof b.fpr, "%s", fpr);
 	b.confirmed = now;
-	return txn_rec_put(tx, REC_BINDING, addr, &b);
+	return txn_rec_put(tx, REC_BINDING, addr, &b) < 0 || txn_sched(tx, "ob", addr, ask_at(reconfirm_after, now)) < 0 ?
+	       -1 : 0;
 }
 
 /* ---- mails ---- */
@@ -149,7 +156,8 @@ static int queue_link(const struct challenger *c, enum owntoken_kind kind, const
 	last.expires = now + (c->cfg->challenge_interval > 0 ? c->cfg->challenge_interval : 0);
 	if (!(tx = store_begin(c->st)))
 		goto out;
-	if (txn_rec_put(tx, REC_OWNTOKEN, hash, &ot) < 0 || txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
+	if (txn_rec_put(tx, REC_OWNTOKEN, hash, &ot) < 0 || txn_sched(tx, "ot", hash, ot.expires) < 0 ||
+	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
 	    (extra && extra(tx, arg) < 0) || mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0)
 		goto out;
 	rc = store_commit(tx);
@@ -229,6 +237,9 @@ static int use_link(struct store_txn *tx, const char *token, enum owntoken_kind 
 
 /* ---- removal ---- */
 
+static int owner_unbind_kind(const struct challenger *c, const char *token, enum owntoken_kind kind, const char *fpr,
+			     char *const *addrs, size_t n, const char *reason, size_t *removed, const char **why);
+
 struct removal {
 	char **addrs;                       /* addresses to unbind (owned by the caller) */
 	size_t n;
@@ -290,6 +301,12 @@ static void removal_free(struct removal *r)
 int owner_unbind(const struct challenger *c, const char *token, const char *fpr, char *const *addrs, size_t n,
 		 const char *reason, size_t *removed, const char **why)
 {
+	return owner_unbind_kind(c, token, OWNTOKEN_MANAGE, fpr, addrs, n, reason, removed, why);
+}
+
+static int owner_unbind_kind(const struct challenger *c, const char *token, enum owntoken_kind kind, const char *fpr,
+			     char *const *addrs, size_t n, const char *reason, size_t *removed, const char **why)
+{
 	struct rec_owntoken ot;
 	struct removal r;
 	struct store_txn *tx = NULL;
@@ -302,7 +319,7 @@ int owner_unbind(const struct challenger *c, const char *token, const char *fpr,
 	*why = "cannot write the store";
 	if (!(tx = store_begin(c->st)))
 		goto out;
-	if (token && (rc = use_link(tx, token, OWNTOKEN_MANAGE, &ot)) != 1) {
+	if (token && (rc = use_link(tx, token, kind, &ot)) != 1) {
 		*why = rc == 0 ? "the link is no longer valid" : "cannot read the store";
 		rc = -1;
 		goto out;
@@ -388,7 +405,7 @@ static int txn_act(struct store_txn *tx, struct act *a, char *why, size_t whylen
 		return rc < 0 ? 500 : 403;
 	}
 	seen.expires = a->rq->date + OWNER_CLOCK_WINDOW + 60;
-	if (txn_rec_put(tx, REC_NONCE, a->nonce, &seen) < 0)
+	if (txn_rec_put(tx, REC_NONCE, a->nonce, &seen) < 0 || txn_sched(tx, "on", a->nonce, seen.expires) < 0)
 		goto fail;
 	switch (a->rq->op) {
 	case SREQ_DELETE:
@@ -511,4 +528,160 @@ out:
 	buf_free(&clear);
 	buf_free(&plain);
 	return status;
+}
+
+/* ---- re-confirmation (the scheduler's "ob" entries) ---- */
+
+struct ask {
+	const char *addr;
+	struct rec_binding b;
+	int64_t next;
+};
+
+static int txn_asked(struct store_txn *tx, void *arg)
+{
+	struct ask *a = arg;
+
+	return txn_rec_put(tx, REC_BINDING, a->addr, &a->b) < 0 || txn_sched(tx, "ob", a->addr, a->next) < 0 ? -1 : 0;
+}
+
+/* The grace ran out: drop the binding, one last notice. */
+static enum sched_result drop_silent(const struct challenger *c, const char *addr, const char *fpr)
+{
+	char *one[1] = { (char *)addr };
+	const char *why = NULL;
+	size_t removed = 0;
+
+	if (owner_unbind(c, NULL, fpr, one, 1, "nobody confirmed in time that it should stay published", &removed,
+			 &why) < 0) {
+		fprintf(stderr, "keyward: cannot drop the unconfirmed binding of %s: %s\n", addr, why ? why : "error");
+		return SCHED_RETRY;
+	}
+	if (removed)
+		fprintf(stderr, "keyward: %s dropped: no answer to the re-confirmation\n", addr);
+	return SCHED_DONE;
+}
+
+static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *kind, const char *addr, int64_t due)
+{
+	const struct challenger *c = arg;
+	const struct config *cfg = c->cfg;
+	struct rec_binding b;
+	struct rec_fpr bound;
+	struct kw_key k;
+	struct ask a;
+	struct store_txn *tx;
+	int64_t now = time(NULL);
+	int rc;
+
+	(void)kp, (void)kind, (void)due;
+	if ((rc = store_rec_get(c->st, REC_BINDING, addr, &b)) <= 0)
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	if ((rc = store_rec_get(c->st, REC_ADDR, addr, &bound)) < 0)
+		return SCHED_RETRY;
+	if (rc == 0 || strcmp(bound.fpr, b.fpr)) {      /* unbound or moved meanwhile: forget the record */
+		if (!(tx = store_begin(c->st)))
+			return SCHED_RETRY;
+		if (txn_rec_del(tx, REC_BINDING, addr) < 0) {
+			store_abort(tx);
+			return SCHED_RETRY;
+		}
+		return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+	}
+	if (b.asked) {
+		if (b.asked + cfg->reconfirm_grace <= now)
+			return drop_silent(c, addr, b.fpr);
+		return SCHED_DONE;      /* an earlier entry; the one at the end of the grace comes */
+	}
+	if (cfg->reconfirm_after <= 0 || ask_at(cfg->reconfirm_after, b.confirmed) > now) {
+		/* not due (renewed, or re-confirmation off): come back when it is */
+		if (!(tx = store_begin(c->st)))
+			return SCHED_RETRY;
+		if (txn_sched(tx, "ob", addr, ask_at(cfg->reconfirm_after, b.confirmed > now ? now : b.confirmed)) < 0) {
+			store_abort(tx);
+			return SCHED_RETRY;
+		}
+		return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+	}
+	memset(&k, 0, sizeof k);
+	if (store_get_key(c->st, b.fpr, &k, NULL, NULL) != 1)
+		return SCHED_RETRY;
+	a.addr = addr;
+	a.b = b;
+	a.b.asked = now;
+	a.next = now + cfg->reconfirm_grace;
+	rc = queue_link(c, OWNTOKEN_RECONFIRM, addr, &k, now, cfg->reconfirm_grace, txn_asked, &a);
+	key_free(&k);
+	return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+int owner_reconfirm_answer(const struct challenger *c, const char *token, int keep, const char **why)
+{
+	struct rec_owntoken ot;
+	struct rec_binding b;
+	struct store_txn *tx;
+	int64_t now = time(NULL);
+	size_t removed = 0;
+	char *one[1];
+	int rc;
+
+	if (!keep) {
+		if (owner_link_get(c->st, token, OWNTOKEN_RECONFIRM, &ot) != OWNER_LINK_VALID) {
+			*why = "the link is no longer valid";
+			return -1;
+		}
+		one[0] = ot.addr;
+		return owner_unbind_kind(c, token, OWNTOKEN_RECONFIRM, ot.fpr, one, 1,
+					 "the key's owner chose to remove it when asked to re-confirm", &removed, why);
+	}
+	*why = "cannot write the store";
+	if (!(tx = store_begin(c->st)))
+		return -1;
+	if ((rc = use_link(tx, token, OWNTOKEN_RECONFIRM, &ot)) != 1) {
+		*why = rc == 0 ? "the link is no longer valid" : "cannot read the store";
+		goto fail;
+	}
+	if ((rc = txn_rec_get(tx, REC_BINDING, ot.addr, &b)) != 1 || strcmp(b.fpr, ot.fpr)) {
+		*why = "the address is no longer published with this key";
+		goto fail;
+	}
+	b.confirmed = now;
+	b.asked = 0;
+	if (txn_rec_put(tx, REC_BINDING, ot.addr, &b) < 0 || txn_sched(tx, "ob", ot.addr, ask_at(c->cfg->reconfirm_after, now)) < 0)
+		goto fail;
+	return store_commit(tx);
+fail:
+	store_abort(tx);
+	return -1;
+}
+
+/* Expired records of this module: deleted when their time has come. */
+static enum sched_result expire_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	const struct challenger *c = arg;
+	enum rec_type t = !strcmp(kind, "ot") ? REC_OWNTOKEN : REC_NONCE;
+	union { struct rec_owntoken o; struct rec_nonce n; } r;
+	struct store_txn *tx;
+	int64_t exp;
+	int rc;
+
+	(void)kp, (void)due;
+	if ((rc = store_rec_get(c->st, t, id, &r)) <= 0)
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	exp = t == REC_OWNTOKEN ? r.o.expires : r.n.expires;
+	if (exp > time(NULL))
+		return SCHED_DONE;      /* its own later entry comes */
+	if (!(tx = store_begin(c->st)))
+		return SCHED_RETRY;
+	if (txn_rec_del(tx, t, id) < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+int owner_register(const struct challenger *c, struct sched *s)
+{
+	return sched_register(s, "ob", binding_due, (void *)c) < 0 || sched_register(s, "ot", expire_due, (void *)c) < 0 ||
+	       sched_register(s, "on", expire_due, (void *)c) < 0 ? -1 : 0;
 }

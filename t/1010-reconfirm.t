@@ -1,0 +1,52 @@
+#!/bin/sh
+# Periodic re-confirmation with second-scale settings: each binding is asked again after
+# --reconfirm-after (a signed, encrypted mail with a keep/remove link); "keep" renews it, silence
+# drops it after --reconfirm-grace with a last notice. The entries survive a kill -9 and a restart.
+. ./t/lib.sh
+
+ALICE=$(fpr_of "$KEYS/alice.asc")
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
+	--reconfirm-after 4 --reconfirm-grace 6 || bail "no server"
+curl -s "$URL/server-key" > server.asc
+SERVER=$(fpr_of server.asc)
+new_gnupghome alice
+gpg --batch --import "$KEYS/alice.sec.asc" server.asc 2>/dev/null
+curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
+wait_mails 2
+for a in alice@example.org alice@example.net; do
+	decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
+done
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"
+is "$STATUS" 200 "both addresses confirmed"
+
+# The server dies at once (kill -9) and comes back: the due entries are in the store.
+stop_server -KILL
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
+	--reconfirm-after 4 --reconfirm-grace 6 || bail "no restart"
+
+reconfirm_mail() { M=$(grep -l "^Subject: Is this still your OpenPGP key" "$MAILS"/*.eml 2>/dev/null | xargs -r grep -li "^To: $1$" | head -1); [ -n "$M" ]; }
+wait_for reconfirm_mail alice@example.org; ok $? "a re-confirmation mail to alice@example.org after --reconfirm-after"
+decrypt_mail "$M"; ok $? "it is encrypted to the bound key"
+like "$(cat decrypt.status)" "VALIDSIG $SERVER" "and signed by the server key"
+LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/reconfirm/')
+is "$(printf '%s\n' "$LINK" | grep -c .)" 1 "exactly one link"
+wait_for reconfirm_mail alice@example.net; ok $? "and one to alice@example.net"
+is "$(curl -s -o page.html -w '%{http_code}' "$LINK")" 200 "GET on the link: a page"
+like "$(cat page.html)" 'value="keep"' "with a keep button"
+like "$(cat page.html)" 'value="remove"' "and a remove button"
+is "$(curl -s -o done.html -w '%{http_code}' --data 'action=keep' "$LINK")" 200 "keep: 200"
+is "$(curl -s -o /dev/null -w '%{http_code}' --data 'action=keep' "$LINK")" 410 "the link works once"
+
+# alice@example.net does not answer: dropped after the grace, with a notice.
+gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/pks/lookup?op=get&options=mr&search=alice@example.net")" = 404 ]; }
+wait_for gone; ok $? "the silent binding is dropped after --reconfirm-grace"
+notice() { N=$(grep -l "^Subject: Your OpenPGP key is no longer published" "$MAILS"/*.eml 2>/dev/null | xargs -r grep -li "^To: alice@example.net$" | head -1); [ -n "$N" ]; }
+wait_for notice; ok $? "a last notice goes to the dropped address"
+like "$(python3 "$KW_ROOT/t/mailtool.py" body "$N" | tr -d '\r')" "nobody confirmed in time" "saying why"
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"
+is "$STATUS" 200 "the kept binding stays"
+stop_server
+"$KEYWARD" fsck --datadir "$TRASH/data" > fsck.out 2>&1
+ok $? "fsck: consistent"
+
+done_testing

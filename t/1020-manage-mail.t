@@ -1,0 +1,75 @@
+#!/bin/sh
+# Removal by mail: POST /manage answers one page for listed and unlisted addresses; a listed one gets
+# a signed, encrypted mail with one link that lists the key's addresses and removes one or all.
+# --max-addresses-per-key refuses a confirmation beyond the limit with a page that says so.
+. ./t/lib.sh
+
+ALICE=$(fpr_of "$KEYS/alice.asc")
+start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 ||
+	bail "no server"
+curl -s "$URL/server-key" > server.asc
+SERVER=$(fpr_of server.asc)
+new_gnupghome alice
+gpg --batch --import "$KEYS/alice.sec.asc" server.asc 2>/dev/null
+curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
+wait_mails 2
+for a in alice@example.org alice@example.net; do
+	decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
+done
+
+page_token() { sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
+is "$(curl -s -o form.html -w '%{http_code}' "$URL/manage")" 200 "GET /manage: the form"
+T=$(page_token form.html)
+test -n "$T"; ok $? "with a form token"
+before=$(mail_count)
+is "$(curl -s -o none.html -w '%{http_code}' --data "email=alice@example.org" "$URL/manage")" 403 "a POST without the form token: 403"
+is "$(mail_count)" "$before" "and no mail"
+c1=$(curl -s -o p1.html -w '%{http_code}' --data-urlencode "form_token=$T" --data-urlencode "email=alice@example.org" "$URL/manage")
+c2=$(curl -s -o p2.html -w '%{http_code}' --data-urlencode "form_token=$T" --data-urlencode "email=stranger@example.org" "$URL/manage")
+is "$c1 $c2" "200 200" "POST /manage: 200 for a listed and an unlisted address"
+sed 's/alice@example.org/ADDR/g' p1.html > p1.norm; sed 's/stranger@example.org/ADDR/g' p2.html > p2.norm
+cmp -s p1.norm p2.norm; ok $? "the same page for both (but the address)"
+wait_mails $((before + 1)); ok $? "one mail for the listed address"
+M=$(mail_for alice@example.org)
+decrypt_mail "$M"; ok $? "the manage mail is encrypted to the bound key"
+like "$(cat decrypt.status)" "VALIDSIG $SERVER" "and signed by the server key"
+LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/manage/')
+is "$(printf '%s\n' "$LINK" | grep -c .)" 1 "exactly one link"
+is "$(curl -s -o key.html -w '%{http_code}' "$LINK")" 200 "GET on the link: the key's page"
+like "$(cat key.html)" 'value="alice@example.org"' "lists alice@example.org"
+like "$(cat key.html)" 'value="alice@example.net"' "lists alice@example.net"
+before=$(mail_count)
+is "$(curl -s -o done.html -w '%{http_code}' --data "remove=alice@example.net" "$LINK")" 200 "remove one address: 200"
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"; is "$STATUS" 404 "it is no longer found"
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"; is "$STATUS" 200 "the other stays"
+wait_mails $((before + 1)); ok $? "a notice to the removed address"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$LINK")" 410 "the link works once"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/manage/AAAAAAAAAAAAAAAAAAAAAA")" 404 "an unknown link: 404"
+
+# A second link: remove all.
+curl -s -o /dev/null --data-urlencode "form_token=$T" --data-urlencode "email=alice@example.org" "$URL/manage"
+wait_for sh -c "[ \$(grep -l '^Subject: Manage your published' '$MAILS'/*.eml | wc -l) -ge 2 ]"
+M=$(ls -t $(grep -l '^Subject: Manage your published' "$MAILS"/*.eml) | head -1)
+decrypt_mail "$M"
+LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/manage/')
+is "$(curl -s -o /dev/null -w '%{http_code}' --data "remove=all" "$LINK")" 200 "remove all: 200"
+http_get "/pks/lookup?op=get&options=mr&search=0x$ALICE"; is "$STATUS" 404 "the key is no longer served"
+stop_server
+
+# At most N addresses per key.
+rm -rf "$MAILS"
+start_server "$TRASH/d2" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
+	--max-addresses-per-key 1 || bail "no second server"
+curl -s "$URL/server-key" > server2.asc
+gpg --batch --import server2.asc 2>/dev/null
+curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
+wait_mails 2
+decrypt_mail "$(mail_for alice@example.org)"
+is "$(confirm "$(link_in decrypted)")" 200 "--max-addresses-per-key 1: the first address confirmed"
+decrypt_mail "$(mail_for alice@example.net)"
+L2=$(link_in decrypted)
+is "$(confirm "$L2")" 409 "the second is refused"
+like "$(cat "$TRASH/confirm.body")" "at most 1 address" "with a page that says why"
+http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"; is "$STATUS" 404 "and it is not published"
+
+done_testing
