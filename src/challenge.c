@@ -11,6 +11,7 @@
 #include <time.h>
 #include "armor.h"
 #include "challenge.h"
+#include "bindtime.h"
 #include "mime.h"
 #include "pending.h"
 #include "token.h"
@@ -60,9 +61,28 @@ enum token_state challenge_token(struct store *st, const char *token, struct tok
 	return TOKEN_VALID;
 }
 
-enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
+/* Inside tx: may addr be bound to fpr under --max-addresses-per-key? 1 yes, 0 no, -1 error. */
+static int within_key_cap(struct store_txn *tx, const struct config *cfg, const char *fpr, const char *addr)
+{
+	struct rec_key rk;
+	size_t i;
+	int rc;
+
+	if (!cfg->max_addresses_per_key)
+		return 1;
+	if ((rc = txn_rec_get(tx, REC_KEY, fpr, &rk)) != 1)
+		return rc < 0 ? -1 : 1;
+	rc = rk.npub < (size_t)cfg->max_addresses_per_key;
+	for (i = 0; i < rk.npub && !rc; i++)
+		rc = !strcmp(rk.pubs[i], addr);
+	rec_release(REC_KEY, &rk);
+	return rc;
+}
+
+enum token_state challenge_confirm(const struct challenger *c, const char *token, struct token_info *ti,
 				   char prior[KW_FPR_MAX + 1], struct kw_error *e)
 {
+	struct store *st = c->st;
 	char hash[65];
 	struct store_txn *tx;
 	enum token_state s;
@@ -76,8 +96,18 @@ enum token_state challenge_confirm(struct store *st, const char *token, struct t
 	/* Read again inside the transaction: two confirmations of one token cannot both win. */
 	if ((s = challenge_token(st, token, ti)) != TOKEN_VALID)
 		goto abort;
+	if ((rc = within_key_cap(tx, c->cfg, ti->fpr, ti->addr)) <= 0) {
+		if (rc == 0)
+			kw_errf(e, KW_ECONFLICT, "this key already has %d published address%s, the most this server allows "
+				"for one key (--max-addresses-per-key); remove one of them first",
+				c->cfg->max_addresses_per_key, c->cfg->max_addresses_per_key == 1 ? "" : "es");
+		else
+			kw_errf(e, KW_ESTORE, "cannot read the store");
+		s = TOKEN_ERROR;
+		goto abort;
+	}
 	rc = txn_bind(tx, ti->fpr, ti->addr, prior);
-	if (rc <= 0) {
+	if (rc <= 0 || txn_bindtime(tx, c->cfg->reconfirm_after, ti->fpr, ti->addr, time(NULL)) < 0) {
 		if (rc == 0)
 			kw_errf(e, KW_ECONFLICT, "the key no longer has a valid user ID with this address");
 		else

@@ -70,8 +70,9 @@ enum token_state challenge_token(struct store *st, const char *token, struct tok
 
 /* Confirm: bind and mark used. Returns TOKEN_VALID when bound (prior gets the replaced key or ""),
  * TOKEN_USED/EXPIRED/UNKNOWN as found, TOKEN_ERROR with e: KW_ESTORE on a store failure,
- * KW_ECONFLICT when the key lost the user ID meanwhile. */
-enum token_state challenge_confirm(struct store *st, const char *token, struct token_info *ti,
+ * KW_ECONFLICT when the key lost the user ID meanwhile or --max-addresses-per-key is reached. The
+ * binding's confirmation time is recorded for re-confirmation (bindtime.h) in the same transaction. */
+enum token_state challenge_confirm(const struct challenger *c, const char *token, struct token_info *ti,
 				   char prior[KW_FPR_MAX + 1], struct kw_error *e);
 
 #endif

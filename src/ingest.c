@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ingest.h"
+#include "bindtime.h"
 #include "armor.h"
 #include "packet.h"
 
@@ -133,7 +135,8 @@ static int publish_all(struct store_txn *tx, struct store *st, const struct kw_k
 				   u->addr, prior, k->fpr);
 			res->conflicts++;
 		}
-		if ((rc = txn_bind(tx, k->fpr, u->addr, NULL)) < 0)
+		if ((rc = txn_bind(tx, k->fpr, u->addr, NULL)) < 0 ||
+		    (rc == 1 && txn_bindtime(tx, BINDTIME_DEFAULT_AFTER, k->fpr, u->addr, time(NULL)) < 0))
 			return -1;
 	}
 	return 0;

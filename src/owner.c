@@ -5,6 +5,7 @@
 #include <time.h>
 #include <gcrypt.h>
 #include "mailer.h"
+#include "bindtime.h"
 #include "owner.h"
 #include "sched.h"
 #include "ownermail.h"
@@ -12,24 +13,6 @@
 #include "token.h"
 
 /* ---- bindings ---- */
-
-/* When a binding confirmed at `confirmed` is next asked. A server without re-confirmation still
- * keeps the entry, a year ahead, so that turning it on later reaches every binding. */
-static int64_t ask_at(int64_t reconfirm_after, int64_t confirmed)
-{
-	return confirmed + (reconfirm_after > 0 ? reconfirm_after : OWNER_RECONFIRM_DEFAULT);
-}
-
-int owner_txn_bound(struct store_txn *tx, int64_t reconfirm_after, const char *fpr, const char *addr, int64_t now)
-{
-	struct rec_binding b;
-
-	memset(&b, 0, sizeof b);
-	snprintf(b.fpr, sizeof b.fpr, "%s", fpr);
-	b.confirmed = now;
-	return txn_rec_put(tx, REC_BINDING, addr, &b) < 0 || txn_sched(tx, "ob", addr, ask_at(reconfirm_after, now)) < 0 ?
-	       -1 : 0;
-}
 
 /* ---- mails ---- */
 
@@ -593,11 +576,11 @@ static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *
 			return drop_silent(c, addr, b.fpr);
 		return SCHED_DONE;      /* an earlier entry; the one at the end of the grace comes */
 	}
-	if (cfg->reconfirm_after <= 0 || ask_at(cfg->reconfirm_after, b.confirmed) > now) {
+	if (cfg->reconfirm_after <= 0 || bindtime_next(cfg->reconfirm_after, b.confirmed) > now) {
 		/* not due (renewed, or re-confirmation off): come back when it is */
 		if (!(tx = store_begin(c->st)))
 			return SCHED_RETRY;
-		if (txn_sched(tx, "ob", addr, ask_at(cfg->reconfirm_after, b.confirmed > now ? now : b.confirmed)) < 0) {
+		if (txn_sched(tx, "ob", addr, bindtime_next(cfg->reconfirm_after, b.confirmed > now ? now : b.confirmed)) < 0) {
 			store_abort(tx);
 			return SCHED_RETRY;
 		}
@@ -647,7 +630,7 @@ int owner_reconfirm_answer(const struct challenger *c, const char *token, int ke
 	}
 	b.confirmed = now;
 	b.asked = 0;
-	if (txn_rec_put(tx, REC_BINDING, ot.addr, &b) < 0 || txn_sched(tx, "ob", ot.addr, ask_at(c->cfg->reconfirm_after, now)) < 0)
+	if (txn_rec_put(tx, REC_BINDING, ot.addr, &b) < 0 || txn_sched(tx, "ob", ot.addr, bindtime_next(c->cfg->reconfirm_after, now)) < 0)
 		goto fail;
 	return store_commit(tx);
 fail:

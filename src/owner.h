@@ -20,14 +20,7 @@
 #include "store.h"
 
 #define OWNER_CLOCK_WINDOW 900          /* seconds a signed request's date may be off the clock */
-#define OWNER_RECONFIRM_DEFAULT (365 * 86400)
-
 struct sched;
-
-/* Inside the transaction that binds addr to fpr (a confirmation, an import with --publish): record
- * the confirmation time and the scheduler's entry for the re-confirmation (reconfirm_after seconds
- * later; 0 = off, the entry then looks again in a year). 0 or -1. */
-int owner_txn_bound(struct store_txn *tx, int64_t reconfirm_after, const char *fpr, const char *addr, int64_t now);
 
 /* Register the scheduler's work of this module (before sched_start): "ob" asks a binding again,
  * drops it after the grace; "ot", "on" delete expired links and replay records. 0 or -1. */

@@ -32,7 +32,7 @@ static void state_reply(struct hreq *r, enum token_state s)
 struct confirm_job {
 	struct job job;
 	struct hreq *r;
-	struct store *st;
+	const struct challenger *ch;
 	char token[TOKEN_LEN + 1];
 	enum token_state s;
 	struct token_info ti;
@@ -46,7 +46,7 @@ static void confirm_work(struct job *j, struct keyproc *kp)
 
 	(void)kp;
 	kw_errf(&c->err, KW_EINTERNAL, "error");
-	c->s = challenge_confirm(c->st, c->token, &c->ti, c->prior, &c->err);
+	c->s = challenge_confirm(c->ch, c->token, &c->ti, c->prior, &c->err);
 	if (c->s == TOKEN_VALID)
 		fprintf(stderr, "keyward: %s confirmed for %s%s%s\n", c->ti.addr, c->ti.fpr,
 			c->prior[0] ? ", replacing " : "", c->prior);
@@ -89,7 +89,7 @@ static void confirm(struct hreq *r, const char *token)
 		return;
 	}
 	snprintf(c->token, sizeof c->token, "%s", token);
-	c->st = r->app->st;
+	c->ch = &r->app->ch;
 	c->job.work = confirm_work;
 	c->job.done = confirm_done;
 	if (http_defer(r, &c->job, &c->r, refuse_page) < 0)

@@ -241,7 +241,7 @@ static int response(struct wks *w, const struct wks_fields *f, struct kw_error *
 		return kw_errf(e, s == TOKEN_USED || s == TOKEN_EXPIRED ? KW_EGONE : KW_ENOTFOUND, "%s",
 			       s == TOKEN_USED ? "nonce already used" : s == TOKEN_EXPIRED ? "nonce expired" :
 			       "no pending request");
-	if (challenge_confirm(w->c->st, f->nonce, &ti, prior, e) != TOKEN_VALID)
+	if (challenge_confirm(w->c, f->nonce, &ti, prior, e) != TOKEN_VALID)
 		return -1;
 	fprintf(stderr, "keyward: wks: %s confirmed for %s%s%s\n", ti.addr, ti.fpr, prior[0] ? ", replacing " : "", prior);
 	if (queue_notice(w->c, ti.fpr, ti.addr, id) == 0)
