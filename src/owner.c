@@ -176,6 +176,8 @@ int owner_send_link(const struct challenger *c, enum owntoken_kind kind, const c
 		return -1;
 	if (rc == 1 && c->cfg->challenge_interval > 0 && last.last + c->cfg->challenge_interval > now)
 		return 0;       /* mailed recently: the same answer, no mail */
+	if (mailer_queued(c->mailer) >= (size_t)c->cfg->max_mail_queue)
+		return 0;       /* the mail queue is full: no mail now (the same answer) */
 	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
 		return -1;
 	rc = queue_link(c, kind, addr, &k, now, c->cfg->token_lifetime, NULL, NULL);
@@ -586,6 +588,8 @@ static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *
 		}
 		return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 	}
+	if (mailer_queued(c->mailer) >= (size_t)cfg->max_mail_queue)
+		return SCHED_RETRY;     /* ask when the queue has room */
 	memset(&k, 0, sizeof k);
 	if (store_get_key(c->st, b.fpr, &k, NULL, NULL) != 1)
 		return SCHED_RETRY;
