@@ -90,23 +90,34 @@ out:
 	return rc ? -1 : 0;
 }
 
+int ownermail_wrap(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
+		   const struct buf *inner, const struct kw_key *enc_to, struct buf *msg, const char **why)
+{
+	struct buf full = BUF_INIT;
+	int rc = -1;
+
+	*why = "out of memory";
+	if (headers(cfg, to, subject, &full) < 0)
+		goto out;
+	if ((enc_to ? encrypted(sk, enc_to, inner, &full, why) : signed_only(sk, inner, &full, why)) < 0)
+		goto out;
+	rc = mime_to_lf(&full, msg);
+out:
+	buf_free(&full);
+	return rc;
+}
+
 int ownermail_compose(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
 		      const char *text, const struct kw_key *enc_to, struct buf *msg, const char **why)
 {
-	struct buf inner = BUF_INIT, full = BUF_INIT;
+	struct buf inner = BUF_INIT;
 	int rc = -1;
 
 	*why = "out of memory";
 	if (buf_addstr(&inner, "Content-Type: text/plain; charset=utf-8\r\n"
-			       "Content-Transfer-Encoding: 8bit\r\n\r\n") < 0 ||
-	    mime_add_crlf(&inner, (const unsigned char *)text, strlen(text)) < 0 ||
-	    headers(cfg, to, subject, &full) < 0)
-		goto out;
-	if ((enc_to ? encrypted(sk, enc_to, &inner, &full, why) : signed_only(sk, &inner, &full, why)) < 0)
-		goto out;
-	rc = mime_to_lf(&full, msg);
-out:
+			       "Content-Transfer-Encoding: 8bit\r\n\r\n") == 0 &&
+	    mime_add_crlf(&inner, (const unsigned char *)text, strlen(text)) == 0)
+		rc = ownermail_wrap(sk, cfg, to, subject, &inner, enc_to, msg, why);
 	buf_free(&inner);
-	buf_free(&full);
 	return rc;
 }
