@@ -130,7 +130,6 @@ void store_set_companion(struct store *st, const struct store_companion *c);
 void *store_txn_companion(struct store_txn *tx, void ***slot);
 
 /* Add delta to counter name ("keys", "published", "addrs", "pending") in m:counts. */
-int txn_del_key(struct store_txn *tx, const char *fpr);
 int txn_count(struct store_txn *tx, const char *name, int64_t delta);
 
 #endif
