@@ -191,7 +191,7 @@ static void ask_link(struct hreq *r, enum owntoken_kind kind)
 
 	if (http_method(r) != EVHTTP_REQ_POST) {
 		ctx = json_pack("{s:s,s:s}", "title", kind == OWNTOKEN_MANAGE ? "Manage your key" : "Recovery data",
-				"nav", "");
+				"nav", kind == OWNTOKEN_MANAGE ? "manage" : "");
 		if (ctx && page_form_token(r, ctx, form_name) < 0) {
 			json_decref(ctx);
 			ctx = NULL;
