@@ -20,6 +20,7 @@
 #include "http.h"
 #include "keyproc.h"
 #include "manage.h"
+#include "owner.h"
 #include "lookup.h"
 #include "ingest.h"
 #include "logfile.h"
@@ -395,6 +396,7 @@ int cmd_serve(int argc, char **argv)
 		goto sched_fail;
 	if (mailer_register(app.ch.mailer, app.sched) < 0 || challenge_register(&app.ch, app.sched) < 0 ||
 	    vks_register(app.st, app.sched) < 0 || pending_register(app.sched, app.st) < 0 ||
+	    owner_register(&app.ch, app.sched) < 0 ||
 	    sched_every(app.sched, "wks-spool", 1, wks_run_spool, wks) < 0) {
 		kw_errf(&e, KW_EINTERNAL, "cannot register the scheduler's work");
 		goto sched_fail;

@@ -25,8 +25,8 @@ struct mjob {
 	size_t naddrs, removed;
 	char *msg;                    /* M_SIGNED: the request, owned */
 	size_t len;
-	int status;
-	char why[300];
+	int status;                   /* M_RECOVER: 1 released, 0 not; others: 0 done, -1 failed (err) */
+	struct kw_error err;
 	struct buf out;               /* M_RECOVER: the blob */
 };
 
@@ -46,7 +46,6 @@ static void mjob_work(struct job *j, struct keyproc *kp)
 {
 	struct mjob *m = (struct mjob *)j;
 	const struct challenger *c = &m->r->app->ch;
-	const char *why = NULL;
 
 	switch (m->what) {
 	case M_LINK:
@@ -54,18 +53,16 @@ static void mjob_work(struct job *j, struct keyproc *kp)
 		break;
 	case M_UNBIND:
 		m->status = owner_unbind(c, m->token, m->fpr, m->addrs, m->naddrs, "the key's owner removed it through a "
-					 "mailed link", &m->removed, &why) < 0 ? 409 : 200;
-		snprintf(m->why, sizeof m->why, "%s", why ? why : "");
+					 "mailed link", &m->removed, &m->err);
 		break;
 	case M_SIGNED:
-		m->status = owner_signed_request(c, kp, m->msg, m->len, m->why, sizeof m->why);
+		m->status = owner_signed_request(c, kp, m->msg, m->len, &m->out, &m->err);
 		break;
 	case M_RECOVER:
 		m->status = owner_release_recovery(c->st, m->token, &m->out);
 		break;
 	case M_RECONFIRM:
-		m->status = owner_reconfirm_answer(c, m->token, m->kind == 1, &why) < 0 ? 410 : 200;
-		snprintf(m->why, sizeof m->why, "%s", why ? why : "");
+		m->status = owner_reconfirm_answer(c, m->token, m->kind == 1, &m->err);
 		break;
 	}
 }
@@ -86,9 +83,13 @@ static void mjob_done(struct job *j)
 		link_page(m->r, m->kind, m->addr);
 		break;
 	case M_UNBIND:
-		if (m->status != 200) {
-			page_error(m->r, 410, "Link no longer valid", "Nothing was removed: this link was used already or has "
-				   "expired.", "Ask for a new link on the Manage page.");
+		if (m->status < 0) {
+			if (m->err.code == KW_EGONE)
+				page_error(m->r, 410, "Link no longer valid", "Nothing was removed: this link was used already "
+					   "or has expired.", "Ask for a new link on the Manage page.");
+			else
+				page_error(m->r, kw_err_http(m->err.code), "Not removed", m->err.msg,
+					   "Nothing was changed. Try the link again in a minute.");
 			break;
 		}
 		snprintf(n, sizeof n, "%zu", m->removed);
@@ -96,13 +97,18 @@ static void mjob_done(struct job *j)
 		break;
 	case M_SIGNED:
 		http_no_store(m->r);
-		http_text(m->r, m->status, "%s", m->why);
+		if (m->status < 0)
+			http_text(m->r, kw_err_http(m->err.code), "%s", m->err.msg);
+		else
+			http_text(m->r, 200, "%s", buf_str(&m->out));
 		break;
 	case M_RECONFIRM:
-		if (m->status != 200)
+		if (m->status < 0 && m->err.code == KW_EGONE)
 			page_error(m->r, 410, "Link no longer valid", "Nothing was changed: this link was used already, has "
 				   "expired, or the address is no longer published with this key.",
 				   "Search for the address to see what is published.");
+		else if (m->status < 0)
+			page_error(m->r, kw_err_http(m->err.code), "Not changed", m->err.msg, "Try the link again in a minute.");
 		else
 			page_reply(m->r, 200, "reconfirm-done.html", json_pack("{s:s,s:s,s:b}", "title", m->kind == 1 ?
 				   "Kept" : "Removed", "address", m->addr, "kept", m->kind == 1));
@@ -123,22 +129,19 @@ static void mjob_done(struct job *j)
 	mjob_free(m);
 }
 
-/* Hand m to the pool (503 with Retry-After when it is full). m is taken. */
+static void refuse_page(struct hreq *r, enum kw_err code, const char *msg)
+{
+	page_error(r, kw_err_http(code), code == KW_EBUSY ? "Busy" : "Error", msg,
+		   "Nothing was changed. Try again in a few seconds.");
+}
+
+/* Hand m to the pool (http_defer: 503 with Retry-After when it is full). m is taken. */
 static void submit(struct hreq *r, struct mjob *m)
 {
 	m->job.work = mjob_work;
 	m->job.done = mjob_done;
-	m->job.base = r->base;
-	if (!(m->r = http_async(r))) {
-		page_error(r, 500, "Error", "The server ran out of memory; nothing was changed.", "Try again in a few seconds.");
+	if (http_defer(r, &m->job, &m->r, m->what == M_SIGNED ? NULL : refuse_page) < 0)
 		mjob_free(m);
-		return;
-	}
-	if (jobs_submit(r->app->jobs, &m->job) < 0) {
-		http_add_header(m->r, "Retry-After", "5");
-		page_error(m->r, 503, "Busy", "The server is busy; nothing was changed.", "Try again in a few seconds.");
-		mjob_free(m);
-	}
 }
 
 static struct mjob *mjob_new(struct hreq *r, enum mwhat what)

@@ -30,17 +30,17 @@ static void fmt_fpr(const char *fpr, char *out, size_t n)
 
 /* Compose a mail to addr: encrypted to k when it can receive encrypted mail, else signed only. */
 static int compose(const struct challenger *c, const char *addr, const char *subject, const char *text,
-		   const struct kw_key *k, struct buf *msg, const char **why)
+		   const struct kw_key *k, struct buf *msg, struct kw_error *e)
 {
-	if (k && ownermail_compose(c->sk, c->cfg, addr, subject, text, k, msg, why) == 0)
+	if (k && ownermail_compose(c->sk, c->cfg, addr, subject, text, k, msg, e) == 0)
 		return 0;
 	buf_reset(msg);
-	return ownermail_compose(c->sk, c->cfg, addr, subject, text, NULL, msg, why);
+	return ownermail_compose(c->sk, c->cfg, addr, subject, text, NULL, msg, e);
 }
 
 /* The notice to addr that its binding to fpr is gone. */
 static int notice(const struct challenger *c, const char *addr, const char *fpr, const char *reason,
-		  struct buf *msg, const char **why)
+		  struct buf *msg, struct kw_error *e)
 {
 	struct buf text = BUF_INIT;
 	char f[100];
@@ -56,7 +56,7 @@ static int notice(const struct challenger *c, const char *addr, const char *fpr,
 		"gpg --send-keys) and confirm the address through the mail that follows.\n",
 		c->cfg->base_url, addr, reason, f);
 	rc = rc ? -1 : compose(c, addr, "Your OpenPGP key is no longer published", (const char *)text.data,
-			       NULL, msg, why);
+			       NULL, msg, e);
 	buf_free(&text);
 	return rc;
 }
@@ -118,9 +118,10 @@ static int queue_link(const struct challenger *c, enum owntoken_kind kind, const
 	struct rec_challenge last;
 	struct buf text = BUF_INIT, msg = BUF_INIT;
 	struct store_txn *tx = NULL;
-	const char *why = NULL;
+	struct kw_error e;
 	int rc = -1;
 
+	kw_errf(&e, KW_ESTORE, "store error");
 	memset(&ot, 0, sizeof ot);
 	if (token_new(token) < 0)
 		goto out;
@@ -133,14 +134,14 @@ static int queue_link(const struct challenger *c, enum owntoken_kind kind, const
 	if (link_text(c, kind, addr, k->fpr, token, ot.expires, &text) < 0 ||
 	    compose(c, addr, kind == OWNTOKEN_MANAGE ? "Manage your published OpenPGP key" :
 			     kind == OWNTOKEN_RECOVERY ? "Your recovery data" : "Is this still your OpenPGP key?",
-		    (const char *)text.data, k, &msg, &why) < 0)
+		    (const char *)text.data, k, &msg, &e) < 0)
 		goto out;
 	last.last = now;
 	last.expires = now + (c->cfg->challenge_interval > 0 ? c->cfg->challenge_interval : 0);
 	if (!(tx = store_begin(c->st)))
 		goto out;
 	if (txn_rec_put(tx, REC_OWNTOKEN, hash, &ot) < 0 || txn_sched(tx, "ot", hash, ot.expires) < 0 ||
-	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 ||
+	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 || txn_sched(tx, "c", addr, last.expires) < 0 ||
 	    (extra && extra(tx, arg) < 0) || mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0)
 		goto out;
 	rc = store_commit(tx);
@@ -153,7 +154,7 @@ out:
 	if (tx)
 		store_abort(tx);
 	if (rc < 0)
-		fprintf(stderr, "keyward: cannot mail a %s link to %s: %s\n", link_path(kind), addr, why ? why : "store error");
+		fprintf(stderr, "keyward: cannot mail a %s link to %s: %s\n", link_path(kind), addr, e.msg);
 	buf_free(&text);
 	buf_free(&msg);
 	return rc;
@@ -223,7 +224,7 @@ static int use_link(struct store_txn *tx, const char *token, enum owntoken_kind 
 /* ---- removal ---- */
 
 static int owner_unbind_kind(const struct challenger *c, const char *token, enum owntoken_kind kind, const char *fpr,
-			     char *const *addrs, size_t n, const char *reason, size_t *removed, const char **why);
+			     char *const *addrs, size_t n, const char *reason, size_t *removed, struct kw_error *e);
 
 struct removal {
 	char **addrs;                       /* addresses to unbind (owned by the caller) */
@@ -256,7 +257,7 @@ static long txn_remove(struct store_txn *tx, const char *fpr, struct removal *r)
 }
 
 static int prepare_removal(const struct challenger *c, const char *fpr, char *const *addrs, size_t n,
-			   const char *reason, struct removal *r, const char **why)
+			   const char *reason, struct removal *r, struct kw_error *e)
 {
 	size_t i;
 
@@ -264,11 +265,10 @@ static int prepare_removal(const struct challenger *c, const char *fpr, char *co
 	r->addrs = (char **)addrs;
 	r->n = n;
 	if (!(r->notices = calloc(n ? n : 1, sizeof *r->notices)) || !(r->ids = calloc(n ? n : 1, sizeof *r->ids))) {
-		*why = "out of memory";
-		return -1;
+		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	}
 	for (i = 0; i < n; i++)
-		if (notice(c, addrs[i], fpr, reason, &r->notices[i], why) < 0)
+		if (notice(c, addrs[i], fpr, reason, &r->notices[i], e) < 0)
 			return -1;
 	return 0;
 }
@@ -284,13 +284,13 @@ static void removal_free(struct removal *r)
 }
 
 int owner_unbind(const struct challenger *c, const char *token, const char *fpr, char *const *addrs, size_t n,
-		 const char *reason, size_t *removed, const char **why)
+		 const char *reason, size_t *removed, struct kw_error *e)
 {
-	return owner_unbind_kind(c, token, OWNTOKEN_MANAGE, fpr, addrs, n, reason, removed, why);
+	return owner_unbind_kind(c, token, OWNTOKEN_MANAGE, fpr, addrs, n, reason, removed, e);
 }
 
 static int owner_unbind_kind(const struct challenger *c, const char *token, enum owntoken_kind kind, const char *fpr,
-			     char *const *addrs, size_t n, const char *reason, size_t *removed, const char **why)
+			     char *const *addrs, size_t n, const char *reason, size_t *removed, struct kw_error *e)
 {
 	struct rec_owntoken ot;
 	struct removal r;
@@ -299,13 +299,13 @@ static int owner_unbind_kind(const struct challenger *c, const char *token, enum
 	int rc = -1;
 
 	*removed = 0;
-	if (prepare_removal(c, fpr, addrs, n, reason, &r, why) < 0)
+	if (prepare_removal(c, fpr, addrs, n, reason, &r, e) < 0)
 		goto out;
-	*why = "cannot write the store";
+	kw_errf(e, KW_ESTORE, "cannot write the store");
 	if (!(tx = store_begin(c->st)))
 		goto out;
 	if (token && (rc = use_link(tx, token, kind, &ot)) != 1) {
-		*why = rc == 0 ? "the link is no longer valid" : "cannot read the store";
+		kw_errf(e, rc == 0 ? KW_EGONE : KW_ESTORE, rc == 0 ? "the link is no longer valid" : "cannot read the store");
 		rc = -1;
 		goto out;
 	}
@@ -378,17 +378,17 @@ struct act {
 	int64_t now;
 };
 
-static int txn_act(struct store_txn *tx, struct act *a, char *why, size_t whylen)
+/* Inside tx: refuse a replay, remember the request, act. 0 (done: said), or -1 with e. */
+static int txn_act(struct store_txn *tx, struct act *a, struct buf *said, struct kw_error *e)
 {
 	struct rec_nonce seen;
 	struct rec_blob blob;
 	size_t i;
 	int rc;
 
-	if ((rc = txn_rec_get(tx, REC_NONCE, a->nonce, &seen)) != 0) {
-		snprintf(why, whylen, rc < 0 ? "cannot read the store" : "this request was used already (replay)");
-		return rc < 0 ? 500 : 403;
-	}
+	if ((rc = txn_rec_get(tx, REC_NONCE, a->nonce, &seen)) != 0)
+		return rc < 0 ? kw_errf(e, KW_ESTORE, "cannot read the store") :
+				kw_errf(e, KW_EFORBIDDEN, "this request was used already (replay)");
 	seen.expires = a->rq->date + OWNER_CLOCK_WINDOW + 60;
 	if (txn_rec_put(tx, REC_NONCE, a->nonce, &seen) < 0 || txn_sched(tx, "on", a->nonce, seen.expires) < 0)
 		goto fail;
@@ -400,28 +400,25 @@ static int txn_act(struct store_txn *tx, struct act *a, char *why, size_t whylen
 		for (i = 0; i < a->rm->n; i++)
 			if (txn_rec_del(tx, REC_BINDING, a->rm->addrs[i]) < 0)
 				goto fail;
-		snprintf(why, whylen, "deleted %s", a->rq->fpr);
-		return 200;
+		return buf_printf(said, "deleted %s", a->rq->fpr) ? kw_errf(e, KW_EINTERNAL, "out of memory") : 0;
 	case SREQ_REMOVE_ADDRESS:
 		if ((rc = (int)txn_remove(tx, a->rq->fpr, a->rm)) < 0)
 			goto fail;
-		snprintf(why, whylen, rc ? "removed %s" : "%s was not published with this key", a->rq->addr);
-		return 200;
+		return buf_printf(said, rc ? "removed %s" : "%s was not published with this key", a->rq->addr) ?
+		       kw_errf(e, KW_EINTERNAL, "out of memory") : 0;
 	case SREQ_STORE_RECOVERY:
 		blob.p = (unsigned char *)a->rq->blob;
 		blob.n = a->rq->bloblen;
 		if (txn_rec_put(tx, REC_RECOVERY, a->rq->fpr, &blob) < 0)
 			goto fail;
-		snprintf(why, whylen, "recovery data stored (%zu bytes)", blob.n);
-		return 200;
+		return buf_printf(said, "recovery data stored (%zu bytes)", blob.n) ? kw_errf(e, KW_EINTERNAL, "out of memory") : 0;
 	}
 fail:
-	snprintf(why, whylen, "cannot write the store");
-	return 500;
+	return kw_errf(e, KW_ESTORE, "cannot write the store");
 }
 
 int owner_signed_request(const struct challenger *c, struct keyproc *kp, const char *msg, size_t len,
-			 char *why, size_t whylen)
+			 struct buf *said, struct kw_error *e)
 {
 	struct buf clear = BUF_INIT, plain = BUF_INIT;
 	struct sreq rq, vrq;
@@ -432,78 +429,68 @@ int owner_signed_request(const struct challenger *c, struct keyproc *kp, const c
 	char signer[KW_FPR_MAX + 1], **pubs = NULL, *one[1];
 	const char *reason = NULL;
 	size_t npub = 0;
-	int status = 400, rc;
+	int rc = -1, got;
 
 	memset(&k, 0, sizeof k);
 	memset(&rm, 0, sizeof rm);
 	if (sreq_cleartext(msg, len, &clear) < 0) {
-		snprintf(why, whylen, "request= must hold a clearsigned message (gpg --clearsign)");
+		kw_errf(e, KW_EINVAL, "request= must hold a clearsigned message (gpg --clearsign)");
 		goto out;
 	}
 	if (sreq_parse((const char *)clear.data, clear.len, &rq, &reason) < 0) {
-		snprintf(why, whylen, "%s", reason);
+		kw_errf(e, KW_EINVAL, "%s", reason);
 		goto out;
 	}
-	status = 403;
-	snprintf(why, whylen, "not signed by the key of that fingerprint");
-	if ((rc = store_get_key(c->st, rq.fpr, &k, &pubs, &npub)) != 1) {
-		if (rc < 0) {
-			status = 503;
-			snprintf(why, whylen, "cannot read the store");
-		}
+	kw_errf(e, KW_EFORBIDDEN, "not signed by the key of that fingerprint");
+	if ((got = store_get_key(c->st, rq.fpr, &k, &pubs, &npub)) != 1) {
+		if (got < 0)
+			kw_errf(e, KW_ESTORE, "cannot read the store");
 		goto out;
 	}
-	if ((rc = keyproc_verify(kp, k.bin, k.binlen, msg, len, &plain, signer, &reason)) != 0) {
-		status = rc < 0 ? 500 : 403;
-		snprintf(why, whylen, "%s", reason);
+	if ((got = keyproc_verify(kp, k.bin, k.binlen, msg, len, &plain, signer, &reason)) != 0) {
+		kw_errf(e, got < 0 ? KW_EINTERNAL : KW_EFORBIDDEN, "%s", reason);
 		goto out;
 	}
 	if (!is_key_of(&k, signer))
 		goto out;
 	/* Act on what gpg verified, never on the unverified clear text. */
 	if (sreq_parse((const char *)plain.data, plain.len, &vrq, &reason) < 0 || strcmp(vrq.fpr, rq.fpr)) {
-		status = 400;
-		snprintf(why, whylen, "%s", reason ? reason : "the signed text differs from the clear text");
+		kw_errf(e, KW_EINVAL, "%s", reason ? reason : "the signed text differs from the clear text");
 		goto out;
 	}
 	a.now = time(NULL);
 	if (vrq.date < a.now - OWNER_CLOCK_WINDOW || vrq.date > a.now + OWNER_CLOCK_WINDOW) {
-		snprintf(why, whylen, "the request's date is more than 15 minutes off the server's clock (stale)");
+		kw_errf(e, KW_EFORBIDDEN, "the request's date is more than 15 minutes off the server's clock (stale)");
 		goto out;
 	}
 	if (vrq.op == SREQ_STORE_RECOVERY && vrq.bloblen > (size_t)c->cfg->max_recovery_bytes) {
-		status = 400;
-		snprintf(why, whylen, "the recovery data is larger than %d bytes", c->cfg->max_recovery_bytes);
+		kw_errf(e, KW_ETOOBIG, "the recovery data is larger than %d bytes", c->cfg->max_recovery_bytes);
 		goto out;
 	}
 	one[0] = vrq.addr;
-	rc = vrq.op == SREQ_DELETE ? prepare_removal(c, vrq.fpr, pubs, npub, "the key's owner deleted it", &rm, &reason) :
-	     vrq.op == SREQ_REMOVE_ADDRESS ? prepare_removal(c, vrq.fpr, one, 1, "the key's owner removed this address",
-							   &rm, &reason) : 0;
-	if (rc < 0) {
-		status = 500;
-		snprintf(why, whylen, "%s", reason);
+	if ((vrq.op == SREQ_DELETE && prepare_removal(c, vrq.fpr, pubs, npub, "the key's owner deleted it", &rm, e) < 0) ||
+	    (vrq.op == SREQ_REMOVE_ADDRESS &&
+	     prepare_removal(c, vrq.fpr, one, 1, "the key's owner removed this address", &rm, e) < 0))
 		goto out;
-	}
 	a.c = c;
 	a.rq = &vrq;
 	a.rm = &rm;
 	request_hash(&plain, a.nonce);
-	status = 503;
-	snprintf(why, whylen, "cannot write the store");
-	if (!(tx = store_begin(c->st)))
+	if (!(tx = store_begin(c->st))) {
+		kw_errf(e, KW_ESTORE, "cannot write the store");
 		goto out;
-	if ((status = txn_act(tx, &a, why, whylen)) != 200)
+	}
+	if (txn_act(tx, &a, said, e) < 0)
 		goto out;
-	rc = store_commit(tx);
+	got = store_commit(tx);
 	tx = NULL;
-	if (rc < 0) {
-		status = 503;
-		snprintf(why, whylen, "cannot write the store");
+	if (got < 0) {
+		kw_errf(e, KW_ESTORE, "cannot write the store");
 		goto out;
 	}
 	kick_all(c, rm.ids, rm.queued);
-	fprintf(stderr, "keyward: signed request by %s: %s\n", signer, why);
+	fprintf(stderr, "keyward: signed request by %s: %s\n", signer, buf_str(said));
+	rc = 0;
 out:
 	if (tx)
 		store_abort(tx);
@@ -512,7 +499,7 @@ out:
 	store_free_addrs(pubs, npub);
 	buf_free(&clear);
 	buf_free(&plain);
-	return status;
+	return rc;
 }
 
 /* ---- re-confirmation (the scheduler's "ob" entries) ---- */
@@ -534,17 +521,34 @@ static int txn_asked(struct store_txn *tx, void *arg)
 static enum sched_result drop_silent(const struct challenger *c, const char *addr, const char *fpr)
 {
 	char *one[1] = { (char *)addr };
-	const char *why = NULL;
+	struct kw_error e;
 	size_t removed = 0;
 
 	if (owner_unbind(c, NULL, fpr, one, 1, "nobody confirmed in time that it should stay published", &removed,
-			 &why) < 0) {
-		fprintf(stderr, "keyward: cannot drop the unconfirmed binding of %s: %s\n", addr, why ? why : "error");
+			 &e) < 0) {
+		fprintf(stderr, "keyward: cannot drop the unconfirmed binding of %s: %s\n", addr, e.msg);
 		return SCHED_RETRY;
 	}
 	if (removed)
 		fprintf(stderr, "keyward: %s dropped: no answer to the re-confirmation\n", addr);
 	return SCHED_DONE;
+}
+
+/* The binding stays as it is, confirmed now: its next ask comes after --reconfirm-after. */
+static enum sched_result renew(const struct challenger *c, const char *addr, struct rec_binding *b, int64_t now)
+{
+	struct store_txn *tx;
+
+	b->confirmed = now;
+	b->asked = 0;
+	if (!(tx = store_begin(c->st)))
+		return SCHED_RETRY;
+	if (txn_rec_put(tx, REC_BINDING, addr, b) < 0 ||
+	    txn_sched(tx, "ob", addr, bindtime_next(c->cfg->reconfirm_after, now)) < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
 static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *kind, const char *addr, int64_t due)
@@ -573,6 +577,8 @@ static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *
 		}
 		return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 	}
+	if (!strcmp(b.fpr, serverkey_fpr(c->sk)))
+		return renew(c, addr, &b, now);         /* the server's own addresses are never asked */
 	if (b.asked) {
 		if (b.asked + cfg->reconfirm_grace <= now)
 			return drop_silent(c, addr, b.fpr);
@@ -602,7 +608,7 @@ static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *
 	return rc < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
-int owner_reconfirm_answer(const struct challenger *c, const char *token, int keep, const char **why)
+int owner_reconfirm_answer(const struct challenger *c, const char *token, int keep, struct kw_error *e)
 {
 	struct rec_owntoken ot;
 	struct rec_binding b;
@@ -614,22 +620,21 @@ int owner_reconfirm_answer(const struct challenger *c, const char *token, int ke
 
 	if (!keep) {
 		if (owner_link_get(c->st, token, OWNTOKEN_RECONFIRM, &ot) != OWNER_LINK_VALID) {
-			*why = "the link is no longer valid";
-			return -1;
+			return kw_errf(e, KW_EGONE, "the link is no longer valid");
 		}
 		one[0] = ot.addr;
 		return owner_unbind_kind(c, token, OWNTOKEN_RECONFIRM, ot.fpr, one, 1,
-					 "the key's owner chose to remove it when asked to re-confirm", &removed, why);
+					 "the key's owner chose to remove it when asked to re-confirm", &removed, e);
 	}
-	*why = "cannot write the store";
+	kw_errf(e, KW_ESTORE, "cannot write the store");
 	if (!(tx = store_begin(c->st)))
 		return -1;
 	if ((rc = use_link(tx, token, OWNTOKEN_RECONFIRM, &ot)) != 1) {
-		*why = rc == 0 ? "the link is no longer valid" : "cannot read the store";
+		kw_errf(e, rc == 0 ? KW_EGONE : KW_ESTORE, rc == 0 ? "the link is no longer valid" : "cannot read the store");
 		goto fail;
 	}
 	if ((rc = txn_rec_get(tx, REC_BINDING, ot.addr, &b)) != 1 || strcmp(b.fpr, ot.fpr)) {
-		*why = "the address is no longer published with this key";
+		kw_errf(e, KW_EGONE, "the address is no longer published with this key");
 		goto fail;
 	}
 	b.confirmed = now;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "challenge.h"
+#include "err.h"
 #include "keyproc.h"
 #include "record.h"
 #include "store.h"
@@ -27,8 +28,8 @@ struct sched;
 int owner_register(const struct challenger *c, struct sched *s);
 
 /* The answer to a re-confirmation link: keep (renews the confirmation time) or remove (unbinds,
- * with a notice). 0, or -1 with *why (the link is no longer valid, a store failure). */
-int owner_reconfirm_answer(const struct challenger *c, const char *token, int keep, const char **why);
+ * with a notice). 0, or -1 with e (KW_EGONE: the link is no longer valid; KW_ESTORE). */
+int owner_reconfirm_answer(const struct challenger *c, const char *token, int keep, struct kw_error *e);
 
 /* Mail the holder of addr a link of kind (OWNTOKEN_MANAGE, OWNTOKEN_RECOVERY): only when addr is
  * bound (and, for recovery, its key has a blob), at most one per --challenge-interval. Returns 0
@@ -42,18 +43,19 @@ enum owner_link owner_link_get(struct store *st, const char *token, enum owntoke
 
 /* Unbind the addresses of fpr listed in addrs (those not bound to fpr are skipped) and mark the link
  * token (may be NULL) used, in one transaction; each removed address gets a notice. *removed gets
- * the count. 0, or -1 with *why. */
+ * the count. 0, or -1 with e (KW_EGONE: the link is no longer valid). */
 int owner_unbind(const struct challenger *c, const char *token, const char *fpr, char *const *addrs, size_t n,
-		 const char *reason, size_t *removed, const char **why);
+		 const char *reason, size_t *removed, struct kw_error *e);
 
 /* The recovery blob behind a valid recovery link (marks the link used). 1 (blob appended), 0 when
  * the link is not valid or the blob is gone, -1 error. */
 int owner_release_recovery(struct store *st, const char *token, struct buf *blob);
 
 /* A signed request (POST /manage/signed): parse, check the signature against the stored key with
- * gpg (kp), the clock window and replays, act. Returns the HTTP status (200, 400, 403, 500, 503)
- * with a one-line reason in why[0..whylen). */
+ * gpg (kp), the clock window and replays, act. 0 with what was done in said (one line), or -1 with
+ * e: KW_EINVAL malformed, KW_EFORBIDDEN not signed by that key / stale / replayed, KW_ETOOBIG a
+ * blob over --max-recovery-bytes, KW_ESTORE, KW_EINTERNAL. */
 int owner_signed_request(const struct challenger *c, struct keyproc *kp, const char *msg, size_t len,
-			 char *why, size_t whylen);
+			 struct buf *said, struct kw_error *e);
 
 #endif

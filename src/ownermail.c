@@ -22,14 +22,14 @@ static int headers(const struct config *cfg, const char *to, const char *subject
 }
 
 static int encrypted(struct serverkey *sk, const struct kw_key *k, const struct buf *inner, struct buf *full,
-		     const char **why)
+		     struct kw_error *e)
 {
 	struct buf crypt = BUF_INIT;
 	char b[40];
 	int rc = -1;
 
 	mime_random_hex(b, 12);
-	if (serverkey_encrypt_sign(sk, k->bin, k->binlen, (const char *)inner->data, inner->len, &crypt, why) < 0)
+	if (serverkey_encrypt_sign(sk, k->bin, k->binlen, (const char *)inner->data, inner->len, &crypt, e) < 0)
 		goto out;
 	rc = buf_printf(full,
 		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
@@ -52,21 +52,24 @@ static int encrypted(struct serverkey *sk, const struct kw_key *k, const struct 
 	if (!rc)
 		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
 	if (rc)
-		*why = "out of memory";
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
 	buf_free(&crypt);
 	return rc ? -1 : 0;
 }
 
-static int signed_only(struct serverkey *sk, const struct buf *inner, struct buf *full, const char **why)
+static int signed_only(struct serverkey *sk, const struct buf *inner, struct buf *full, struct kw_error *e)
 {
 	struct buf sig = BUF_INIT;
 	char b[40], micalg[32];
+	const char *why = NULL;
 	int rc = -1;
 
 	mime_random_hex(b, 12);
-	if (serverkey_sign(sk, (const char *)inner->data, inner->len, &sig, micalg, why) < 0)
+	if (serverkey_sign(sk, (const char *)inner->data, inner->len, &sig, micalg, &why) < 0) {
+		kw_errf(e, KW_EINTERNAL, "%s", why ? why : "cannot sign");
 		goto out;
+	}
 	rc = buf_printf(full,
 		"Content-Type: multipart/signed; micalg=%s;\r\n"
 		" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
@@ -84,22 +87,22 @@ static int signed_only(struct serverkey *sk, const struct buf *inner, struct buf
 	if (!rc)
 		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
 	if (rc)
-		*why = "out of memory";
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
 	buf_free(&sig);
 	return rc ? -1 : 0;
 }
 
 int ownermail_wrap(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
-		   const struct buf *inner, const struct kw_key *enc_to, struct buf *msg, const char **why)
+		   const struct buf *inner, const struct kw_key *enc_to, struct buf *msg, struct kw_error *e)
 {
 	struct buf full = BUF_INIT;
 	int rc = -1;
 
-	*why = "out of memory";
+	kw_errf(e, KW_EINTERNAL, "out of memory");
 	if (headers(cfg, to, subject, &full) < 0)
 		goto out;
-	if ((enc_to ? encrypted(sk, enc_to, inner, &full, why) : signed_only(sk, inner, &full, why)) < 0)
+	if ((enc_to ? encrypted(sk, enc_to, inner, &full, e) : signed_only(sk, inner, &full, e)) < 0)
 		goto out;
 	rc = mime_to_lf(&full, msg);
 out:
@@ -108,16 +111,16 @@ out:
 }
 
 int ownermail_compose(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
-		      const char *text, const struct kw_key *enc_to, struct buf *msg, const char **why)
+		      const char *text, const struct kw_key *enc_to, struct buf *msg, struct kw_error *e)
 {
 	struct buf inner = BUF_INIT;
 	int rc = -1;
 
-	*why = "out of memory";
+	kw_errf(e, KW_EINTERNAL, "out of memory");
 	if (buf_addstr(&inner, "Content-Type: text/plain; charset=utf-8\r\n"
 			       "Content-Transfer-Encoding: 8bit\r\n\r\n") == 0 &&
 	    mime_add_crlf(&inner, (const unsigned char *)text, strlen(text)) == 0)
-		rc = ownermail_wrap(sk, cfg, to, subject, &inner, enc_to, msg, why);
+		rc = ownermail_wrap(sk, cfg, to, subject, &inner, enc_to, msg, e);
 	buf_free(&inner);
 	return rc;
 }

@@ -8,17 +8,18 @@
 #define KW_OWNERMAIL_H
 #include "buf.h"
 #include "config.h"
+#include "err.h"
 #include "key.h"
 #include "serverkey.h"
 
 /* Wrap the MIME entity inner (CRLF line ends: the part that is signed or encrypted) into a whole
- * message to `to` with that subject. enc_to NULL: signed only. 0, or -1 with *why. */
+ * message to `to` with that subject. enc_to NULL: signed only. 0, or -1 with e. */
 int ownermail_wrap(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
-		   const struct buf *inner, const struct kw_key *enc_to, struct buf *msg, const char **why);
+		   const struct buf *inner, const struct kw_key *enc_to, struct buf *msg, struct kw_error *e);
 
-/* A text/plain mail (text with LF line ends), composed into msg. enc_to NULL: signed only. 0, or -1 with *why (e.g. the key has no encryption
+/* A text/plain mail (text with LF line ends), composed into msg. enc_to NULL: signed only. 0, or -1 with e (e.g. the key has no encryption
  * subkey: the caller may retry signed only). */
 int ownermail_compose(struct serverkey *sk, const struct config *cfg, const char *to, const char *subject,
-		      const char *text, const struct kw_key *enc_to, struct buf *msg, const char **why);
+		      const char *text, const struct kw_key *enc_to, struct buf *msg, struct kw_error *e);
 
 #endif

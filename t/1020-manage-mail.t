@@ -69,7 +69,7 @@ is "$(confirm "$(link_in decrypted)")" 200 "--max-addresses-per-key 1: the first
 decrypt_mail "$(mail_for alice@example.net)"
 L2=$(link_in decrypted)
 is "$(confirm "$L2")" 409 "the second is refused"
-like "$(cat "$TRASH/confirm.body")" "as many published addresses as this server allows" "with a page that says why"
+like "$(cat "$TRASH/confirm.body")" "the most this server allows for one key" "with a page that says why"
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"; is "$STATUS" 404 "and it is not published"
 
 done_testing
