@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "armor.h"
 #include "cmd.h"
+#include "due.h"
 #include "config.h"
 #include "ingest.h"
 #include "keyproc.h"
@@ -178,6 +179,7 @@ int cmd_import(int argc, char **argv)
 	struct import im;
 	struct kw_error e;
 	const char *reason = NULL;
+	struct due *due = NULL;
 	int i, rc = 2;
 
 	config_defaults(&c);
@@ -199,6 +201,11 @@ int cmd_import(int argc, char **argv)
 	if (store_open(&im.st, c.datadir, STORE_TRYLOCK | STORE_NOSYNC, &e) < 0) {
 		fprintf(stderr, "keyward import: %s%s\n", e.msg,
 			e.code == KW_EINUSE ? " (stop keyward serve on this data directory first)" : "");
+		goto out;
+	}
+	/* Published addresses get their re-confirmation entry in the scheduler's due index (bindtime.h). */
+	if (due_open(&due, im.st, c.datadir, STORE_NOSYNC, &e) < 0) {
+		fprintf(stderr, "keyward import: %s\n", e.msg);
 		goto out;
 	}
 	if (keyproc_global_init(&reason) < 0) {
@@ -232,6 +239,7 @@ int cmd_import(int argc, char **argv)
 			im.unchanged, im.conflicts, elapsed(&im.t0));
 	printf("imported %zu, updated %zu, rejected %zu\n", im.imported, im.updated, im.rejected);
 out:
+	due_close(due);
 	store_close(im.st);
 	pthread_mutex_destroy(&im.mu);
 	config_free(&c);
