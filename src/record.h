@@ -139,6 +139,7 @@ struct rec_notify {                 /* a handoff notification; release frees the
 	int mail;                       /* 1: a mail to dest, 0: a callback to the URL dest */
 	char *dest, *secret, *subject, *body;   /* secret: 64 hex for callbacks, "" for mails */
 	int64_t attempts, next, first;  /* given up a day after first */
+};
 enum owntoken_kind { OWNTOKEN_MANAGE = 1, OWNTOKEN_RECOVERY = 2, OWNTOKEN_RECONFIRM = 3 };
 struct rec_owntoken {               /* a link mailed to an address's holder */
 	int kind;                       /* enum owntoken_kind */
