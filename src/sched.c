@@ -297,7 +297,8 @@ static void start_batches(struct sched *s, int64_t now)
 			free(b);
 			return;
 		}
-		if (b->n < BATCH)
+		/* b belongs to the pool now (a worker may already have freed it): only n is read. */
+		if ((size_t)n < BATCH)
 			return;
 	}
 }
