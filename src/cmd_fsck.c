@@ -52,7 +52,7 @@ static void recover_interrupted(const char *datadir)
  * index (never served, or the file lost) is fine: keyward serve rebuilds it at start. */
 static long check_due(struct store *st, const char *datadir)
 {
-	static const char *const kinds[] = { "t", "c", "u", "q", "p", "ob", "ot", "on" };
+	static const char *const kinds[] = { "t", "c", "u", "q", "p", "ob", "ot", "on", "h", "hd", "hq" };
 	struct buf report = BUF_INIT;
 	struct due *d = NULL;
 	struct kw_error e;

@@ -12,7 +12,6 @@
 #include "cmd.h"
 #include "credentials.h"
 #include "gwlookup.h"
-#include "timed.h"
 #include "handoff.h"
 #include "handoff_http.h"
 #include "notify.h"
@@ -257,16 +256,14 @@ static int check_gateway_config(const struct config *c)
 	return 0;
 }
 
-/* Handoff codes: the timer thread, notifications, the codes' service. 0 or -1 with why. */
-static int start_handoff(struct app *app, struct handoff_svc *ho, struct timed **due, char *why, size_t whylen)
+/* Handoff codes: notifications, the codes' service, their timed work on the scheduler. 0 or -1
+ * with why. */
+static int start_handoff(struct app *app, struct handoff_svc *ho, char *why, size_t whylen)
 {
-	if (!(*due = timed_start(why, whylen)))
-		return -1;
 	ho->st = app->st;
 	ho->cfg = app->cfg;
-	ho->due = *due;
-	if (!(ho->notify = notify_start(app->st, app->cfg, *due, app->ch.sk, app->ch.mailer, why, whylen)) ||
-	    handoff_start(ho, why, whylen) < 0)
+	if (!(ho->notify = notify_start(app->st, app->cfg, app->sched, app->ch.sk, app->ch.mailer, why, whylen)) ||
+	    handoff_start(ho, app->sched, why, whylen) < 0)
 		return -1;
 	app->ho = ho;
 	return 0;
@@ -283,7 +280,6 @@ int cmd_serve(int argc, char **argv)
 	struct keyproc_opts ko;
 	struct privdrop pd;
 	struct handoff_svc ho;
-	struct timed *due = NULL;
 	char why[512], tmpdir[PATH_MAX];
 	const char *reason = NULL;
 	struct kw_error e;
@@ -387,13 +383,13 @@ int cmd_serve(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (start_handoff(&app, &ho, &due, why, sizeof why) < 0 || http_allow_delete(hs, "/handoff/") < 0) {
-		fprintf(stderr, "keyward serve: %s\n", why);
-		goto out;
-	}
 	/* The one scheduler: every timed job of the server is registered here. */
 	if (!(app.sched = sched_new(app.st, dueidx, app.jobs, 0, &e)))
 		goto sched_fail;
+	if (start_handoff(&app, &ho, why, sizeof why) < 0 || http_allow_delete(hs, "/handoff/") < 0) {
+		fprintf(stderr, "keyward serve: %s\n", why);
+		goto out;
+	}
 	if (mailer_register(app.ch.mailer, app.sched) < 0 || challenge_register(&app.ch, app.sched) < 0 ||
 	    vks_register(app.st, app.sched) < 0 || pending_register(app.sched, app.st) < 0 ||
 	    owner_register(&app.ch, app.sched) < 0 ||
@@ -410,14 +406,13 @@ sched_fail:
 out:
 	ldapd_stop(ldap);       /* after http_run drained the key-processing pool, before it stops */
 	http_free(hs);
+	sched_stop(app.sched);  /* no handler runs after this; due entries stay */
+	notify_stop(ho.notify); /* its calls live on the scheduler's event base */
+	handoff_stop(&ho);      /* folds the last fetch counts */
 	sched_free(app.sched);
 	wks_free(wks);
 	jobs_stop(app.jobs);
 	gw_stop(app.gw);
-	timed_stop(due);
-	notify_stop(ho.notify);
-	handoff_stop(&ho);
-	timed_free(due);
 	mailer_free(app.ch.mailer);
 	serverkey_close(app.ch.sk);
 	ratelimit_free(app.rl);

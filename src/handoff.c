@@ -10,15 +10,16 @@
 #include <gcrypt.h>
 #include <jansson.h>
 #include "damm.h"
-#include "timed.h"
 #include "guess.h"
 #include "handoff.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "sched.h"
 #include "tenant.h"
 
-#define KIND_EXPIRE "handoff-expire"
-#define KIND_PURGE "handoff-purge"
+/* Due entries (sched.h): kind = the record's prefix, id = the code. */
+#define KIND_LIVE "h"           /* a live code, due at its expiry */
+#define KIND_DEAD "hd"          /* a tombstone, due at its purge time */
 
 /* ---- codes ---- */
 
@@ -249,13 +250,13 @@ int handoff_create(struct handoff_svc *h, struct rec_handoff *r)
 				break;
 			continue;
 		}
-		if (put_rec(tx, r) < 0) {
+		/* The code and its expiry entry in one transaction: no code without its end. */
+		if (put_rec(tx, r) < 0 || txn_sched(tx, KIND_LIVE, r->code, r->expires) < 0) {
 			store_abort(tx);
 			break;
 		}
 		if (store_commit(tx) < 0)
 			break;
-		timed_at(h->due, KIND_EXPIRE, r->code, (time_t)r->expires);
 		return 0;
 	}
 	return -1;
@@ -306,13 +307,13 @@ out:
 
 static void kick(struct handoff_svc *h, char ids[2][NOTIFY_ID_LEN + 1], int n)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		notify_kick(h->notify, ids[i]);
+	(void)ids;
+	if (n)
+		notify_kick(h->notify);
 }
 
-/* Replace the live record by its tombstone (inside tx). 0 or -1. */
+/* Replace the live record by its tombstone (inside tx): the tombstone's purge is scheduled, the
+ * code's expiry entry dropped. 0 or -1. */
 static int bury(struct store_txn *tx, const struct rec_handoff *r, enum rec_handoff_state state, int64_t fetches)
 {
 	struct rec_handoff_dead d;
@@ -322,7 +323,9 @@ static int bury(struct store_txn *tx, const struct rec_handoff *r, enum rec_hand
 	d.fetches = fetches;
 	d.purge = (int64_t)time(NULL) + HANDOFF_TOMBSTONE_DAYS * 86400;
 	memcpy(d.owner, r->owner, sizeof d.owner);
-	return txn_rec_del(tx, REC_HANDOFF, r->code) < 0 || txn_rec_put(tx, REC_HANDOFF_DEAD, r->code, &d) < 0 ? -1 : 0;
+	return txn_rec_del(tx, REC_HANDOFF, r->code) < 0 || txn_rec_put(tx, REC_HANDOFF_DEAD, r->code, &d) < 0 ||
+	       txn_sched(tx, KIND_DEAD, r->code, d.purge) < 0 || txn_unsched(tx, KIND_LIVE, r->code, r->expires) < 0 ?
+	       -1 : 0;
 }
 
 int handoff_take(struct handoff_svc *h, const char *code, const char *tenant, struct buf *key_out)
@@ -350,8 +353,6 @@ int handoff_take(struct handoff_svc *h, const char *code, const char *tenant, st
 		rc = -1;
 	} else {
 		kick(h, ids, n);
-		if (last)
-			timed_at(h->due, KIND_PURGE, code, (time_t)time(NULL) + HANDOFF_TOMBSTONE_DAYS * 86400);
 		rc = 1;
 	}
 	rec_release(REC_HANDOFF, &r);
@@ -373,10 +374,14 @@ static int end_code(struct handoff_svc *h, const char *code, enum rec_handoff_st
 		store_abort(tx);
 		return rc;
 	}
-	if (only_if_expired ? time(NULL) < r.expires : time(NULL) >= r.expires) {
+	if (only_if_expired && time(NULL) < r.expires) {
+		/* An early entry (a due index rebuilt from the store): the one at its expiry, once more. */
+		rc = txn_sched(tx, KIND_LIVE, code, r.expires) < 0 || store_commit(tx) < 0 ? -1 : 0;
+		rec_release(REC_HANDOFF, &r);
+		return rc;
+	}
+	if (!only_if_expired && time(NULL) >= r.expires) {
 		store_abort(tx);
-		if (only_if_expired)
-			timed_at(h->due, KIND_EXPIRE, code, (time_t)r.expires);
 		rec_release(REC_HANDOFF, &r);
 		return 0;
 	}
@@ -388,7 +393,6 @@ static int end_code(struct handoff_svc *h, const char *code, enum rec_handoff_st
 		rc = -1;
 	} else {
 		kick(h, ids, n);
-		timed_at(h->due, KIND_PURGE, code, (time_t)time(NULL) + HANDOFF_TOMBSTONE_DAYS * 86400);
 		rc = 1;
 	}
 	rec_release(REC_HANDOFF, &r);
@@ -418,30 +422,36 @@ void handoff_refused(struct handoff_svc *h, const struct rec_handoff *r, const c
 		kick(h, ids, n);
 }
 
-void handoff_expire(struct handoff_svc *h, const char *code)
+int handoff_expire(struct handoff_svc *h, const char *code)
 {
-	if (end_code(h, code, HS_EXPIRED, "expired", NULL, 1) == 1)
+	int rc = end_code(h, code, HS_EXPIRED, "expired", NULL, 1);
+
+	if (rc == 1)
 		fprintf(stderr, "keyward: handoff code ...%s expired\n", code + 12);
+	return rc;
 }
 
-void handoff_purge(struct handoff_svc *h, const char *code)
+int handoff_purge(struct handoff_svc *h, const char *code)
 {
 	struct rec_handoff_dead d;
 	struct store_txn *tx;
+	int rc;
 
-	if (handoff_get_dead(h, code, &d) != 1)
-		return;
-	if (time(NULL) < d.purge) {
-		timed_at(h->due, KIND_PURGE, code, (time_t)d.purge);
-		return;
-	}
 	if (!(tx = store_begin(h->st)))
-		return;
-	if (txn_rec_del(tx, REC_HANDOFF_DEAD, code) < 0) {
+		return -1;
+	if ((rc = txn_rec_get(tx, REC_HANDOFF_DEAD, code, &d)) != 1) {
 		store_abort(tx);
-		return;
+		return rc;
 	}
-	store_commit(tx);
+	if (time(NULL) < d.purge)       /* early: the entry at its purge time, once more */
+		rc = txn_sched(tx, KIND_DEAD, code, d.purge) < 0 ? -1 : 0;
+	else
+		rc = txn_rec_del(tx, REC_HANDOFF_DEAD, code) < 0 ? -1 : 1;
+	if (rc < 0) {
+		store_abort(tx);
+		return -1;
+	}
+	return store_commit(tx) < 0 ? -1 : rc;
 }
 
 void handoff_flush(struct handoff_svc *h)
@@ -483,39 +493,39 @@ out:
 
 /* ---- start, stop, due work ---- */
 
-static void expire_cb(void *arg, const char *id)
+/* The scheduler's handlers: the entry names a code; its record decides (an early or stale entry
+ * finds nothing to do). */
+static enum sched_result expire_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
 {
-	handoff_expire(arg, id);
+	char code[HANDOFF_DIGITS + 1];
+
+	(void)kp;
+	(void)kind;
+	(void)due;
+	if (handoff_code_parse(id, code) != HCODE_OK)
+		return SCHED_DONE;      /* not a code: no record can have this name */
+	return handoff_expire(arg, code) < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
-static void purge_cb(void *arg, const char *id)
+static enum sched_result purge_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
 {
-	handoff_purge(arg, id);
+	char code[HANDOFF_DIGITS + 1];
+
+	(void)kp;
+	(void)kind;
+	(void)due;
+	if (handoff_code_parse(id, code) != HCODE_OK)
+		return SCHED_DONE;
+	return handoff_purge(arg, code) < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
-static void flush_cb(void *arg)
+static void flush_periodic(void *arg, struct keyproc *kp)
 {
+	(void)kp;
 	handoff_flush(arg);
 }
 
-/* Queue the due work of every stored code (at start). */
-static int requeue_live(void *arg, const char *name, void *rec)
-{
-	struct handoff_svc *h = arg;
-
-	timed_at(h->due, KIND_EXPIRE, name, (time_t)((struct rec_handoff *)rec)->expires);
-	return 0;
-}
-
-static int requeue_dead(void *arg, const char *name, void *rec)
-{
-	struct handoff_svc *h = arg;
-
-	timed_at(h->due, KIND_PURGE, name, (time_t)((struct rec_handoff_dead *)rec)->purge);
-	return 0;
-}
-
-int handoff_start(struct handoff_svc *h, char *why, size_t whylen)
+int handoff_start(struct handoff_svc *h, struct sched *s, char *why, size_t whylen)
 {
 	if (!(h->counts = calloc(1, sizeof *h->counts)) ||
 	    !(h->guess = guess_new(h->cfg->handoff_guesses, 600)) ||
@@ -525,11 +535,9 @@ int handoff_start(struct handoff_svc *h, char *why, size_t whylen)
 		return -1;
 	}
 	pthread_mutex_init(&h->counts->mu, NULL);
-	if (timed_register(h->due, KIND_EXPIRE, expire_cb, h) < 0 ||
-	    timed_register(h->due, KIND_PURGE, purge_cb, h) < 0 || timed_every(h->due, flush_cb, h) < 0 ||
-	    store_rec_scan(h->st, REC_HANDOFF, 0, requeue_live, h) != 0 ||
-	    store_rec_scan(h->st, REC_HANDOFF_DEAD, 0, requeue_dead, h) != 0) {
-		snprintf(why, whylen, "cannot load the handoff codes");
+	if (sched_register(s, KIND_LIVE, expire_due, h) < 0 || sched_register(s, KIND_DEAD, purge_due, h) < 0 ||
+	    sched_every(s, "handoff-counts", 1, flush_periodic, h) < 0) {
+		snprintf(why, whylen, "cannot register the handoff codes' timed work");
 		return -1;
 	}
 	return 0;

@@ -6,14 +6,16 @@
  *   "hd:"CODE  → struct rec_handoff_dead: what the owner's status request answers after the code
  *                died (used up, expired, cancelled); no key, no policy
  * A code that dies loses its "h:" record (key included) in the transaction that ends it; its "hd:"
- * tombstone goes 7 days later. Expiry and purging are due work (timed.h, kinds "handoff-expire" and
- * "handoff-purge"); notifications (notify.h) are queued in the same transaction as the change
- * that causes them.
+ * tombstone goes 7 days later. Expiry and purging are the scheduler's due work (sched.h): the
+ * transaction that writes "h:" schedules an entry of kind "h" at its expiry, the one that writes
+ * "hd:" an entry of kind "hd" at its purge time. Notifications (notify.h) are queued in the same
+ * transaction as the change that causes them.
  *
  * Fetches of codes that can be fetched any number of times without a password or notification are
  * answered from one store read on the HTTP thread; their count is kept in memory and folded into
- * the record every second (handoff_flush), so it may lag by that much (and lose at most that much
- * on a crash). Every other fetch is one transaction on the key-processing pool. */
+ * the record every second (handoff_flush, the scheduler's periodic "handoff-counts"), so it may lag
+ * by that much (and lose at most that much on a crash). Every other fetch is one transaction on
+ * the key-processing pool. */
 #ifndef KW_HANDOFF_H
 #define KW_HANDOFF_H
 #include <stddef.h>
@@ -28,7 +30,7 @@
 #define HANDOFF_DIGITS 16
 #define HANDOFF_TOMBSTONE_DAYS 7
 
-struct timed;
+struct sched;
 struct notify;
 struct tenants;
 struct guess;
@@ -56,7 +58,6 @@ int handoff_pw_check(const char *stored, const char *pw);
 struct handoff_svc {
 	struct store *st;
 	const struct config *cfg;
-	struct timed *due;
 	struct notify *notify;
 	struct tenants *tenants;
 	struct guess *guess;        /* unknown codes per client */
@@ -65,8 +66,9 @@ struct handoff_svc {
 };
 
 /* Create the service's own parts (counters, guess table, rate limiter, tenant cache) and register
- * the due work; queue the expiry of every stored code. 0 or -1 with why. */
-int handoff_start(struct handoff_svc *h, char *why, size_t whylen);
+ * the timed work with s (before sched_start): handlers of kinds "h" and "hd", the count folding
+ * every second. 0 or -1 with why. */
+int handoff_start(struct handoff_svc *h, struct sched *s, char *why, size_t whylen);
 void handoff_stop(struct handoff_svc *h);
 
 /* Reads (thread-safe, no transaction). 1 found, 0 not, -1 error. A found record may be expired. */
@@ -93,9 +95,11 @@ int handoff_end(struct handoff_svc *h, const char *code, enum rec_handoff_state 
 /* A refusal (wrong password, network or tenant): queue "refused" for the live code. */
 void handoff_refused(struct handoff_svc *h, const struct rec_handoff *r, const char *tenant);
 
-/* Due work, by code (called by due.c's thread, or by the scheduler). */
-void handoff_expire(struct handoff_svc *h, const char *code);
-void handoff_purge(struct handoff_svc *h, const char *code);
+/* Due work, by code (the scheduler's handlers; tests call them directly): end the code when its
+ * time has come, delete the tombstone when its time has come; an early call schedules the entry
+ * at the right time again. 1 done, 0 nothing to do (yet), -1 error (try again). */
+int handoff_expire(struct handoff_svc *h, const char *code);
+int handoff_purge(struct handoff_svc *h, const char *code);
 /* Fold counted fast-path fetches into their records (every second). */
 void handoff_flush(struct handoff_svc *h);
 

@@ -1,7 +1,15 @@
-/* notify — see notify.h. Everything after the queueing runs on the timer thread (timed.h): the handler,
- * the HTTP client's callbacks and the record updates, so no state here needs a lock. */
+/* notify — see notify.h.
+ *
+ * Delivery is the scheduler's due work (sched.h, kind "hq", id = the record's ID). The handler runs
+ * on the key-processing pool: a mail is signed and queued there; a callback is resolved there, its
+ * next attempt is written into the record and scheduled (so a crash or a lost answer can only lead
+ * to that attempt, never to silence), and the request is handed to the scheduler's event base. Its
+ * answer arrives on the scheduler's thread, which writes nothing: a 2xx marks the call delivered,
+ * and the periodic "notify-delivered" (every second, on the pool) deletes the delivered records in
+ * one transaction. The call slots are shared by those threads under a mutex. */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +22,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include "cidr.h"
-#include "timed.h"
 #include "mailer.h"
 #include "mime.h"
 #include "notify.h"
+#include "sched.h"
 #include "serverkey.h"
 
-#define KIND "notify"
+#define KIND "hq"           /* due entries: the record's prefix */
 #define MAX_BACKOFF 3600
 #define MAX_INFLIGHT 1024
 #define HTTP_TIMEOUT 10
@@ -30,10 +38,11 @@ struct call;
 struct notify {
 	struct store *st;
 	const struct config *cfg;
-	struct timed *due;
+	struct sched *sched;
 	struct serverkey *sk;
 	struct mailer *mailer;
-	struct call *calls[MAX_INFLIGHT];   /* callbacks on the wire (timer thread only) */
+	pthread_mutex_t mu;                 /* calls[] and done[] */
+	struct call *calls[MAX_INFLIGHT];   /* callbacks on the wire or delivered, not yet deleted */
 	struct evhttp_connection *done[MAX_INFLIGHT];   /* finished connections, freed next */
 };
 
@@ -57,7 +66,7 @@ static int queue(struct store_txn *tx, struct rec_notify *x, char id[NOTIFY_ID_L
 	x->first = x->next = (int64_t)time(NULL);
 	snprintf(id, NOTIFY_ID_LEN + 1, "%08llx%02x%02x%02x%02x%02x%02x%02x%02x",
 		 (unsigned long long)x->first & 0xffffffffULL, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-	return txn_rec_put(tx, REC_NOTIFY, id, x);
+	return txn_rec_put(tx, REC_NOTIFY, id, x) < 0 || txn_sched(tx, KIND, id, x->next) < 0 ? -1 : 0;
 }
 
 int notify_queue_url(struct store_txn *tx, const char *url, const char *secret, const char *body,
@@ -78,10 +87,10 @@ int notify_queue_mail(struct store_txn *tx, const char *to, const char *subject,
 	return queue(tx, &x, id);
 }
 
-void notify_kick(struct notify *n, const char *id)
+void notify_kick(struct notify *n)
 {
 	if (n)
-		timed_at(n->due, KIND, id, time(NULL));
+		sched_kick(n->sched);
 }
 
 void notify_signature(const char *secret, const char *body, size_t len, char out[7 + 64 + 1])
@@ -199,79 +208,130 @@ static int load(struct notify *n, const char *id, struct notice *x)
 	return rc;
 }
 
-static void drop(struct notify *n, const char *id)
+/* Delete the record (its attempt due at next is unscheduled with it). 0 or -1. */
+static int drop(struct notify *n, const char *id, int64_t next)
 {
 	struct store_txn *tx = store_begin(n->st);
 
 	if (!tx)
-		return;
-	if (txn_rec_del(tx, REC_NOTIFY, id) < 0)
+		return -1;
+	if (txn_rec_del(tx, REC_NOTIFY, id) < 0 || txn_unsched(tx, KIND, id, next) < 0) {
 		store_abort(tx);
-	else
-		store_commit(tx);
+		return -1;
+	}
+	return store_commit(tx);
 }
 
-/* A failed attempt: next try after notify_retry * 2^attempts (at most an hour), or give up a day
- * after the first. */
-static void retry_later(struct notify *n, struct notice *x, const char *why)
+/* The pause before the attempt after attempt number `attempts`: --notify-retry doubled per attempt,
+ * at most an hour. */
+static int64_t backoff(const struct notify *n, int64_t attempts)
 {
-	struct store_txn *tx;
-	int64_t now = (int64_t)time(NULL), pause = n->cfg->notify_retry;
-	int64_t i;
+	int64_t pause = n->cfg->notify_retry, i;
+
+	for (i = 1; i < attempts && pause < MAX_BACKOFF; i++)
+		pause *= 2;
+	return pause > MAX_BACKOFF ? MAX_BACKOFF : pause;
+}
+
+/* Write x (attempts, next) and schedule its next attempt, in one transaction. 0 or -1. */
+static int reschedule(struct notify *n, struct notice *x)
+{
+	struct store_txn *tx = store_begin(n->st);
+
+	if (!tx)
+		return -1;
+	if (txn_rec_put(tx, REC_NOTIFY, x->id, &x->r) < 0 || txn_sched(tx, KIND, x->id, x->r.next) < 0) {
+		store_abort(tx);
+		return -1;
+	}
+	return store_commit(tx);
+}
+
+/* Only the entry: look at id again at `when`. 0 or -1. */
+static int look_again(struct notify *n, const char *id, int64_t when)
+{
+	struct store_txn *tx = store_begin(n->st);
+
+	if (!tx)
+		return -1;
+	if (txn_sched(tx, KIND, id, when) < 0) {
+		store_abort(tx);
+		return -1;
+	}
+	return store_commit(tx);
+}
+
+/* A failed mail: the next try after the backoff, or give up a day after the first. 0 or -1. */
+static int retry_later(struct notify *n, struct notice *x, const char *why)
+{
+	int64_t now = (int64_t)time(NULL), pause;
 
 	x->r.attempts++;
-	for (i = 1; i < x->r.attempts && pause < MAX_BACKOFF; i++)
-		pause *= 2;
-	if (pause > MAX_BACKOFF)
-		pause = MAX_BACKOFF;
+	pause = backoff(n, x->r.attempts);
 	if (now + pause > x->r.first + NOTIFY_GIVE_UP) {
 		fprintf(stderr, "keyward: notification %s to %s: giving up after %lld attempts (%s)\n", x->id,
 			x->r.dest, (long long)x->r.attempts, why);
-		drop(n, x->id);
-		return;
+		return drop(n, x->id, x->r.next);
 	}
 	fprintf(stderr, "keyward: notification %s to %s failed (%s); next attempt in %llds\n", x->id, x->r.dest,
 		why, (long long)pause);
 	x->r.next = now + pause;
-	if (!(tx = store_begin(n->st)))
-		return;
-	if (txn_rec_put(tx, REC_NOTIFY, x->id, &x->r) < 0)
-		store_abort(tx);
-	else if (store_commit(tx) == 0)
-		timed_at(n->due, KIND, x->id, (time_t)x->r.next);
+	return reschedule(n, x);
 }
+
+enum call_state { CALL_WIRE, CALL_DELIVERED };
 
 struct call {
 	struct notify *n;
-	struct notice x;
+	struct notice x;                /* x.r.next: when the attempt after this one is due */
+	struct target t;
+	char ip[INET6_ADDRSTRLEN];
 	struct evhttp_connection *con;
+	int64_t deadline;               /* the answer (or the timeout) comes before this */
+	enum call_state state;
 	int slot;
 };
 
-/* A free slot for a call to id, or -1 when id is on the wire already or every slot is taken. */
-static int free_slot(struct notify *n, const char *id)
+static void call_free(struct call *c)
+{
+	notice_free(&c->x);
+	free(c);
+}
+
+/* A slot for a call to id (under mu): -1 and *busy_until when id is on the wire or delivered already
+ * (look again then), -1 and *busy_until 0 when every slot is taken. */
+static int free_slot(struct notify *n, const char *id, int64_t *busy_until)
 {
 	int i, found = -1;
 
+	*busy_until = 0;
 	for (i = 0; i < MAX_INFLIGHT; i++) {
-		if (n->calls[i] && !strcmp(n->calls[i]->x.id, id))
+		if (n->calls[i] && !strcmp(n->calls[i]->x.id, id)) {
+			*busy_until = n->calls[i]->state == CALL_WIRE ? n->calls[i]->deadline : (int64_t)time(NULL) + 1;
 			return -1;
+		}
 		if (!n->calls[i] && !n->done[i] && found < 0)
 			found = i;
 	}
 	return found;
 }
 
-/* Free the finished connections (never inside their own callback). */
+/* Free the finished connections (on the scheduler's thread, never inside their own callback; or
+ * after it stopped). */
 static void free_done(struct notify *n)
 {
-	int i;
+	struct evhttp_connection *gone[MAX_INFLIGHT];
+	int i, k = 0;
 
+	pthread_mutex_lock(&n->mu);
 	for (i = 0; i < MAX_INFLIGHT; i++)
 		if (n->done[i]) {
-			evhttp_connection_free(n->done[i]);
+			gone[k++] = n->done[i];
 			n->done[i] = NULL;
 		}
+	pthread_mutex_unlock(&n->mu);
+	for (i = 0; i < k; i++)
+		evhttp_connection_free(gone[i]);
 }
 
 static void free_done_cb(evutil_socket_t fd, short what, void *arg)
@@ -281,95 +341,181 @@ static void free_done_cb(evutil_socket_t fd, short what, void *arg)
 	free_done(arg);
 }
 
+/* The end of a call on the scheduler's thread: nothing is written here. A 2xx marks it delivered
+ * (deleted by the next "notify-delivered" run); anything else leaves the retry that was scheduled
+ * before the call was made. */
 static void call_done(struct evhttp_request *req, void *arg)
 {
 	struct call *c = arg;
+	struct notify *n = c->n;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
-	char why[64];
+	struct timeval now = { 0, 0 };
 
-	c->n->calls[c->slot] = NULL;
+	pthread_mutex_lock(&n->mu);
+	n->done[c->slot] = c->con;      /* the connection cannot be freed inside its own callback */
+	c->con = NULL;
 	if (code >= 200 && code < 300) {
-		fprintf(stderr, "keyward: notification %s delivered to %s (%d)\n", c->x.id, c->x.r.dest, code);
-		drop(c->n, c->x.id);
+		c->state = CALL_DELIVERED;
+		c = NULL;
 	} else {
-		snprintf(why, sizeof why, code ? "status %d" : "no answer", code);
-		retry_later(c->n, &c->x, why);
+		n->calls[c->slot] = NULL;
 	}
-	notice_free(&c->x);
-	/* The connection cannot be freed inside its own callback: right after it returns (or at stop).
-	 * Its slot in done[] is the call's slot in calls[], free now. */
-	c->n->done[c->slot] = c->con;
-	event_base_once(timed_base(c->n->due), -1, EV_TIMEOUT, free_done_cb, c->n, NULL);
-	free(c);
+	pthread_mutex_unlock(&n->mu);
+	if (c) {
+		char why[32];
+		snprintf(why, sizeof why, code ? "status %d" : "no answer", code);
+		fprintf(stderr, "keyward: notification %s to %s failed (%s); next attempt in %llds\n", c->x.id,
+			c->x.r.dest, why, (long long)(c->x.r.next - (int64_t)time(NULL)));
+		call_free(c);
+	}
+	event_base_once(sched_base(n->sched), -1, EV_TIMEOUT, free_done_cb, n, &now);
 }
 
-static void send_url(struct notify *n, struct notice *x)
+/* Make the request (on the scheduler's thread). */
+static void call_start(evutil_socket_t fd, short what, void *arg)
 {
-	struct evhttp_request *req;
+	struct call *c = arg;
+	struct notify *n = c->n;
+	struct evhttp_request *req = NULL;
 	struct evkeyvalq *h;
-	struct target t;
-	struct call *c;
-	char ip[INET6_ADDRSTRLEN], sig[7 + 64 + 1], hosthdr[300];
-	const char *why = NULL;
-	int slot;
+	char sig[7 + 64 + 1], hosthdr[300];
 
-	if (parse_url(x->r.dest, &t, &why) < 0 || resolve(&t, n->cfg->notify_private, ip, &why) < 0) {
-		retry_later(n, x, why);
-		notice_free(x);
-		return;
-	}
-	if ((slot = free_slot(n, x->id)) < 0) {
-		notice_free(x);   /* on the wire already, or too many at once: an answer reschedules */
-		return;
-	}
-	if (!(c = calloc(1, sizeof *c)) ||
-	    !(c->con = evhttp_connection_base_new(timed_base(n->due), NULL, ip, (unsigned short)t.port)) ||
-	    !(req = evhttp_request_new(call_done, c))) {
-		if (c && c->con)
-			evhttp_connection_free(c->con);
-		free(c);
-		retry_later(n, x, "out of memory");
-		notice_free(x);
-		return;
-	}
-	c->n = n;
-	c->x = *x;
-	c->slot = slot;
-	n->calls[slot] = c;
-	memset(x, 0, sizeof *x);
+	(void)fd;
+	(void)what;
+	if (!(c->con = evhttp_connection_base_new(sched_base(n->sched), NULL, c->ip, (unsigned short)c->t.port)) ||
+	    !(req = evhttp_request_new(call_done, c)))
+		goto fail;
 	evhttp_connection_set_timeout(c->con, HTTP_TIMEOUT);
 	notify_signature(c->x.r.secret, c->x.r.body, strlen(c->x.r.body), sig);
 	h = evhttp_request_get_output_headers(req);
-	if (t.port == 80)
-		snprintf(hosthdr, sizeof hosthdr, "%s", t.host);
+	if (c->t.port == 80)
+		snprintf(hosthdr, sizeof hosthdr, "%s", c->t.host);
 	else
-		snprintf(hosthdr, sizeof hosthdr, "%s:%d", t.host, t.port);
+		snprintf(hosthdr, sizeof hosthdr, "%s:%d", c->t.host, c->t.port);
 	evhttp_add_header(h, "Host", hosthdr);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "User-Agent", "keyward");
 	evhttp_add_header(h, "Keyward-Signature", sig);
 	evhttp_add_header(h, "Connection", "close");
 	evbuffer_add(evhttp_request_get_output_buffer(req), c->x.r.body, strlen(c->x.r.body));
-	if (evhttp_make_request(c->con, req, EVHTTP_REQ_POST, t.path) < 0) {
-		/* evhttp has freed req; call_done was not called. */
-		struct notice y = c->x;
-		n->calls[slot] = NULL;
+	if (evhttp_make_request(c->con, req, EVHTTP_REQ_POST, c->t.path) == 0)
+		return;
+	req = NULL;             /* evhttp has freed it; call_done was not called */
+fail:
+	if (req)
+		evhttp_request_free(req);
+	fprintf(stderr, "keyward: notification %s to %s: cannot send; next attempt in %llds\n", c->x.id,
+		c->x.r.dest, (long long)(c->x.r.next - (int64_t)time(NULL)));
+	pthread_mutex_lock(&n->mu);
+	n->calls[c->slot] = NULL;
+	pthread_mutex_unlock(&n->mu);
+	if (c->con)
 		evhttp_connection_free(c->con);
-		free(c);
-		retry_later(n, &y, "cannot send");
-		notice_free(&y);
+	call_free(c);
+}
+
+/* A callback (on the pool). The attempt after this one is scheduled first; then the request goes to
+ * the scheduler's thread. Takes x. SCHED_DONE or SCHED_RETRY. */
+static enum sched_result send_url(struct notify *n, struct notice *x)
+{
+	struct timeval now_tv = { 0, 0 };
+	struct event_base *base = sched_base(n->sched);
+	int64_t now = (int64_t)time(NULL), busy;
+	const char *why = NULL;
+	struct call *c;
+	int slot, rc;
+
+	if (!(c = calloc(1, sizeof *c))) {
+		notice_free(x);
+		return SCHED_RETRY;
+	}
+	c->n = n;
+	c->x = *x;
+	memset(x, 0, sizeof *x);
+	if (parse_url(c->x.r.dest, &c->t, &why) < 0 || resolve(&c->t, n->cfg->notify_private, c->ip, &why) < 0) {
+		rc = retry_later(n, &c->x, why);
+		call_free(c);
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	}
+	pthread_mutex_lock(&n->mu);
+	slot = free_slot(n, c->x.id, &busy);
+	if (slot >= 0) {
+		c->slot = slot;
+		c->state = CALL_WIRE;
+		c->deadline = now + HTTP_TIMEOUT + 1;
+		n->calls[slot] = c;     /* reserved; the call starts below */
+	}
+	pthread_mutex_unlock(&n->mu);
+	if (slot < 0) {
+		/* On the wire already (its answer comes before busy), or too many at once. */
+		rc = look_again(n, c->x.id, busy ? busy : now + 1);
+		call_free(c);
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	}
+	/* The next attempt, durable before this one goes out; it is the give-up time for the last one. */
+	c->x.r.attempts++;
+	c->x.r.next = now + backoff(n, c->x.r.attempts);
+	if (c->x.r.next > c->x.r.first + NOTIFY_GIVE_UP)
+		c->x.r.next = c->deadline > c->x.r.first + NOTIFY_GIVE_UP ? c->deadline : c->x.r.first + NOTIFY_GIVE_UP;
+	if (reschedule(n, &c->x) < 0 || !base ||
+	    event_base_once(base, -1, EV_TIMEOUT, call_start, c, &now_tv) < 0) {
+		pthread_mutex_lock(&n->mu);
+		n->calls[slot] = NULL;
+		pthread_mutex_unlock(&n->mu);
+		call_free(c);
+		return SCHED_RETRY;
+	}
+	return SCHED_DONE;
+}
+
+/* Delete the records of delivered calls, in one transaction (the periodic "notify-delivered", and
+ * once more at stop). */
+static void drop_delivered(struct notify *n)
+{
+	struct call *gone[MAX_INFLIGHT];
+	struct store_txn *tx = NULL;
+	int i, k = 0;
+
+	pthread_mutex_lock(&n->mu);
+	for (i = 0; i < MAX_INFLIGHT; i++)
+		if (n->calls[i] && n->calls[i]->state == CALL_DELIVERED)
+			gone[k++] = n->calls[i];
+	pthread_mutex_unlock(&n->mu);
+	if (!k || !(tx = store_begin(n->st)))
+		return;
+	for (i = 0; i < k; i++)
+		if (txn_rec_del(tx, REC_NOTIFY, gone[i]->x.id) < 0 ||
+		    txn_unsched(tx, KIND, gone[i]->x.id, gone[i]->x.r.next) < 0) {
+			store_abort(tx);
+			return;         /* the next run tries again */
+		}
+	if (store_commit(tx) < 0)
+		return;
+	pthread_mutex_lock(&n->mu);
+	for (i = 0; i < k; i++)
+		n->calls[gone[i]->slot] = NULL;
+	pthread_mutex_unlock(&n->mu);
+	for (i = 0; i < k; i++) {
+		fprintf(stderr, "keyward: notification %s delivered to %s\n", gone[i]->x.id, gone[i]->x.r.dest);
+		call_free(gone[i]);
 	}
 }
 
+static void delivered_periodic(void *arg, struct keyproc *kp)
+{
+	(void)kp;
+	drop_delivered(arg);
+}
+
 /* A mail: signed by the server key (PGP/MIME), queued for the mailer in the transaction that
- * removes the notification. */
-static void send_mail(struct notify *n, struct notice *x)
+ * removes the notification. 0, or -1 when even the retry could not be written. */
+static int send_mail(struct notify *n, struct notice *x)
 {
 	struct buf inner = BUF_INIT, sig = BUF_INIT, full = BUF_INIT, msg = BUF_INIT;
 	char b[40], micalg[32], date[64], mid[40], mailid[MAIL_ID_LEN + 1];
 	const char *why = "out of memory", *domain = strrchr(n->cfg->mail_from, '@');
 	struct store_txn *tx;
-	int rc;
+	int rc, ret = 0;
 
 	mime_random_hex(b, 12);
 	mime_date(date, sizeof date);
@@ -404,7 +550,8 @@ static void send_mail(struct notify *n, struct notice *x)
 		rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
 	if (rc || mime_to_lf(&full, &msg) < 0 || !(tx = store_begin(n->st)))
 		goto fail;
-	if (mailer_queue(tx, (const char *)msg.data, msg.len, mailid) < 0 || txn_rec_del(tx, REC_NOTIFY, x->id) < 0) {
+	if (mailer_queue(tx, (const char *)msg.data, msg.len, mailid) < 0 || txn_rec_del(tx, REC_NOTIFY, x->id) < 0 ||
+	    txn_unsched(tx, KIND, x->id, x->r.next) < 0) {
 		store_abort(tx);
 		goto fail;
 	}
@@ -413,43 +560,50 @@ static void send_mail(struct notify *n, struct notice *x)
 	mailer_kick(n->mailer, mailid);
 	goto out;
 fail:
-	retry_later(n, x, why);
+	ret = retry_later(n, x, why);
 out:
 	buf_free(&inner);
 	buf_free(&sig);
 	buf_free(&full);
 	buf_free(&msg);
+	return ret;
 }
 
-static void notify_cb(void *arg, const char *id)
+/* The scheduler's handler: id names a notification; its record decides. */
+static enum sched_result notify_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
 {
 	struct notify *n = arg;
 	struct notice x;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
 
-	if (load(n, id, &x) != 1)
-		return;
-	if (x.r.next > (int64_t)time(NULL)) {
-		notice_free(&x);      /* an earlier entry; the one for x.r.next is queued */
-		return;
-	}
-	if (x.r.mail) {
-		send_mail(n, &x);
+	(void)kp;
+	(void)kind;
+	(void)due;
+	if ((rc = load(n, id, &x)) != 1)
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	if (now >= x.r.first + NOTIFY_GIVE_UP) {
+		fprintf(stderr, "keyward: notification %s to %s: giving up after %lld attempts\n", x.id, x.r.dest,
+			(long long)x.r.attempts);
+		rc = drop(n, x.id, x.r.next);
 		notice_free(&x);
-	} else {
-		send_url(n, &x);
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
 	}
+	if (x.r.next > now) {
+		/* An early entry (a due index rebuilt from the store): the one at its time, once more. */
+		rc = look_again(n, x.id, x.r.next);
+		notice_free(&x);
+		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
+	}
+	if (!x.r.mail)
+		return send_url(n, &x);
+	rc = send_mail(n, &x);
+	notice_free(&x);
+	return rc < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
-static int requeue_one(void *arg, const char *name, void *rec)
-{
-	struct notify *n = arg;
-
-	timed_at(n->due, KIND, name, (time_t)((struct rec_notify *)rec)->next);
-	return 0;
-}
-
-struct notify *notify_start(struct store *st, const struct config *cfg, struct timed *due,
-			    struct serverkey *sk, struct mailer *mailer, char *why, size_t whylen)
+struct notify *notify_start(struct store *st, const struct config *cfg, struct sched *s, struct serverkey *sk,
+			    struct mailer *mailer, char *why, size_t whylen)
 {
 	struct notify *n = calloc(1, sizeof *n);
 
@@ -459,11 +613,14 @@ struct notify *notify_start(struct store *st, const struct config *cfg, struct t
 	}
 	n->st = st;
 	n->cfg = cfg;
-	n->due = due;
+	n->sched = s;
 	n->sk = sk;
 	n->mailer = mailer;
-	if (timed_register(due, KIND, notify_cb, n) < 0 || store_rec_scan(st, REC_NOTIFY, 0, requeue_one, n) != 0) {
-		snprintf(why, whylen, "cannot load the notification queue");
+	pthread_mutex_init(&n->mu, NULL);
+	if (sched_register(s, KIND, notify_due, n) < 0 ||
+	    sched_every(s, "notify-delivered", 1, delivered_periodic, n) < 0) {
+		snprintf(why, whylen, "cannot register the notifications' timed work");
+		pthread_mutex_destroy(&n->mu);
 		free(n);
 		return NULL;
 	}
@@ -476,14 +633,17 @@ void notify_stop(struct notify *n)
 
 	if (!n)
 		return;
-	/* The timer thread has stopped: calls still on the wire are dropped (their records stay). */
+	/* The scheduler's thread has stopped: delivered calls lose their records now; calls still on the
+	 * wire are dropped (their records stay, with the next attempt scheduled). */
+	drop_delivered(n);
 	free_done(n);
 	for (i = 0; i < MAX_INFLIGHT; i++) {
 		if (!n->calls[i])
 			continue;
-		evhttp_connection_free(n->calls[i]->con);
-		notice_free(&n->calls[i]->x);
-		free(n->calls[i]);
+		if (n->calls[i]->con)
+			evhttp_connection_free(n->calls[i]->con);
+		call_free(n->calls[i]);
 	}
+	pthread_mutex_destroy(&n->mu);
 	free(n);
 }

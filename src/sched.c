@@ -501,6 +501,11 @@ int sched_start(struct sched *s, struct kw_error *e)
 	return 0;
 }
 
+struct event_base *sched_base(struct sched *s)
+{
+	return s && s->started ? s->base : NULL;
+}
+
 void sched_kick(struct sched *s)
 {
 	if (s && s->started && s->kick_ev)

@@ -28,6 +28,7 @@
 #define KW_SCHED_H
 #include <stddef.h>
 #include <stdint.h>
+#include <event2/event.h>
 #include "due.h"
 #include "err.h"
 #include "jobs.h"
@@ -75,6 +76,12 @@ int sched_register(struct sched *s, const char *kind, sched_handler fn, void *ar
 int sched_every(struct sched *s, const char *name, int seconds, sched_periodic fn, void *arg);
 /* Start the timer thread. 0, or -1 with e. */
 int sched_start(struct sched *s, struct kw_error *e);
+/* The timer thread's event base (NULL before sched_start), for the network clients that due work
+ * starts (a notification's HTTP callback): a handler hands the request to it with event_base_once,
+ * libevent runs the I/O there. Callbacks on this base must be short and must not write the store:
+ * they leave results in memory for a handler or sched_every function to apply. Their events must
+ * be freed after sched_stop and before sched_free. */
+struct event_base *sched_base(struct sched *s);
 /* Look at the due index now instead of at the next tick (after committing an entry that is due at
  * once, e.g. a queued mail). Any thread; NULL is fine. */
 void sched_kick(struct sched *s);

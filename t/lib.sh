@@ -131,6 +131,12 @@ stop_server() {
 # stop_pid PID [-SIGNAL]: signal a child of this shell (TERM by default) and reap it; a child still
 # there 20 s later is killed. Its exit status goes into STOP_STATUS.
 stop_pid() {
+	# Gone already (reaped by its test): nothing to wait for, and no watchdog racing a quick return.
+	if ! kill -0 "$1" 2>/dev/null; then
+		wait "$1" 2>/dev/null
+		STOP_STATUS=$?
+		return 0
+	fi
 	kill "${2:--TERM}" "$1" 2>/dev/null
 	( trap 'kill $s 2>/dev/null; exit 0' TERM
 	  sleep 20 & s=$!; wait $s && kill -9 "$1" ) >/dev/null 2>&1 &

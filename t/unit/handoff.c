@@ -14,7 +14,8 @@
 #include "notify.h"
 #include "token.h"
 #include "config.h"
-#include "timed.h"
+#include "sched.h"
+#include "due.h"
 #include "store.h"
 #include "fsck.h"
 #include "record.h"
@@ -257,15 +258,21 @@ static int has(struct store *st, const char *prefix, const char *code)
 	return store_rec_get(st, !strcmp(prefix, "h:") ? REC_HANDOFF : REC_HANDOFF_DEAD, code, NULL);
 }
 
-/* The record and the key are gone from the store when a code is used up, cancelled or expired. */
+/* The record and the key are gone from the store when a code is used up, cancelled or expired; each
+ * record is written with its due entry (kind "h" at the expiry, "hd" at the purge time), and the
+ * scheduler's tick ends an expired code. */
 static void store_tests(void)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], why[512];
 	struct store *st = NULL;
 	struct config cfg;
-	struct timed *d;
+	struct due *d = NULL;
+	struct sched *s = NULL;
 	struct handoff_svc h;
+	static const char *const kinds[] = { "h", "hd" };
+	uint64_t stale = 0;
+	struct kw_error e;
 	struct rec_handoff r;
 	struct rec_handoff_dead dead;
 	struct buf out = BUF_INIT, report = BUF_INIT;
@@ -279,16 +286,16 @@ static void store_tests(void)
 	}
 	config_defaults(&cfg);
 	cfg.datadir = strdup(dir);
-	{
-		struct kw_error e;
-		ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "store opens");
+	if (store_open(&st, dir, STORE_NOSYNC, &e) < 0 || due_open(&d, st, dir, STORE_NOSYNC, &e) < 0 ||
+	    !(s = sched_new(st, d, NULL, 0, &e))) {
+		ok(0, "store, due index and scheduler open");
+		printf("# %s\n", e.msg);
+		return;
 	}
-	ok((d = timed_start(why, sizeof why)) != NULL, "timer thread starts");
 	memset(&h, 0, sizeof h);
 	h.st = st;
 	h.cfg = &cfg;
-	h.due = d;
-	ok(handoff_start(&h, why, sizeof why) == 0, "handoff service starts");
+	ok(handoff_start(&h, s, why, sizeof why) == 0, "handoff service starts, its work registered");
 
 	memset(&r, 0, sizeof r);
 	strcpy(r.fpr, "707D7D470593D575B3C3DDA4EA2FD1565D6232E5");
@@ -299,10 +306,13 @@ static void store_tests(void)
 	ok(handoff_create(&h, &r) == 0, "code 1 created");
 	memcpy(c1, r.code, sizeof c1);
 	is(has(st, "h:", c1), 1, "its record is stored");
+	is(due_has(d, "h", c1, r.expires), 1, "with its due entry at the expiry, written in the same transaction");
 	is(handoff_take(&h, c1, NULL, &out), 1, "fetched");
 	ok(strstr(buf_str(&out), "AAAA") != NULL, "the fetch gives the key");
 	is(has(st, "h:", c1), 0, "used up: the record (and the key in it) is gone");
 	is(handoff_get_dead(&h, c1, &dead), 1, "a tombstone remains");
+	is(due_has(d, "hd", c1, dead.purge), 1, "the tombstone's purge is scheduled");
+	is(due_has(d, "h", c1, r.expires), 0, "the expiry entry of the used code is gone");
 	ok(dead.state == HS_USED && dead.fetches == 1, "tombstone: used, 1 fetch");
 	is(handoff_take(&h, c1, NULL, &out), 0, "a second fetch finds nothing");
 
@@ -317,12 +327,22 @@ static void store_tests(void)
 	r.expires = time(NULL) + 1;
 	ok(handoff_create(&h, &r) == 0, "code 3 created, 1 s to live");
 	memcpy(c3, r.code, sizeof c3);
-	handoff_expire(&h, c3);
+	is(handoff_expire(&h, c3), 0, "an early call: nothing to do");
 	is(has(st, "h:", c3), 1, "not expired before its time");
-	while (time(NULL) < r.expires + 2 && has(st, "h:", c3) == 1)
+	is(due_has(d, "h", c3, r.expires), 1, "still due at its expiry");
+	ok(sched_tick_once(s, time(NULL), 64, NULL) >= 0 && has(st, "h:", c3) == 1, "a tick before the expiry leaves it");
+	while (time(NULL) < r.expires)
 		usleep(20000);
-	is(has(st, "h:", c3), 0, "expired by the timer thread: the record is gone");
+	ok(sched_tick_once(s, time(NULL), 64, NULL) >= 1, "a tick at the expiry finds its entry");
+	is(has(st, "h:", c3), 0, "expired by the scheduler's handler: the record is gone");
 	is(handoff_get_dead(&h, c3, &dead) == 1 ? (int)dead.state : -1, HS_EXPIRED, "tombstone says expired");
+	is(due_has(d, "h", c3, r.expires), 0, "the expiry entry is removed after it ran");
+	is(due_check(d, store_kv(st), kinds, 2, &report, &stale), 0, "every h: and hd: record has its due entry");
+	buf_reset(&report);
+
+	/* A tombstone whose purge time has come is deleted by the "hd" handler; early, nothing. */
+	is(handoff_purge(&h, c2), 0, "purge before the time: nothing");
+	is(has(st, "hd:", c2), 1, "the tombstone stays");
 
 	ok(fsck_run(st, time(NULL), &report, &res) == 0 && res.problems == 0 && res.per_type[REC_HANDOFF_DEAD] == 3 &&
 	   res.per_type[REC_HANDOFF] == 0, "fsck: 3 tombstones, no live code, no problem");
@@ -331,8 +351,8 @@ static void store_tests(void)
 		       (unsigned long long)res.per_type[REC_HANDOFF_DEAD], (unsigned long long)res.per_type[REC_HANDOFF],
 		       buf_str(&report));
 	handoff_stop(&h);
-	timed_stop(d);
-	timed_free(d);
+	sched_free(s);
+	due_close(d);
 	store_close(st);
 	buf_free(&out);
 	buf_free(&report);
