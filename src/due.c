@@ -269,8 +269,14 @@ int due_open(struct due **out, struct store *st, const char *datadir, int flags,
 		mode = KCOREADER | KCONOLOCK;
 	else
 		mode = KCOWRITER | KCOCREATE | KCOTRYLOCK;
-	/* The store's lock already keeps a second writer out; this file's own lock is a second guard. */
-	snprintf(path, sizeof path, "%s/keyward-due.kct#pccap=64m", datadir);
+	/* The store's lock already keeps a second writer out; this file's own lock is a second guard.
+	 * A small page cache: Kyoto Cabinet's tree walks every cached leaf at the start and at the
+	 * commit of each transaction, and this file has a transaction for every store commit that
+	 * schedules something and every batch of handled entries, while the leaves it needs are few
+	 * (the earliest ones, and the one each new entry goes into). With the default 64 MiB, full after
+	 * a while with a million entries, a transaction cost about 1 ms of CPU; with 2 MiB about 0.1 ms
+	 * (doc/performance.md, "The scheduler"). */
+	snprintf(path, sizeof path, "%s/keyward-due.kct#pccap=2m", datadir);
 	if (!kcdbopen(d->db, path, mode)) {
 		kw_errf(e, kcdbecode(d->db) == KCENOREPOS ? KW_ENOTFOUND : KW_ESTORE,
 			"cannot open the due index %s/keyward-due.kct: %s", datadir, kcdbemsg(d->db));
