@@ -2,6 +2,7 @@
  *
  * Validation is one linear pass over each part; nothing is copied until the whole address has been
  * found valid, so normalization never changes the length (the fuzz target checks that). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gcrypt.h>
@@ -150,6 +151,30 @@ char *addr_from_uid(const char *uid, size_t len)
 	if (addr_normalize(a, alen, norm) < 0)
 		return NULL;
 	return strdup(norm);
+}
+
+const char *addr_uid_conflict(const char *uid, size_t len)
+{
+	char mine[ADDR_MAX + 1], gpgs[ADDR_MAX + 1];
+	const char *lt, *gt;
+	char *a = addr_from_uid(uid, len);
+	size_t i, nlt = 0;
+
+	if (!a)
+		return NULL;            /* no address here: nothing of it is ever published */
+	snprintf(mine, sizeof mine, "%s", a);
+	free(a);
+	for (i = 0; i < len; i++)
+		nlt += uid[i] == '<';
+	if (nlt > 1)
+		return "it contains more than one <address>";
+	/* GnuPG's reading (mailbox_from_userid): the first '<' up to the next '>'. */
+	if (!(lt = memchr(uid, '<', len)))
+		return NULL;            /* a bare address: both read the whole user ID */
+	if (!(gt = memchr(lt + 1, '>', len - (size_t)(lt + 1 - uid))) ||
+	    addr_normalize(lt + 1, (size_t)(gt - lt - 1), gpgs) < 0 || strcmp(gpgs, mine))
+		return "gpg reads another address from it";
+	return NULL;
 }
 
 const char *addr_domain(const char *addr)

@@ -24,6 +24,14 @@ int addr_normalize(const char *in, size_t len, char out[ADDR_MAX + 1]);
  * control character (< 0x20, 0x7f, NUL) anywhere, or memory runs out. */
 char *addr_from_uid(const char *uid, size_t len);
 
+/* Would keyward and gpg read different addresses from this user ID? keyward takes the last "<...>",
+ * gpg (and GPGME) the first, so "Victim <victim@x.org> <mallory@evil.org>" would send the challenge
+ * to one address and publish a user ID that gpg matches to the other. Returns NULL when the user ID
+ * carries no address (addr_from_uid) or exactly one that both read alike, else a static reason
+ * ("it contains more than one <address>", "gpg reads another address from it"). Such a user ID is
+ * refused. */
+const char *addr_uid_conflict(const char *uid, size_t len);
+
 /* The domain part of a normalized address (points into addr; "" when there is no '@'). */
 const char *addr_domain(const char *addr);
 

@@ -2,18 +2,21 @@
  *
  * Records (record.h): the token "t:"SHA256(TOKEN) (struct rec_token), deleted by the scheduler
  * --token-keep seconds after it expired (until then a used or expired link answers 410), and the
- * time of the last challenge to an address "c:"ADDR (struct rec_challenge), deleted once
- * --challenge-interval has passed. Both get their due entry in the transaction that writes them. */
+ * challenges to an address "c:"ADDR (struct rec_challenge: the day's count and the last challenge
+ * per key), deleted once neither the day's count nor any key's interval needs it. Both get their due
+ * entry in the transaction that writes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include "addr.h"
 #include "armor.h"
 #include "challenge.h"
 #include "bindtime.h"
 #include "mime.h"
 #include "pending.h"
+#include "ratelimit.h"
 #include "token.h"
 #include "wks.h"
 
@@ -30,6 +33,82 @@ static int write_token(struct store_txn *tx, const char *hash, const struct toke
 	t.expires = ti->expires;
 	t.used = ti->used;
 	return txn_rec_put(tx, REC_TOKEN, hash, &t);
+}
+
+/* ---- the challenge record of an address ---- */
+
+#define DAY 86400
+
+/* Read the record of addr (empty when absent), inside tx when it is not NULL. A record that does
+ * not decode counts as none: it is only rate state (fsck names it). */
+static void crec_read(struct store *st, struct store_txn *tx, const char *addr, struct rec_challenge *r)
+{
+	int rc = tx ? txn_rec_get(tx, REC_CHALLENGE, addr, r) : store_rec_get(st, REC_CHALLENGE, addr, r);
+
+	if (rc != 1)
+		memset(r, 0, sizeof *r);
+}
+
+/* Write r for addr, leaving out keys whose interval has passed. It expires when neither the day's
+ * count nor any key's interval needs it any more; its due entry ("c", sched.h) deletes it then.
+ * 0 or -1. */
+static int crec_write(struct store_txn *tx, const char *addr, struct rec_challenge *r, int64_t now, int interval)
+{
+	uint32_t i, o = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (now - r->k[i].last < interval)
+			r->k[o++] = r->k[i];
+	r->n = o;
+	r->expires = r->day + DAY;
+	for (i = 0; i < r->n; i++)
+		if (r->k[i].last + interval > r->expires)
+			r->expires = r->k[i].last + interval;
+	if (r->last + interval > r->expires)
+		r->expires = r->last + interval;
+	if (r->expires <= now && !r->n)
+		return txn_rec_del(tx, REC_CHALLENGE, addr) < 0 ? -1 : 0;
+	return txn_rec_put(tx, REC_CHALLENGE, addr, r) < 0 || txn_sched(tx, "c", addr, r->expires) < 0 ? -1 : 0;
+}
+
+/* The time of the last challenge for fpr in r, or 0. */
+static int64_t crec_last(const struct rec_challenge *r, const char *fpr)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->k[i].fpr, fpr))
+			return r->k[i].last;
+	return 0;
+}
+
+/* Note a challenge for fpr at now (counted unless proven). */
+static void crec_note(struct rec_challenge *r, const char *fpr, int64_t now, int proven)
+{
+	uint32_t i;
+
+	if (now - r->day >= DAY) {
+		r->day = now;
+		r->count = 0;
+	}
+	if (!proven)
+		r->count++;
+	r->last = now;
+	for (i = 0; i < r->n && strcmp(r->k[i].fpr, fpr); i++)
+		;
+	if (i == r->n) {
+		if (r->n == REC_CHALLENGE_KEYS) {       /* forget the oldest */
+			uint32_t o = 0;
+			for (i = 1; i < r->n; i++)
+				if (r->k[i].last < r->k[o].last)
+					o = i;
+			i = o;
+		} else {
+			r->n++;
+		}
+	}
+	snprintf(r->k[i].fpr, sizeof r->k[i].fpr, "%s", fpr);
+	r->k[i].last = now;
 }
 
 enum token_state challenge_token(struct store *st, const char *token, struct token_info *ti)
@@ -59,6 +138,19 @@ enum token_state challenge_token(struct store *st, const char *token, struct tok
 	if (time(NULL) > ti->expires)
 		return TOKEN_EXPIRED;
 	return TOKEN_VALID;
+}
+
+/* A confirmation through the address's link ends its waiting times: the holder who just confirmed
+ * one key may upload another at once (the day's count stays). 0 or -1. */
+static int end_waiting(struct store_txn *tx, const char *addr)
+{
+	struct rec_challenge r;
+
+	crec_read(NULL, tx, addr, &r);
+	if (!r.n)
+		return 0;
+	r.n = 0;
+	return crec_write(tx, addr, &r, time(NULL), 0);
 }
 
 /* Inside tx: may addr be bound to fpr under --max-addresses-per-key? 1 yes, 0 no, -1 error. */
@@ -117,7 +209,7 @@ enum token_state challenge_confirm(const struct challenger *c, const char *token
 	}
 	token_hash(token, hash);
 	ti->used = 1;
-	if (write_token(tx, hash, ti) < 0) {
+	if (write_token(tx, hash, ti) < 0 || end_waiting(tx, ti->addr) < 0) {
 		kw_errf(e, KW_ESTORE, "cannot write to the store");
 		s = TOKEN_ERROR;
 		goto abort;
@@ -148,7 +240,7 @@ static void fmt_fpr(const char *fpr, char *out, size_t n)
 
 /* The readable part and the key, as one MIME entity (the part that is encrypted or signed). */
 static int inner_entity(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
-			const char *token, int64_t expires, const struct kw_key *k, struct buf *out)
+			const char *token, int64_t expires, const struct kw_key *k, const char *note, struct buf *out)
 {
 	char b[40], f[100], pf[100], when[64];
 	struct buf armored = BUF_INIT;
@@ -178,6 +270,8 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 		"  %s\r\n"
 		"\r\n",
 		b, b, addr, c->cfg->base_url, f);
+	if (!rc && note)
+		rc = buf_printf(out, "%s\r\n\r\n", note);
 	if (!rc && prior && *prior) {
 		fmt_fpr(prior, pf, sizeof pf);
 		rc = buf_printf(out,
@@ -227,9 +321,15 @@ static int outer_headers(const struct challenger *c, const char *addr, struct bu
 		c->cfg->mail_from, addr, addr, date, id, domain ? domain + 1 : "keyward.invalid");
 }
 
-/* The whole RFC 5322 message (with LF line ends, as a local sendmail expects). */
-static int compose(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
-		   const char *token, int64_t expires, const struct kw_key *k, struct buf *msg, struct kw_error *e)
+#define NOENC_NOTE "This mail is signed but not encrypted: the key has no usable encryption subkey\r\n" \
+	"(a signing-only key), so only the mailbox is checked, not that you hold the key.\r\n" \
+	"Add an encryption subkey to have challenges encrypted to you."
+
+/* The whole RFC 5322 message (with LF line ends, as a local sendmail expects). encrypt: 1 encrypted
+ * and signed, 0 signed only, with note in the text. e->code is KW_ENOENC when the key cannot encrypt. */
+static int compose_as(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
+		      const char *token, int64_t expires, const struct kw_key *k, int encrypt, const char *note,
+		      struct buf *msg, struct kw_error *e)
 {
 	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT;
 	char b[40], micalg[32];
@@ -237,14 +337,15 @@ static int compose(const struct challenger *c, const char *fpr, const char *addr
 	int rc = -1;
 
 	mime_random_hex(b, 12);
-	if (inner_entity(c, fpr, addr, prior, token, expires, k, &inner) < 0 ||
+	if (inner_entity(c, fpr, addr, prior, token, expires, k, note, &inner) < 0 ||
 	    outer_headers(c, addr, &full) < 0) {
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (c->cfg->encrypt_challenge) {
-		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, e) < 0)
+	if (encrypt) {
+		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, e) < 0) {
 			goto out;
+		}
 		rc = buf_printf(&full,
 			"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
 			" boundary=\"kw-%s\"\r\n"
@@ -301,6 +402,21 @@ out:
 	return rc;
 }
 
+/* Encrypted and signed (unless --encrypt-challenge no); a key that cannot encrypt gets it signed
+ * only, saying why, instead of no challenge at all. */
+static int compose(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
+		   const char *token, int64_t expires, const struct kw_key *k, struct buf *msg, struct kw_error *e)
+{
+	if (!c->cfg->encrypt_challenge)
+		return compose_as(c, fpr, addr, prior, token, expires, k, 0, NULL, msg, e);
+	if (compose_as(c, fpr, addr, prior, token, expires, k, 1, NULL, msg, e) == 0)
+		return 0;
+	if (e->code != KW_ENOENC)
+		return -1;
+	buf_reset(msg);
+	return compose_as(c, fpr, addr, prior, token, expires, k, 0, NOENC_NOTE, msg, e);
+}
+
 /* ---- sending ---- */
 
 static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
@@ -313,16 +429,29 @@ static const struct kw_uid *valid_uid(const struct kw_key *k, const char *addr)
 	return NULL;
 }
 
-enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
-				     enum challenge_kind kind, struct kw_error *e)
+/* The hourly budgets of the client and of the address's domain. CH_SENT when both have a token. */
+static enum challenge_status budgets(const struct challenger *c, const char *addr, const struct challenge_req *req)
+{
+	int retry = 0;
+
+	if (c->per_client && req && req->client && !ratelimit_take(c->per_client, req->client, &retry))
+		return CH_CLIENT;
+	if (c->per_domain && !ratelimit_take(c->per_domain, addr_domain(addr), &retry))
+		return CH_RECENT;
+	return CH_SENT;
+}
+
+enum challenge_status challenge_send_req(const struct challenger *c, const char *fpr, const char *addr,
+					 enum challenge_kind kind, const struct challenge_req *req, struct kw_error *e)
 {
 	char bound[KW_FPR_MAX + 1] = "", token[TOKEN_LEN + 1], hash[65], id[MAIL_ID_LEN + 1];
 	struct buf msg = BUF_INIT;
-	struct rec_challenge last;
 	struct token_info ti;
 	struct store_txn *tx;
 	struct kw_key k;
-	int64_t now = time(NULL);
+	struct rec_challenge cr;
+	int64_t now = time(NULL), last;
+	int proven = req && req->proven;
 	enum challenge_status s = CH_ERROR;
 	int rc;
 
@@ -340,12 +469,18 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 		s = CH_PUBLISHED;
 		goto out;
 	}
-	if ((rc = store_rec_get(c->st, REC_CHALLENGE, addr, &last)) < 0)
-		goto out;
-	if (rc == 1 && now - last.last < c->cfg->challenge_interval) {
+	/* The address's limits: per key (somebody else's key does not delay the holder's), and what
+	 * the mailbox receives in a day (an upload proving possession is exempt). */
+	crec_read(c->st, NULL, addr, &cr);
+	last = crec_last(&cr, fpr);
+	if ((last && now - last < c->cfg->challenge_interval) ||
+	    (!proven && now - cr.day < DAY && cr.count >= (uint32_t)c->cfg->challenges_per_day)) {
 		s = CH_RECENT;
 		goto out;
 	}
+	if ((s = budgets(c, addr, req)) != CH_SENT)
+		goto out;
+	s = CH_ERROR;
 	if (mailer_queued(c->mailer) >= (size_t)c->cfg->max_mail_queue) {
 		kw_errf(e, KW_EBUSY, "the mail queue is full; try again later");
 		goto out;
@@ -367,11 +502,19 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	kw_errf(e, KW_ESTORE, "cannot write to the store");
 	if (!(tx = store_begin(c->st)))
 		goto out;
+	/* Read again under the writer lock: two uploads at once cannot both pass the limits. */
+	crec_read(NULL, tx, addr, &cr);
+	last = crec_last(&cr, fpr);
+	if ((last && now - last < c->cfg->challenge_interval) ||
+	    (!proven && now - cr.day < DAY && cr.count >= (uint32_t)c->cfg->challenges_per_day)) {
+		store_abort(tx);
+		s = CH_RECENT;
+		goto out;
+	}
+	crec_note(&cr, fpr, now, proven);
 	token_hash(token, hash);
-	last.last = now;
-	last.expires = now + c->cfg->challenge_interval;
 	if (write_token(tx, hash, &ti) < 0 || txn_sched(tx, "t", hash, ti.expires + c->cfg->token_keep) < 0 ||
-	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 || txn_sched(tx, "c", addr, last.expires) < 0 ||
+	    crec_write(tx, addr, &cr, now, c->cfg->challenge_interval) < 0 ||
 	    txn_pending_hold(tx, c->st, fpr, ti.expires) < 0 ||
 	    mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0) {
 		store_abort(tx);
@@ -380,7 +523,8 @@ enum challenge_status challenge_send(const struct challenger *c, const char *fpr
 	if (store_commit(tx) < 0)
 		goto out;
 	mailer_kick(c->mailer, id);
-	fprintf(stderr, "keyward: challenge for %s on %s queued as mail %s\n", addr, fpr, id);
+	fprintf(stderr, "keyward: challenge for %s on %s queued as mail %s%s\n", addr, fpr, id,
+		proven ? " (proof of possession)" : "");
 	s = CH_SENT;
 out:
 	key_free(&k);
@@ -388,7 +532,38 @@ out:
 	return s;
 }
 
-void challenge_upload(const struct challenger *c, const struct ingest_result *res, struct buf *report)
+enum challenge_status challenge_send(const struct challenger *c, const char *fpr, const char *addr,
+				     enum challenge_kind kind, struct kw_error *e)
+{
+	return challenge_send_req(c, fpr, addr, kind, NULL, e);
+}
+
+int challenge_mail_allowed(const struct challenger *c, const char *addr, int64_t now)
+{
+	struct rec_challenge r;
+
+	crec_read(c->st, NULL, addr, &r);
+	if (r.last && now - r.last < c->cfg->challenge_interval)
+		return 0;
+	return !(now - r.day < DAY && r.count >= (uint32_t)c->cfg->challenges_per_day);
+}
+
+int challenge_note_mail(const struct challenger *c, struct store_txn *tx, const char *addr, int64_t now)
+{
+	struct rec_challenge r;
+
+	crec_read(NULL, tx, addr, &r);
+	if (now - r.day >= DAY) {
+		r.day = now;
+		r.count = 0;
+	}
+	r.count++;
+	r.last = now;
+	return crec_write(tx, addr, &r, now, c->cfg->challenge_interval);
+}
+
+void challenge_upload(const struct challenger *c, const struct ingest_result *res, const struct challenge_req *req,
+		      struct buf *report)
 {
 	size_t i, j;
 	struct kw_error e;
@@ -396,7 +571,7 @@ void challenge_upload(const struct challenger *c, const struct ingest_result *re
 	for (i = 0; i < res->nkeys; i++) {
 		const struct ingest_key *k = &res->keys[i];
 		for (j = 0; j < k->naddrs; j++) {
-			switch (challenge_send(c, k->fpr, k->addrs[j], CHALLENGE_LINK, &e)) {
+			switch (challenge_send_req(c, k->fpr, k->addrs[j], CHALLENGE_LINK, req, &e)) {
 			case CH_SENT:
 				buf_printf(report, "%s: a confirmation mail was sent to this address\n", k->addrs[j]);
 				break;
@@ -404,8 +579,12 @@ void challenge_upload(const struct challenger *c, const struct ingest_result *re
 				buf_printf(report, "%s: published with this key\n", k->addrs[j]);
 				break;
 			case CH_RECENT:
-				buf_printf(report, "%s: a confirmation mail was sent recently; no new one is sent "
-					   "before %d minutes have passed\n", k->addrs[j], c->cfg->challenge_interval / 60);
+				/* The same words whoever caused it: nothing about other uploads. */
+				buf_printf(report, "%s: no new confirmation mail was sent for now\n", k->addrs[j]);
+				break;
+			case CH_CLIENT:
+				buf_printf(report, "%s: no confirmation mail: too many were asked from your address "
+					   "in the last hour; try again later\n", k->addrs[j]);
 				break;
 			case CH_NOENC:
 				buf_printf(report, "%s: no confirmation mail: the key has no usable encryption subkey\n",
@@ -458,18 +637,35 @@ static enum sched_result token_due(void *arg, struct keyproc *kp, const char *ki
 	return expire_at(c->st, REC_TOKEN, kind, id, rc == 1 ? t.expires + c->cfg->token_keep : 0);
 }
 
-/* "c": the last challenge to an address, once --challenge-interval has passed. */
+/* "c": an address's challenge record, once neither its day's count nor any key's interval needs
+ * it (its expires, set by crec_write). Read inside the transaction: a challenge written since the
+ * entry came due moved the time on. */
 static enum sched_result rate_due(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
 {
 	const struct challenger *c = arg;
 	struct rec_challenge r;
+	struct store_txn *tx;
 	int rc;
 
 	(void)kp;
 	(void)due;
-	if ((rc = store_rec_get(c->st, REC_CHALLENGE, id, &r)) == 0)
+	if (!(tx = store_begin(c->st)))
+		return SCHED_RETRY;
+	rc = txn_rec_get(tx, REC_CHALLENGE, id, &r);
+	if (rc == 0) {
+		store_abort(tx);
 		return SCHED_DONE;
-	return expire_at(c->st, REC_CHALLENGE, kind, id, rc == 1 ? r.last + c->cfg->challenge_interval : 0);
+	}
+	/* A damaged record is only rate state: it goes. */
+	if (rc == 1 && r.expires > (int64_t)time(NULL))
+		rc = txn_sched(tx, kind, id, r.expires);
+	else
+		rc = txn_rec_del(tx, REC_CHALLENGE, id) < 0 ? -1 : 0;
+	if (rc < 0) {
+		store_abort(tx);
+		return SCHED_RETRY;
+	}
+	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
 int challenge_register(const struct challenger *c, struct sched *s)

@@ -50,7 +50,9 @@
 	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
 	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache" \
 	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
-	" token-keep reconfirm-after reconfirm-grace max-addresses-per-key max-recovery-bytes"
+	" token-keep reconfirm-after reconfirm-grace max-addresses-per-key max-recovery-bytes" \
+	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
+	" header-timeout max-client-connections"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -362,7 +364,9 @@ int cmd_serve(int argc, char **argv)
 	tighten_secret_keys(c.datadir);
 	fprintf(stderr, "keyward: server key %s\n", serverkey_fpr(app.ch.sk));
 	if (!(app.ch.mailer = mailer_new(app.st, &c, why, sizeof why)) ||
-	    !(app.rl = ratelimit_new(c.upload_rate))) {
+	    !(app.rl = ratelimit_new(c.upload_rate, 60)) ||
+	    !(app.ch.per_client = ratelimit_new(c.challenges_per_client, 3600)) ||
+	    !(app.ch.per_domain = ratelimit_new(c.challenges_per_domain, 3600))) {
 		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
 		goto out;
 	}
@@ -419,6 +423,8 @@ out:
 	pages_close(app.pages);
 	lookup_free(app.lookup);
 	due_close(dueidx);
+	ratelimit_free(app.ch.per_client);
+	ratelimit_free(app.ch.per_domain);
 	store_close(app.st);
 	metrics_free(app.metrics);
 	if (rc == 0)

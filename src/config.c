@@ -8,9 +8,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "addr.h"
 #include "config.h"
 
-enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR, OPT_LDAP_LISTEN, OPT_DN, OPT_UPSTREAM };
+enum opt_type { OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL, OPT_LISTEN, OPT_CIDR, OPT_LDAP_LISTEN, OPT_DN, OPT_UPSTREAM,
+		OPT_DOMAINS };
 
 struct opt {
 	const char *name;
@@ -78,6 +80,13 @@ static const struct opt opts[] = {
 	O("notify-private", OPT_BOOL, notify_private, 0, 0),
 	O("notify-retry", OPT_INT, notify_retry, 1, 3600),
 	O("token-keep", OPT_INT, token_keep, 0, 365 * 86400),
+	O("wkd-domain", OPT_DOMAINS, wkd_domain, 0, 0),
+	O("challenges-per-day", OPT_INT, challenges_per_day, 1, 1000000),
+	O("challenges-per-client", OPT_INT, challenges_per_client, 1, 100000000),
+	O("challenges-per-domain", OPT_INT, challenges_per_domain, 1, 100000000),
+	O("max-addresses-per-upload", OPT_INT, max_addrs_per_upload, 1, 100000),
+	O("header-timeout", OPT_INT, header_timeout, 1, 3600),
+	O("max-client-connections", OPT_INT, max_client_connections, 1, 1000000),
 	O("publish", OPT_BOOL, publish, 0, 0),
 	O("verbose", OPT_BOOL, verbose, 0, 0),
 };
@@ -133,6 +142,12 @@ void config_defaults(struct config *c)
 	c->reconfirm_after = 365 * 86400;
 	c->reconfirm_grace = 30 * 86400;
 	c->max_recovery_bytes = 65536;
+	c->challenges_per_day = 10;
+	c->challenges_per_client = 60;
+	c->challenges_per_domain = 300;
+	c->max_addrs_per_upload = 20;
+	c->header_timeout = 10;
+	c->max_client_connections = 32;
 }
 
 void config_free(struct config *c)
@@ -158,6 +173,9 @@ void config_free(struct config *c)
 	free(c->credentials);
 	for (i = 0; i < c->nupstream; i++)
 		free(c->upstream[i]);
+	for (i = 0; i < c->nwkd_domain; i++)
+		free(c->wkd_domain[i]);
+	free(c->wkd_domain);
 	memset(c, 0, sizeof *c);
 }
 
@@ -212,6 +230,33 @@ static int valid_dn(const char *v)
 		}
 	}
 	return eq;
+}
+
+/* --wkd-domain: a domain name (as addr.h validates the domain part), stored lowercase. */
+static int add_domain(struct config *c, const char *name, const char *value, char *err, size_t errlen)
+{
+	char probe[ADDR_MAX + 1], norm[ADDR_MAX + 1], **nv, *d;
+	size_t i;
+
+	if (strlen(value) > ADDR_MAX - 2 || snprintf(probe, sizeof probe, "x@%s", value) < 0 ||
+	    addr_normalize(probe, strlen(probe), norm) < 0) {
+		snprintf(err, errlen, "--%s '%s': expected a domain name", name, value);
+		return -1;
+	}
+	if (!(nv = realloc(c->wkd_domain, (c->nwkd_domain + 1) * sizeof *nv)) || !(d = strdup(norm + 2))) {
+		if (nv)
+			c->wkd_domain = nv;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->wkd_domain = nv;
+	for (i = 0; i < c->nwkd_domain && strcmp(c->wkd_domain[i], d); i++)
+		;
+	if (i < c->nwkd_domain)
+		free(d);
+	else
+		c->wkd_domain[c->nwkd_domain++] = d;
+	return 0;
 }
 
 int config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen)
@@ -289,6 +334,8 @@ int config_set(struct config *c, const char *name, const char *value, char *err,
 			goto oom;
 		c->nupstream++;
 		return 0;
+	case OPT_DOMAINS:
+		return add_domain(c, name, value, err, errlen);
 	case OPT_BOOL:
 		if (parse_bool(value, (int *)p) < 0) {
 			snprintf(err, errlen, "--%s '%s': expected yes or no", name, value);

@@ -79,6 +79,15 @@ struct config {
 	int reconfirm_grace;              /* seconds to answer a re-confirmation before the binding goes (30 d) */
 	int max_addresses_per_key;        /* addresses bound to one key at most (0: no limit) */
 	int max_recovery_bytes;           /* size of a recovery blob (65536) */
+	/* abuse resistance (doc/security.md) */
+	char **wkd_domain;                /* --wkd-domain (repeatable): WKD policy only for these; none = every domain */
+	size_t nwkd_domain;
+	int challenges_per_day;           /* challenge mails per address per day (10); proof of possession exempt */
+	int challenges_per_client;        /* challenge mails caused by one client address (IPv6: /64) per hour (60) */
+	int challenges_per_domain;        /* challenge mails to one mail domain per hour (300) */
+	int max_addrs_per_upload;         /* distinct addresses in one upload (20) */
+	int header_timeout;               /* seconds to receive a request's whole header (10) */
+	int max_client_connections;       /* open connections per client address (IPv6: /64) (32) */
 	int publish;                      /* import: --publish */
 	int verbose;
 	char **args;                      /* positional arguments (not owned) */

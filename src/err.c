@@ -26,6 +26,8 @@ static const struct {
 	[KW_ETOOMANYKEYS] = { "ETOOMANYKEYS", 400 },
 	[KW_ENOKEY] = { "ENOKEY", 400 },
 	[KW_ENOENC] = { "ENOENC", 400 },
+	[KW_ETOOMANYADDRS] = { "ETOOMANYADDRS", 400 },
+	[KW_ENOTPROVEN] = { "ENOTPROVEN", 400 },
 };
 
 static int valid(enum kw_err code)

@@ -28,6 +28,8 @@ enum kw_err {
 	KW_ETOOMANYKEYS,    /* more keys than an upload may hold */
 	KW_ENOKEY,          /* no public key in the input */
 	KW_ENOENC,          /* the key has no usable encryption subkey */
+	KW_ETOOMANYADDRS,   /* more distinct addresses than an upload may hold */
+	KW_ENOTPROVEN,      /* an encrypted upload not signed by the key it carries (proof of possession) */
 	KW_ERR_COUNT
 };
 

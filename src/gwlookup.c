@@ -99,7 +99,7 @@ struct gwsvc *gw_start(const struct config *cfg, struct store *st, struct jobs *
 	}
 	if (!(svc->reg = gw_registry_new(cfg->datadir, why, whylen)))
 		goto fail;
-	if (!(svc->cache = cache_new((size_t)cfg->container_cache)) || !(svc->rl = ratelimit_new(cfg->container_rate)) ||
+	if (!(svc->cache = cache_new((size_t)cfg->container_cache)) || !(svc->rl = ratelimit_new(cfg->container_rate, 60)) ||
 	    !(svc->pool = calloc(svc->maxpool, sizeof *svc->pool))) {
 		snprintf(why, whylen, "out of memory");
 		goto fail;

@@ -529,7 +529,7 @@ int handoff_start(struct handoff_svc *h, struct sched *s, char *why, size_t whyl
 {
 	if (!(h->counts = calloc(1, sizeof *h->counts)) ||
 	    !(h->guess = guess_new(h->cfg->handoff_guesses, 600)) ||
-	    !(h->rl = ratelimit_new(h->cfg->handoff_rate)) ||
+	    !(h->rl = ratelimit_new(h->cfg->handoff_rate, 60)) ||
 	    !(h->tenants = tenants_open(h->cfg->datadir))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;

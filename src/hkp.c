@@ -352,29 +352,40 @@ struct add_job {
 	size_t len;
 	int code;
 	struct buf msg;
+	char client[64];                /* for the per-client challenge budget */
 };
 
 /* On a key-processing thread: decode, normalize, merge, store; compose the answer. */
 static void add_work(struct job *j, struct keyproc *kp)
 {
 	struct add_job *a = (struct add_job *)j;
+	struct challenge_req req;
 	struct ingest_result res;
 	struct kw_error err;
+	int proven = 0;
 	size_t i;
 
+	const struct config *cfg = a->app->cfg;
+	struct ingest_limits lim = { (size_t)cfg->max_keys_per_upload, (size_t)cfg->max_addrs_per_upload,
+				     (size_t)cfg->max_body, a->app->ch.sk };
+
 	a->code = 400;
-	if (ingest_upload(a->app->st, kp, a->keytext, a->len, (size_t)a->app->cfg->max_keys_per_upload, 0, &res,
-			  &err) < 0) {
+	if (ingest_upload(a->app->st, kp, a->keytext, a->len, &lim, 0, &res, &err) < 0) {
 		a->code = kw_err_http(err.code);
 		if (kw_err_transient(err.code))   /* ours, not the key's: disk full, I/O error, busy */
 			buf_printf(&a->msg, "The key cannot be stored right now (%s); try again later", err.msg);
+		else if (err.code == KW_ETOOMANYADDRS)
+			buf_printf(&a->msg, "Key material rejected: %s; upload fewer keys at a time", err.msg);
 		else
 			buf_printf(&a->msg, "Key material rejected: %s", err.msg);
 		return;
 	}
+	proven = res.proven[0] != 0;    /* (the signer is a key of the upload: ingest.h) */
 	if (res.nkeys == 0) {
 		const char *e = buf_str(&res.errors), *nl = strchr(e, '\n');
 		buf_printf(&a->msg, "Key rejected: %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+		if (res.notes.len)
+			buf_printf(&a->msg, "\nRefused user IDs:\n%s", buf_str(&res.notes));
 		ingest_result_free(&res);
 		return;
 	}
@@ -386,7 +397,9 @@ static void add_work(struct job *j, struct keyproc *kp)
 	}
 	a->code = 200;
 	buf_addstr(&a->msg, "Upload successful.\n");
-	challenge_upload(&a->app->ch, &res, &a->msg);
+	req.client = a->client;
+	req.proven = proven;
+	challenge_upload(&a->app->ch, &res, &req, &a->msg);
 	for (i = 0; i < res.nkeys; i++) {
 		const struct ingest_key *k = &res.keys[i];
 		buf_printf(&a->msg, "%s: %s%s\n", k->fpr,
@@ -394,6 +407,8 @@ static void add_work(struct job *j, struct keyproc *kp)
 			   k->published ? "" : "; nothing of it is published until an address on it is "
 					       "confirmed through the mail sent to that address");
 	}
+	if (res.notes.len)
+		buf_printf(&a->msg, "Refused user IDs:\n%s", buf_str(&res.notes));
 	if (res.rejected)
 		buf_printf(&a->msg, "Rejected:\n%s", buf_str(&res.errors));
 	atomic_fetch_add(&a->app->uploads, 1);
@@ -445,6 +460,7 @@ void hkp_add(struct hreq *r)
 		goto out;
 	}
 	a->app = r->app;
+	snprintf(a->client, sizeof a->client, "%s", http_peer(r));
 	a->keytext = kt->val;           /* taken from the form list */
 	a->len = kt->vlen;
 	((struct kv *)kt)->val = NULL;

@@ -28,6 +28,8 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include "cidr.h"
+#include "connguard.h"
+#include "connlimit.h"
 #include "http.h"
 #include "logfile.h"
 #include "metrics.h"
@@ -46,6 +48,7 @@ struct worker {
 	struct metrics_shard *shard;  /* this thread's request counters (NULL without metrics) */
 	struct evhttp_bound_socket *bound[CONFIG_MAX_LISTEN];
 	size_t nbound;
+	struct connguard *guard;        /* header deadline, per-client connection cap */
 };
 
 struct http_server {
@@ -58,9 +61,18 @@ struct http_server {
 	struct worker *w;
 	struct event_base *main_base;
 	const char *delete_paths[4];    /* routes that take DELETE */
+	struct connlimit *cl;           /* open connections per client network, for every worker */
 };
 
 static void client_address(struct hreq *r);
+
+/* Connections from a --trusted-proxy carry many clients: not capped per network (connguard.h). */
+static int trusted_peer(const char *peer, void *arg)
+{
+	const struct config *cfg = arg;
+
+	return cidr_match(&cfg->trusted_proxy, peer) == 1;
+}
 
 /* ---- small helpers ---- */
 
@@ -215,7 +227,29 @@ static double elapsed(const struct hreq *r)
 	return (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
 }
 
-/* One access-log line: client, method, URI (control bytes escaped), status, bytes, milliseconds. */
+/* Paths whose next segment is a secret (a mailed link's token, a handoff code): the access log shows
+ * "TOKEN" in its place, so a copy of the log does not hold working links. */
+static const char *const secret_paths[] = { "/verify/", "/manage/", "/reconfirm/", "/recovery/", "/handoff/", NULL };
+
+/* The length of the secret segment that starts at uri[i], or 0: the segment right after one of
+ * secret_paths at the start of the URI ("generate" and "signed" are names, not secrets). */
+static size_t secret_at(const char *uri, size_t i)
+{
+	size_t k, seg;
+
+	for (k = 0; secret_paths[k]; k++) {
+		if (i != strlen(secret_paths[k]) || strncmp(uri, secret_paths[k], i))
+			continue;
+		seg = strcspn(uri + i, "/?");
+		if ((seg == 8 && !strncmp(uri + i, "generate", 8)) || (seg == 6 && !strncmp(uri + i, "signed", 6)))
+			return 0;
+		return seg;
+	}
+	return 0;
+}
+
+/* One access-log line: client, method, URI (control bytes escaped, secrets left out), status, bytes,
+ * milliseconds. */
 static void access_log(struct hreq *r, int code, size_t bytes, double secs)
 {
 	const char *uri = evhttp_request_get_uri(r->req);
@@ -232,6 +266,12 @@ static void access_log(struct hreq *r, int code, size_t bytes, double secs)
 			     method_name(evhttp_request_get_command(r->req)));
 	for (i = 0; uri && uri[i] && n < sizeof line - 80; i++) {
 		unsigned char c = (unsigned char)uri[i];
+		size_t seg = secret_at(uri, i);
+		if (seg) {
+			n += (size_t)snprintf(line + n, sizeof line - n, "TOKEN");
+			i += seg - 1;
+			continue;
+		}
 		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
 			n += (size_t)snprintf(line + n, sizeof line - n, "\\x%02x", c);
 		else
@@ -395,6 +435,7 @@ void http_reply(struct hreq *r, int code, const char *ctype, struct evbuffer *bo
 	metrics_observe(r->shard, r->route, code, secs);
 #endif
 	access_log(r, code, bytes, secs);
+	connguard_request_done(r->guard, r->req);   /* the next request's header deadline */
 	evhttp_send_reply(r->req, code, reason_phrase(code), body);
 	if (gz)
 		evbuffer_free(gz);
@@ -484,6 +525,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	r.req = req;
 	r.app = app;
 	r.base = w->base;
+	r.guard = w->guard;
 	r.shard = w->shard;
 	r.route = w->hs->nroutes;
 	r.mtime = store_changed(app->st);
@@ -797,6 +839,11 @@ static int worker_init(struct worker *w, char *why, size_t whylen)
 		return -1;
 	}
 	evhttp_set_gencb(w->http, dispatch, w);
+	if (!(w->guard = connguard_new(w->base, w->hs->cl, cfg->header_timeout, trusted_peer, (void *)cfg))) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	evhttp_set_bevcb(w->http, connguard_bevcb, w->guard);
 	evhttp_set_max_body_size(w->http, cfg->max_body);
 	evhttp_set_max_headers_size(w->http, cfg->max_header);
 	evhttp_set_timeout(w->http, cfg->timeout);
@@ -864,6 +911,10 @@ struct http_server *http_new(struct app *app, const struct route *routes, char *
 		goto fail;
 	}
 	raise_fd_limit(cfg->max_connections);
+	if (!(hs->cl = connlimit_new(cfg->max_client_connections, cfg->max_connections))) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
 	hs->nworkers = cfg->threads < MAX_WORKERS ? cfg->threads : MAX_WORKERS;
 	if (!(hs->w = calloc((size_t)hs->nworkers, sizeof *hs->w)) || !(hs->main_base = event_base_new())) {
 		snprintf(why, whylen, "out of memory");
@@ -962,6 +1013,7 @@ void http_free(struct http_server *hs)
 			event_free(hs->w[k].stop_ev);
 		if (hs->w[k].http)
 			evhttp_free(hs->w[k].http);
+		connguard_free(hs->w[k].guard);
 		if (hs->w[k].base)
 			event_base_free(hs->w[k].base);
 	}
@@ -970,5 +1022,6 @@ void http_free(struct http_server *hs)
 		close(hs->fds[i]);
 	if (hs->main_base)
 		event_base_free(hs->main_base);
+	connlimit_free(hs->cl);
 	free(hs);
 }

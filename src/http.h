@@ -7,7 +7,9 @@
  * the common headers, compresses with gzip when the client asks, and writes one access-log line.
  *
  * Limits (config): header bytes, body bytes (413), URI bytes (414), read/write inactivity timeout,
- * open connections (the descriptor limit is raised to fit; beyond it accepting pauses briefly). */
+ * open connections (the descriptor limit is raised to fit; beyond it accepting pauses briefly), and
+ * through connguard.h a deadline for each request's whole header and open connections per client
+ * network. */
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
 #include <stddef.h>
@@ -31,6 +33,7 @@ struct hreq {
 	int cache;                    /* HTTP_CACHE_*: http_cache_public / http_no_store */
 	time_t mtime;                 /* Last-Modified of a public answer */
 	const char *note;             /* appended to the access-log line (must live until the reply) */
+	struct connguard *guard;      /* the worker's (connguard.h); NULL outside the server */
 };
 
 enum { HTTP_CACHE_DEFAULT, HTTP_CACHE_PUBLIC, HTTP_CACHE_NOSTORE };

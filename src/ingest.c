@@ -7,6 +7,7 @@
 #include "bindtime.h"
 #include "armor.h"
 #include "packet.h"
+#include "serverkey.h"
 
 #define MAX_ROUNDS 5
 
@@ -18,6 +19,8 @@ struct pending {
 	size_t baselen;
 	int had_base;
 	int conflict;
+	int merging;                /* in this round's merge run */
+	int failed;                 /* gpg refused the merge: the upload of this key fails */
 	struct ingest_key *out;
 };
 
@@ -45,9 +48,24 @@ static int stored_bin(struct store *st, const char *fpr, unsigned char **bin, si
 	return rc;
 }
 
+/* Note that the merge of fpr failed, with gpg's reason (a line of r.errors names its key ID). */
+static void note_merge_failure(struct buf *errors, const struct kp_result *r, const char *fpr)
+{
+	const char *e = buf_str(&r->errors), *hit;
+	char keyid[17];
+
+	key_keyid_of_fpr(fpr, keyid);
+	if ((hit = strstr(e, keyid)) && (hit = strstr(hit, ": ")))
+		hit += 2;
+	else
+		hit = "the merged key was rejected";
+	buf_printf(errors, "%s: cannot be merged with the stored key (%.*s); the stored key is kept\n", fpr,
+		   (int)strcspn(hit, "\n"), hit);
+}
+
 /* Merge every pending key that is stored with its stored version, in one gpg run. */
 static int merge_with_stored(struct store *st, struct keyproc *kp, struct pending *p, size_t n,
-			     struct kw_error *e)
+			     struct ingest_result *res, struct kw_error *e)
 {
 	struct buf all = BUF_INIT;
 	struct kp_result r;
@@ -65,12 +83,14 @@ static int merge_with_stored(struct store *st, struct keyproc *kp, struct pendin
 			goto out;
 		}
 		p[i].had_base = found;
+		p[i].merging = 0;
 		if (!found || same_bin(p[i].base, p[i].baselen, p[i].key.bin, p[i].key.binlen))
 			continue;
 		if (buf_add(&all, p[i].base, p[i].baselen) < 0 || buf_add(&all, p[i].key.bin, p[i].key.binlen) < 0) {
 			kw_errf(e, KW_EINTERNAL, "out of memory");
 			goto out;
 		}
+		p[i].merging = 1;
 		nmerge++;
 	}
 	if (nmerge == 0) {
@@ -81,13 +101,26 @@ static int merge_with_stored(struct store *st, struct keyproc *kp, struct pendin
 		goto out;
 	for (j = 0; j < r.nkeys; j++) {
 		for (i = 0; i < n; i++) {
-			if (p[i].conflict && p[i].had_base && !strcmp(p[i].key.fpr, r.keys[j].fpr)) {
+			if (p[i].conflict && p[i].merging && !strcmp(p[i].key.fpr, r.keys[j].fpr)) {
 				key_free(&p[i].key);
 				p[i].key = r.keys[j];
 				memset(&r.keys[j], 0, sizeof r.keys[j]);
+				p[i].merging = 0;
 				break;
 			}
 		}
+	}
+	/* A merge gpg refused (the union is over a limit, say): never write the bare upload over the
+	 * stored key (that would drop its subkeys and unbind its confirmed addresses). The upload of
+	 * that key fails; what is stored stays. */
+	for (i = 0; i < n; i++) {
+		if (!p[i].merging)
+			continue;
+		p[i].merging = 0;
+		p[i].conflict = 0;
+		p[i].failed = 1;
+		res->rejected++;
+		note_merge_failure(&res->errors, &r, p[i].key.fpr);
 	}
 	rc = 0;
 out:
@@ -142,23 +175,39 @@ static int publish_all(struct store_txn *tx, struct store *st, const struct kw_k
 	return 0;
 }
 
-/* The key's distinct valid addresses into out. 0 or -1. */
+/* Add addr to the set v[0..*n) unless it is there. 0 or -1. */
+static int add_unique(char **v, size_t *n, const char *addr)
+{
+	size_t j;
+
+	for (j = 0; j < *n && strcmp(v[j], addr); j++)
+		;
+	if (j < *n)
+		return 0;
+	if (!(v[*n] = strdup(addr)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* The key's distinct valid addresses, and those only on revoked user IDs, into out. 0 or -1. */
 static int list_addrs(const struct kw_key *k, struct ingest_key *out)
 {
 	size_t i, j;
 
-	if (!(out->addrs = calloc(k->nuid + 1, sizeof *out->addrs)))
+	if (!(out->addrs = calloc(k->nuid + 1, sizeof *out->addrs)) ||
+	    !(out->revoked = calloc(k->nuid + 1, sizeof *out->revoked)))
 		return -1;
+	for (i = 0; i < k->nuid; i++)
+		if (k->uid[i].addr && !k->uid[i].revoked && add_unique(out->addrs, &out->naddrs, k->uid[i].addr) < 0)
+			return -1;
 	for (i = 0; i < k->nuid; i++) {
-		if (!k->uid[i].addr || k->uid[i].revoked)
+		if (!k->uid[i].addr || !k->uid[i].revoked)
 			continue;
 		for (j = 0; j < out->naddrs && strcmp(out->addrs[j], k->uid[i].addr); j++)
 			;
-		if (j < out->naddrs)
-			continue;
-		if (!(out->addrs[out->naddrs] = strdup(k->uid[i].addr)))
+		if (j == out->naddrs && add_unique(out->revoked, &out->nrevoked, k->uid[i].addr) < 0)
 			return -1;
-		out->naddrs++;
 	}
 	return 0;
 }
@@ -207,8 +256,54 @@ fail:
 	return kw_errf(e, KW_ESTORE, "cannot write to the store");
 }
 
+/* Take the keys whose merge failed out of res (they were not written). */
+static void drop_failed(const struct pending *p, struct ingest_result *res)
+{
+	size_t i, j, o = 0;
+
+	for (i = 0; i < res->nkeys; i++) {
+		if (!p[i].failed) {
+			res->keys[o++] = res->keys[i];
+			continue;
+		}
+		for (j = 0; j < res->keys[i].naddrs; j++)
+			free(res->keys[i].addrs[j]);
+		free(res->keys[i].addrs);
+		for (j = 0; j < res->keys[i].nrevoked; j++)
+			free(res->keys[i].revoked[j]);
+		free(res->keys[i].revoked);
+	}
+	res->nkeys = o;
+}
+
+/* Distinct addresses of all keys in r. */
+static size_t count_addrs(const struct ingest_result *res)
+{
+	size_t i, j, k, l, n = 0;
+
+	for (i = 0; i < res->nkeys; i++)
+		for (j = 0; j < res->keys[i].naddrs; j++) {
+			int seen = 0;
+			for (k = 0; k <= i && !seen; k++)
+				for (l = 0; l < (k == i ? j : res->keys[k].naddrs) && !seen; l++)
+					seen = !strcmp(res->keys[k].addrs[l], res->keys[i].addrs[j]);
+			n += !seen;
+		}
+	return n;
+}
+
+static int ingest_max(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
+		      size_t max_addrs, struct ingest_result *res, struct kw_error *e);
+
 int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
 	   struct ingest_result *res, struct kw_error *e)
+{
+	return ingest_max(st, kp, bin, len, flags, 0, res, e);
+}
+
+/* ingest() with at most max_addrs distinct addresses (0: any), checked before anything is written. */
+static int ingest_max(struct store *st, struct keyproc *kp, const unsigned char *bin, size_t len, int flags,
+		      size_t max_addrs, struct ingest_result *res, struct kw_error *e)
 {
 	struct kp_result r;
 	struct pending *p = NULL;
@@ -221,6 +316,8 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 		return -1;
 	res->rejected = r.rejected;
 	if (r.errors.len && buf_add(&res->errors, r.errors.data, r.errors.len) < 0)
+		goto oom;
+	if (r.notes.len && buf_add(&res->notes, r.notes.data, r.notes.len) < 0)
 		goto oom;
 	n = r.nkeys;
 	if (n == 0) {
@@ -239,8 +336,12 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 		if (list_addrs(&p[i].key, &res->keys[i]) < 0)
 			goto oom;
 	}
+	if (max_addrs && count_addrs(res) > max_addrs) {
+		kw_errf(e, KW_ETOOMANYADDRS, "too many addresses in one upload (at most %zu)", max_addrs);
+		goto out;
+	}
 	for (round = 0; round < MAX_ROUNDS; round++) {
-		if (merge_with_stored(st, kp, p, n, e) < 0)
+		if (merge_with_stored(st, kp, p, n, res, e) < 0)
 			goto out;
 		if (write_round(st, p, n, flags, res, &nconflict, e) < 0)
 			goto out;
@@ -253,6 +354,7 @@ int ingest(struct store *st, struct keyproc *kp, const unsigned char *bin, size_
 	}
 	for (i = 0; i < n; i++)
 		res->keys[i].published = store_get_view(st, res->keys[i].fpr, NULL, NULL) == 1;
+	drop_failed(p, res);
 	rc = 0;
 	goto out;
 oom:
@@ -278,9 +380,13 @@ void ingest_result_free(struct ingest_result *res)
 		for (j = 0; j < res->keys[i].naddrs; j++)
 			free(res->keys[i].addrs[j]);
 		free(res->keys[i].addrs);
+		for (j = 0; j < res->keys[i].nrevoked; j++)
+			free(res->keys[i].revoked[j]);
+		free(res->keys[i].revoked);
 	}
 	free(res->keys);
 	buf_free(&res->errors);
+	buf_free(&res->notes);
 	memset(res, 0, sizeof *res);
 }
 
@@ -351,16 +457,70 @@ fail:
 	return kw_errf(e, code, "%s", why);
 }
 
-int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
+/* A proof of possession: decrypt the armored message text with the server key, check its signature
+ * against the keys inside alone, and put those keys (as the client sent them) into key_text.
+ * 0, or -1 with e (KW_ENOTPROVEN, KW_ETOOBIG, KW_EINVAL, KW_EINTERNAL). */
+static int open_proof(struct keyproc *kp, const char *text, size_t len, const struct ingest_limits *lim,
+		      struct buf *key_text, char proven[KW_FPR_MAX + 1], struct kw_error *e)
+{
+	struct buf msg = BUF_INIT, bin = BUF_INIT, again = BUF_INIT;
+	char signer[KW_FPR_MAX + 1];
+	const char *armor_why = NULL;
+	int rc = -1, vrc;
+
+	proven[0] = 0;
+	if (!lim->sk)
+		return kw_errf(e, KW_EINVAL, "an encrypted upload is not accepted here");
+	/* 1. decrypted, still signed; 2. the content (the keys), signature not yet checkable; 3. the
+	 * signature checked against those keys only: valid means signed by a key of the upload. */
+	if (serverkey_decrypt(lim->sk, text, len, lim->max_plain, 1, &msg, signer, e) < 0) {
+		if (e->code == KW_EINVAL)
+			kw_errf(e, KW_ENOTPROVEN, "cannot decrypt the upload (it must be encrypted to the server key)");
+		goto out;
+	}
+	if ((vrc = keyproc_verify(kp, NULL, 0, (const char *)msg.data, msg.len, lim->max_plain, key_text, signer, e)) < 0) {
+		if (e->code == KW_EINVAL)
+			kw_errf(e, KW_ENOTPROVEN, "not signed by the submitted key");
+		goto out;
+	}
+	if (armor_decode((const char *)key_text->data, key_text->len, &bin, &armor_why) < 0 &&
+	    (buf_reset(&bin), base64_decode((const char *)key_text->data, key_text->len, &bin) < 0 || !bin.len)) {
+		kw_errf(e, KW_EINVAL, "%s", armor_why);
+		goto out;
+	}
+	if ((vrc = keyproc_verify(kp, bin.data, bin.len, (const char *)msg.data, msg.len, lim->max_plain, &again,
+				  signer, e)) < 0 && e->code != KW_EINVAL)
+		goto out;
+	if (vrc != 0 || !signer[0]) {
+		kw_errf(e, KW_ENOTPROVEN, "not signed by the submitted key");
+		goto out;
+	}
+	snprintf(proven, KW_FPR_MAX + 1, "%s", signer);
+	rc = 0;
+out:
+	buf_free(&msg);
+	buf_free(&bin);
+	buf_free(&again);
+	return rc;
+}
+
+int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, const struct ingest_limits *lim,
 		  int flags, struct ingest_result *res, struct kw_error *e)
 {
-	struct buf bin = BUF_INIT;
+	struct buf bin = BUF_INIT, opened = BUF_INIT;
 	struct span *spans = NULL;
 	const char *why = NULL;
+	char proven[KW_FPR_MAX + 1] = "";
 	long n;
 	int rc = -1, arc;
 
 	memset(res, 0, sizeof res[0]);
+	if (memmem(text, len, "-----BEGIN PGP MESSAGE-----", 27)) {
+		if (open_proof(kp, text, len, lim, &opened, proven, e) < 0)
+			goto out;
+		text = (const char *)opened.data;
+		len = opened.len;
+	}
 	if ((arc = armor_decode(text, len, &bin, &why)) < 0) {
 		buf_reset(&bin);
 		/* Not armor: perhaps bare base64 of the binary key (VKS clients send that). */
@@ -371,7 +531,7 @@ int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t
 	}
 	if (ingest_attach_revocations(st, &bin, e) < 0)
 		goto out;
-	if ((n = pkt_split_keyring(bin.data, bin.len, max_keys, &spans, &why)) < 0) {
+	if ((n = pkt_split_keyring(bin.data, bin.len, lim->max_keys, &spans, &why)) < 0) {
 		kw_errf(e, n == PKT_ESECRET ? KW_ESECRETKEY : n == PKT_ETOOMANY ? KW_ETOOMANYKEYS : KW_EINVAL, "%s", why);
 		goto out;
 	}
@@ -379,9 +539,12 @@ int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t
 		kw_errf(e, KW_ENOKEY, "no public key in the upload");
 		goto out;
 	}
-	rc = ingest(st, kp, bin.data, bin.len, flags, res, e);
+	rc = ingest_max(st, kp, bin.data, bin.len, flags, lim->max_addrs, res, e);
+	if (rc == 0)
+		memcpy(res->proven, proven, sizeof res->proven);
 out:
 	free(spans);
 	buf_free(&bin);
+	buf_free(&opened);
 	return rc;
 }

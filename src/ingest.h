@@ -20,15 +20,21 @@ struct ingest_key {
 	char fpr[KW_FPR_MAX + 1];
 	enum ingest_state state;
 	int published;              /* the key has published addresses after this change */
-	char **addrs;               /* the key's valid, non-revoked addresses (normalized, malloc'd) */
+	char **addrs;               /* the key's valid, non-revoked addresses (normalized, malloc'd) as
+				     * uploaded: the addresses of the upload, not of the merged key */
 	size_t naddrs;
+	char **revoked;             /* addresses of the upload found only on revoked user IDs */
+	size_t nrevoked;
 };
 
 struct ingest_result {
 	struct ingest_key *keys;
 	size_t nkeys;
+	char proven[KW_FPR_MAX + 1];    /* an upload proving possession: the key whose signature it
+					 * carries (ingest_upload); "" otherwise */
 	size_t rejected;
 	struct buf errors;          /* keyproc's reason lines, plus publish conflicts */
+	struct buf notes;           /* user IDs refused in accepted keys (keyproc.h), one line each */
 	size_t conflicts;           /* --publish: addresses a key lost to a newer self-signature */
 };
 
@@ -42,12 +48,27 @@ enum {
  * for a key that is not stored here", "malformed signature"). */
 int ingest_attach_revocations(struct store *st, struct buf *bin, struct kw_error *e);
 
+struct serverkey;
+
+/* The limits of one upload. */
+struct ingest_limits {
+	size_t max_keys;            /* keys in the upload */
+	size_t max_addrs;           /* distinct addresses of all its keys (0: no limit) */
+	size_t max_plain;           /* bytes a proof-of-possession message may decrypt to */
+	struct serverkey *sk;       /* decrypts proof-of-possession messages (NULL: not accepted) */
+};
+
 /* An upload as it comes from a client (HKP keytext, VKS keytext, WKS submission): armored, or bare
- * base64 of the binary, or binary; bare revocation certificates completed; at most max_keys keys;
- * then ingest(). 0, or -1 with e: KW_ESECRETKEY, KW_ETOOMANYKEYS, KW_ENOKEY, KW_EINVAL (broken armor,
- * malformed packets: the client's fault), or a failure of ours (kw_err_transient: KW_ESTORE,
- * KW_ENOSPC, KW_EBUSY, KW_EINTERNAL). */
-int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, size_t max_keys,
+ * base64 of the binary, or binary; bare revocation certificates completed; within lim; then
+ * ingest(). It may also be a proof of possession: an armored OpenPGP message encrypted to the
+ * server key and signed by a key that it carries; it is decrypted (at most lim->max_plain bytes),
+ * its signature checked against the keys inside alone, and res->proven names that key.
+ * 0, or -1 with e: KW_ESECRETKEY, KW_ETOOMANYKEYS, KW_ETOOMANYADDRS, KW_ENOKEY, KW_ENOTPROVEN (an
+ * encrypted upload not decryptable by the server key or not signed by a key it carries), KW_ETOOBIG
+ * (it decrypts to more than lim->max_plain), KW_EINVAL (broken armor, malformed packets, packets a
+ * key cannot contain: the client's fault), or a failure of ours (kw_err_transient: KW_ESTORE,
+ * KW_ENOSPC, KW_EBUSY, KW_EINTERNAL). Nothing is stored on -1. */
+int ingest_upload(struct store *st, struct keyproc *kp, const char *text, size_t len, const struct ingest_limits *lim,
 		  int flags, struct ingest_result *res, struct kw_error *e);
 
 /* Returns 0 (res filled, even if every key was rejected), or -1 with e (not OpenPGP, gpg failed,

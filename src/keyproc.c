@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <gpgme.h>
 #include "addr.h"
+#include "gpgdata.h"
 #include "keyproc.h"
 #include "packet.h"
 #include "util.h"
@@ -174,8 +175,76 @@ static void upcase(char *s)
 			*s = (char)(*s - 32);
 }
 
-/* Fill k's facts from a listed gpgme key. 0, or -1 with *why (limits, memory). */
-static int fill_facts(struct keyproc *kp, gpgme_key_t g, struct kw_key *k, const char **why)
+/* User IDs refused while reading a key (addr_uid_conflict): their texts, so that their packets are
+ * left out of the key too, and one reason line each for the uploader. */
+struct refused {
+	char **uid;
+	size_t n;
+	struct buf notes;
+};
+
+static void refused_free(struct refused *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->uid[i]);
+	free(r->uid);
+	buf_free(&r->notes);
+	memset(r, 0, sizeof *r);
+}
+
+/* Does keyward read the same single address from u as gpg does? NULL, or the reason it does not. */
+static const char *uid_conflict(gpgme_user_id_t u, const char *text)
+{
+	const char *why = addr_uid_conflict(text, strlen(text));
+	char *mine;
+
+	if (why)
+		return why;
+	if (!(mine = addr_from_uid(text, strlen(text))))
+		return NULL;
+	/* gpg's own answer, as GPGME reports it. */
+	if (!u->address || strcasecmp(u->address, mine))
+		why = u->address ? "gpg reads another address from it" : "gpg reads no address from it";
+	free(mine);
+	return why;
+}
+
+static int refuse_uid(struct refused *r, const char *keyid, const char *text, const char *why)
+{
+	char **nv = realloc(r->uid, (r->n + 1) * sizeof *nv);
+	const unsigned char *p;
+
+	if (!nv)
+		return -1;
+	r->uid = nv;
+	if (!(r->uid[r->n] = strdup(text)))
+		return -1;
+	r->n++;
+	buf_printf(&r->notes, "%s: user ID \"", keyid);
+	for (p = (const unsigned char *)text; *p && p - (const unsigned char *)text < 120; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			buf_printf(&r->notes, "\\x%02x", *p);
+		else
+			buf_addch(&r->notes, *p);
+	buf_printf(&r->notes, "%s\" refused: %s\n", *p ? "..." : "", why);
+	return 0;
+}
+
+static int is_refused(const struct refused *r, const unsigned char *uid, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strlen(r->uid[i]) == len && !memcmp(r->uid[i], uid, len))
+			return 1;
+	return 0;
+}
+
+/* Fill k's facts from a listed gpgme key; user IDs from which keyward and gpg would read different
+ * addresses are left out and noted in rf. 0, or -1 with *why (limits, memory). */
+static int fill_facts(struct keyproc *kp, gpgme_key_t g, struct kw_key *k, struct refused *rf, const char **why)
 {
 	gpgme_subkey_t s;
 	gpgme_user_id_t u;
@@ -215,10 +284,15 @@ static int fill_facts(struct keyproc *kp, gpgme_key_t g, struct kw_key *k, const
 		goto oom;
 	for (u = g->uids; u; u = u->next) {
 		struct kw_uid *d = &k->uid[k->nuid];
-		const char *text = u->uid ? u->uid : "";
+		const char *text = u->uid ? u->uid : "", *conflict;
 		if (strlen(text) > kp->o.max_uid_len) {
 			*why = "a user ID is too long";
 			return -1;
+		}
+		if ((conflict = uid_conflict(u, text))) {
+			if (refuse_uid(rf, k->sub[0].keyid, text, conflict) < 0)
+				goto oom;
+			continue;
 		}
 		if (!(d->uid = strdup(text)))
 			goto oom;
@@ -327,18 +401,26 @@ out:
 	return rc;
 }
 
-/* Store the binary of key k: drop user attributes, check the size. 0 or -1 with *why. */
-static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bin, size_t len, const char **why)
+/* Store the binary of key k: drop user attributes and refused user IDs, check the size. 0 or -1
+ * with *why. */
+static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bin, size_t len,
+		   const struct refused *rf, const char **why)
 {
 	struct buf b = BUF_INIT;
 	unsigned char *keep = NULL;
-	size_t i;
+	struct comp *c = NULL;
+	long n, i, nu = 0;
 
-	if (!(keep = malloc(k->nuid + 1)))
+	if ((n = pkt_components(bin, len, &c, why)) < 0)
+		goto fail;
+	if (!(keep = malloc((size_t)n + 1)))
 		goto oom;
-	for (i = 0; i < k->nuid; i++)
-		keep[i] = 1;
-	if (pkt_filter_uids(bin, len, keep, k->nuid, &b, why) < 0)
+	for (i = 0; i < n; i++)
+		if (c[i].kind == COMP_UID)
+			keep[nu++] = !is_refused(rf, bin + c[i].body.off, c[i].body.len);
+	free(c);
+	c = NULL;
+	if (pkt_filter_uids(bin, len, keep, (size_t)nu, &b, why) < 0)
 		goto fail;
 	free(keep);
 	keep = NULL;
@@ -353,6 +435,7 @@ static int set_bin(struct keyproc *kp, struct kw_key *k, const unsigned char *bi
 oom:
 	*why = "out of memory";
 fail:
+	free(c);
 	free(keep);
 	buf_free(&b);
 	return -1;
@@ -435,6 +518,7 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 {
 	struct span *in = NULL, *outk = NULL;
 	struct buf all = BUF_INIT, one = BUF_INIT;
+	struct refused rf;
 	gpgme_key_t *listed = NULL;
 	size_t nlisted = 0, i, matched;
 	long nin, nout = 0;
@@ -442,6 +526,7 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 	int rc = -1;
 
 	memset(res, 0, sizeof *res);
+	memset(&rf, 0, sizeof rf);
 	if ((nin = pkt_split_keyring(bin, len, (size_t)-1, &in, &why)) < 0)
 		return kw_errf(e, nin == PKT_ESECRET ? KW_ESECRETKEY : KW_EINVAL, "%s", why);
 	if (nin == 0) {
@@ -476,6 +561,7 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 		const unsigned char *kb;
 		size_t kl;
 		char who[24];
+		int frc;
 
 		snprintf(who, sizeof who, "%s", listed[i]->subkeys && listed[i]->subkeys->keyid ?
 			 listed[i]->subkeys->keyid : "?");
@@ -495,12 +581,20 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 			reject(res, who, "no valid user ID");
 			continue;
 		}
-		if (fill_facts(kp, listed[i], k, &reason) < 0 || set_bin(kp, k, kb, kl, &reason) < 0) {
+		frc = fill_facts(kp, listed[i], k, &rf, &reason);
+		if (frc == 0 && k->nuid == 0) {
+			reason = "no valid user ID";
+			frc = -1;
+		}
+		if (frc < 0 || set_bin(kp, k, kb, kl, &rf, &reason) < 0) {
 			key_free(k);
 			reject(res, who, reason);
-			continue;
+		} else {
+			res->nkeys++;
 		}
-		res->nkeys++;
+		if (rf.notes.len)
+			buf_add(&res->notes, rf.notes.data, rf.notes.len);
+		refused_free(&rf);
 	}
 	/* Keys of the input that gpg did not accept at all (no valid self-signature, unusable). The
 	 * input may hold one key several times; those are merged, not rejected. */
@@ -538,66 +632,66 @@ out:
 	return rc;
 }
 
+int keyproc_verify(struct keyproc *kp, const unsigned char *keys, size_t klen, const char *msg, size_t mlen,
+		   size_t max, struct buf *plain, char signer[KW_FPR_MAX + 1], struct kw_error *e)
+{
+	gpgme_data_t in = NULL, out = NULL;
+	gpgme_verify_result_t vr;
+	gpgme_signature_t sig;
+	gpgme_key_t key = NULL;
+	struct gpgdata g;
+	gpgme_error_t err;
+	int rc = -1;
+
+	signer[0] = 0;
+	empty_home(kp);
+	if (klen && import_all(kp, keys, klen, e) < 0)
+		goto out;
+	if (gpgme_data_new_from_mem(&in, msg, mlen, 0) || gpgdata_new(&out, &g, plain, max) < 0) {
+		kw_errf(e, KW_EINTERNAL, "out of memory");
+		goto out;
+	}
+	err = gpgme_op_verify(kp->ctx, in, NULL, out);
+	if (g.over) {
+		kw_errf(e, KW_ETOOBIG, "the signed message is over the size limit");
+		goto out;
+	}
+	if (err) {
+		kw_errf(e, KW_EINVAL, "not a signed OpenPGP message");
+		goto out;
+	}
+	rc = 1;
+	kw_errf(e, KW_EFORBIDDEN, "no good signature by the given key");
+	vr = gpgme_op_verify_result(kp->ctx);
+	for (sig = vr ? vr->signatures : NULL; sig && rc; sig = sig->next) {
+		if (gpg_err_code(sig->status) != GPG_ERR_NO_ERROR || !sig->fpr ||
+		    (sig->summary & (GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED)))
+			continue;
+		/* The signing key may be a subkey: name its primary. */
+		if (gpgme_get_key(kp->ctx, sig->fpr, &key, 0) == 0 && key->subkeys && key->subkeys->fpr &&
+		    strlen(key->subkeys->fpr) <= KW_FPR_MAX) {
+			snprintf(signer, KW_FPR_MAX + 1, "%s", key->subkeys->fpr);
+			upcase(signer);
+			rc = 0;
+		}
+		gpgme_key_unref(key);
+		key = NULL;
+	}
+	if (rc == 0)
+		kw_err_clear(e);
+out:
+	if (rc < 0)
+		buf_reset(plain);
+	gpgme_data_release(in);
+	gpgme_data_release(out);
+	empty_home(kp);
+	return rc;
+}
+
 void kp_result_free(struct kp_result *res)
 {
 	keys_free(res->keys, res->nkeys);
 	buf_free(&res->errors);
+	buf_free(&res->notes);
 	memset(res, 0, sizeof *res);
-}
-
-/* ---- signatures by one given key (signed requests of owners) ---- */
-
-int keyproc_verify(struct keyproc *kp, const unsigned char *key, size_t keylen, const char *msg, size_t msglen,
-		   struct buf *plain, char signer[KW_FPR_MAX + 1], const char **why)
-{
-	gpgme_data_t kd = NULL, sd = NULL, pd = NULL;
-	gpgme_verify_result_t vr;
-	gpgme_signature_t sig;
-	gpgme_error_t err;
-	char *p;
-	size_t n;
-	int rc = -1;
-
-	signer[0] = 0;
-	*why = "gpg cannot check the signature";
-	empty_home(kp);
-	if (gpgme_data_new_from_mem(&kd, (const char *)key, keylen, 0) ||
-	    gpgme_data_new_from_mem(&sd, msg, msglen, 0) || gpgme_data_new(&pd))
-		goto out;
-	if (gpgme_op_import(kp->ctx, kd))
-		goto out;
-	err = gpgme_op_verify(kp->ctx, sd, NULL, pd);
-	if (gpg_err_code(err) == GPG_ERR_NO_DATA) {
-		*why = "not a signed message";
-		rc = 1;
-		goto out;
-	}
-	if (err)
-		goto out;
-	rc = 1;
-	*why = "not signed by the key of that fingerprint";
-	vr = gpgme_op_verify_result(kp->ctx);
-	for (sig = vr ? vr->signatures : NULL; sig; sig = sig->next) {
-		if (gpg_err_code(sig->status) == GPG_ERR_NO_ERROR && sig->fpr && strlen(sig->fpr) <= KW_FPR_MAX &&
-		    !(sig->summary & (GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED))) {
-			snprintf(signer, KW_FPR_MAX + 1, "%s", sig->fpr);
-			rc = 0;
-			break;
-		}
-	}
-	if (rc == 0) {
-		p = gpgme_data_release_and_get_mem(pd, &n);
-		pd = NULL;
-		if (!p || buf_add(plain, p, n) < 0) {
-			*why = "out of memory";
-			rc = -1;
-		}
-		gpgme_free(p);
-	}
-out:
-	gpgme_data_release(kd);
-	gpgme_data_release(sd);
-	gpgme_data_release(pd);
-	empty_home(kp);
-	return rc;
 }

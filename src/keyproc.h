@@ -42,6 +42,8 @@ struct kp_result {
 	size_t nkeys;
 	size_t rejected;        /* input keys that were not accepted */
 	struct buf errors;      /* one line per rejected key: "KEYID-or-#N: reason\n" */
+	struct buf notes;       /* one line per user ID left out of an accepted key (addr_uid_conflict):
+				 * "KEYID: user ID \"...\" refused: reason\n" */
 };
 
 /* Normalize the binary keyring bin[0..len) (one or many transferable keys, as packet.h splits them;
@@ -55,11 +57,13 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 		      struct kw_error *e);
 void kp_result_free(struct kp_result *res);
 
-/* Check the OpenPGP signed message msg (clearsigned or inline-signed) against the one binary key
- * key[0..keylen), alone in the home for this call. 0: a good signature by that key or one of its
- * subkeys (signer gets the signing key's fingerprint, plain the signed text as gpg recovered it,
- * appended); 1: no good signature by it (*why says so); -1: gpg failed (*why). */
-int keyproc_verify(struct keyproc *kp, const unsigned char *key, size_t keylen, const char *msg, size_t msglen,
-		   struct buf *plain, char signer[KW_FPR_MAX + 1], const char **why);
+/* Check the signed OpenPGP message msg[0..mlen) (clearsigned or inline-signed) against the keys
+ * keys[0..klen) alone in the home for this call (klen 0: against none). plain gets the signed
+ * content as gpg recovered it (at most max bytes: gpg decompresses as it goes), also when no
+ * signature checks. 0: a good signature by one of those keys (primary or subkey; not revoked or
+ * expired), signer the primary fingerprint of that key; 1: none (e: KW_EFORBIDDEN); -1 with e:
+ * KW_EINVAL (not a signed OpenPGP message), KW_ETOOBIG (over max), KW_EINTERNAL, KW_ENOSPC. */
+int keyproc_verify(struct keyproc *kp, const unsigned char *keys, size_t klen, const char *msg, size_t mlen,
+		   size_t max, struct buf *plain, char signer[KW_FPR_MAX + 1], struct kw_error *e);
 
 #endif

@@ -4,7 +4,17 @@
  * into a mapped page that the file system cannot back kills the process with SIGBUS. So the blocks of
  * that region are reserved with fallocate(FALLOC_FL_KEEP_SIZE) at open; where that fails (a full or
  * small disk) the database is opened without a map, and writes that do not fit fail with ENOSPC and
- * roll back (t/0510-disk-full.t). */
+ * roll back (t/0510-disk-full.t).
+ *
+ * Isolation. Kyoto Cabinet applies a transaction's writes to the file as they are made and keeps
+ * the old regions in its write-ahead log for a rollback: another thread's read sees them at once
+ * (t/0191-unit-kvdb-isolation.t shows it on the library). So a lookup could serve a record that an
+ * abort or a crash then takes back. Here a transaction's writes wait in an in-memory overlay (its
+ * own reads, kvdb_tget, look there first) and reach the file only at commit: first the old values
+ * of the keys it touches are copied into a shadow that readers consult first (taking the reader
+ * lock for a moment), then the writes are applied and committed with Kyoto Cabinet's transaction
+ * (fsync), then the shadow is dropped. Readers never wait for the disk: only for the copy of the old
+ * values and the switch back. An aborted transaction never touched the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +37,10 @@ struct kvdb {
 				     * (closing any descriptor of the file drops Kyoto Cabinet's fcntl lock) */
 	pthread_mutex_t wmu;        /* the one writer */
 	_Atomic int64_t changed;    /* time of the last commit (or of opening): kvdb_changed */
+	KCDB *overlay;              /* the open transaction's writes: 'P'+value or 'D' per key */
+	KCDB *shadow;               /* while a commit is applied: 'V'+old value or 'A' (absent) per key */
+	int shadowing;              /* readers look in shadow first (under rw) */
+	pthread_rwlock_t rw;        /* readers: shared around shadow check + read; writer: to switch it */
 };
 
 struct kvdb_txn {
@@ -59,6 +73,32 @@ static int open_db(struct kvdb *kv, const char *datadir, uint32_t mode)
 	return kcdbopen(kv->db, path, mode);
 }
 
+/* An in-memory hash database (Kyoto Cabinet's prototype hash database). 0 or -1. */
+static int mem_db(KCDB **db)
+{
+	if (!(*db = kcdbnew()))
+		return -1;
+	if (!kcdbopen(*db, "-", KCOWRITER | KCOCREATE)) {
+		kcdbdel(*db);
+		*db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The reader lock prefers the writer: a stream of lookups cannot keep a commit waiting. */
+static int rw_init(pthread_rwlock_t *rw)
+{
+	pthread_rwlockattr_t a;
+	int rc;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rc = pthread_rwlock_init(rw, &a);
+	pthread_rwlockattr_destroy(&a);
+	return rc;
+}
+
 int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error *e)
 {
 	struct kvdb *kv = calloc(1, sizeof *kv);
@@ -70,8 +110,21 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error
 		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	}
 	pthread_mutex_init(&kv->wmu, NULL);
+	if (rw_init(&kv->rw) != 0) {
+		pthread_mutex_destroy(&kv->wmu);
+		kcdbdel(kv->db);
+		free(kv);
+		return kw_errf(e, KW_EINTERNAL, "out of memory");
+	}
 	kv->flags = flags;
 	kv->mapfd = -1;
+	if (!(flags & KVDB_RDONLY) && (mem_db(&kv->overlay) < 0 || mem_db(&kv->shadow) < 0)) {
+		kw_errf(e, KW_EINTERNAL, "out of memory");
+		kcdbdel(kv->db);
+		kv->db = NULL;
+		kvdb_close(kv);
+		return -1;
+	}
 	if (flags & KVDB_RDONLY)
 		mode = KCOREADER | KCONOLOCK;
 	else
@@ -104,6 +157,15 @@ void kvdb_close(struct kvdb *kv)
 	}
 	if (kv->mapfd >= 0)
 		close(kv->mapfd);
+	if (kv->overlay) {
+		kcdbclose(kv->overlay);
+		kcdbdel(kv->overlay);
+	}
+	if (kv->shadow) {
+		kcdbclose(kv->shadow);
+		kcdbdel(kv->shadow);
+	}
+	pthread_rwlock_destroy(&kv->rw);
 	pthread_mutex_destroy(&kv->wmu);
 	free(kv);
 }
@@ -130,21 +192,53 @@ int kvdb_flags(const struct kvdb *kv)
 	return kv->flags;
 }
 
-int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
+/* A read of the file itself: 1, 0, -1 as kvdb_get. */
+static int file_get(KCDB *db, const void *k, size_t kl, struct buf *out)
 {
 	size_t n;
 	char *v;
 	int rc;
 
 	if (!out) {             /* existence only: no copy of the value */
-		if (kcdbcheck(kv->db, k, kl) >= 0)
+		if (kcdbcheck(db, k, kl) >= 0)
 			return 1;
-		return kcdbecode(kv->db) == KCENOREC ? 0 : -1;
+		return kcdbecode(db) == KCENOREC ? 0 : -1;
 	}
-	if (!(v = kcdbget(kv->db, k, kl, &n)))
-		return kcdbecode(kv->db) == KCENOREC ? 0 : -1;
+	if (!(v = kcdbget(db, k, kl, &n)))
+		return kcdbecode(db) == KCENOREC ? 0 : -1;
 	rc = buf_add(out, v, n) < 0 ? -1 : 1;
 	kcfree(v);
+	return rc;
+}
+
+/* A key of a tagged in-memory map (overlay or shadow): 1 and the tag (value after it appended to
+ * out) when there, 0 when not, -1 on error. */
+static int tagged_get(KCDB *db, const void *k, size_t kl, char *tag, struct buf *out)
+{
+	size_t n;
+	char *v;
+	int rc = 1;
+
+	if (!(v = kcdbget(db, k, kl, &n)))
+		return kcdbecode(db) == KCENOREC ? 0 : -1;
+	*tag = n ? v[0] : 0;
+	if (out && n > 1 && buf_add(out, v + 1, n - 1) < 0)
+		rc = -1;
+	kcfree(v);
+	return rc;
+}
+
+int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
+{
+	char tag;
+	int rc;
+
+	pthread_rwlock_rdlock(&kv->rw);
+	if (kv->shadowing && (rc = tagged_get(kv->shadow, k, kl, &tag, out)) != 0)
+		rc = rc < 0 ? -1 : tag == 'V';          /* the value before the commit being applied */
+	else
+		rc = file_get(kv->db, k, kl, out);
+	pthread_rwlock_unlock(&kv->rw);
 	return rc;
 }
 
@@ -160,22 +254,79 @@ struct kvdb_txn *kvdb_begin(struct kvdb *kv)
 		return NULL;
 	tx->kv = kv;
 	pthread_mutex_lock(&kv->wmu);
-	if (!kcdbbegintran(kv->db, !(kv->flags & KVDB_NOSYNC))) {
-		pthread_mutex_unlock(&kv->wmu);
-		free(tx);
-		return NULL;
-	}
+	kcdbclear(kv->overlay);
 	return tx;
+}
+
+struct apply {
+	struct kvdb *kv;
+	int phase;              /* 0: copy the old values into the shadow, 1: write the file */
+};
+
+/* For every key of the overlay: save its old value (phase 0) or write it (phase 1). */
+static const char *apply_one(const char *k, size_t kl, const char *v, size_t vl, size_t *sp, void *opq)
+{
+	struct apply *a = opq;
+	struct buf old = BUF_INIT;
+	int rc, ok = 0;
+
+	(void)sp;
+	if (a->phase == 0) {
+		rc = file_get(a->kv->db, k, kl, &old);
+		if (rc >= 0 && buf_addch(&old, 0) == 0) {
+			/* 'V' + value, or 'A' (absent): shift the value behind the tag */
+			memmove(old.data + 1, old.data, old.len - 1);
+			old.data[0] = rc ? 'V' : 'A';
+			ok = kcdbset(a->kv->shadow, k, kl, (const char *)old.data, rc ? old.len : 1);
+		}
+		buf_free(&old);
+	} else if (vl && v[0] == 'P') {
+		ok = kcdbset(a->kv->db, k, kl, v + 1, vl - 1);
+	} else {
+		ok = kcdbremove(a->kv->db, k, kl) || kcdbecode(a->kv->db) == KCENOREC;
+	}
+	if (!ok)
+		a->phase = -1;
+	return KCVISNOP;
+}
+
+/* Leave the shadow: readers see the file again. */
+static void unshadow(struct kvdb *kv)
+{
+	pthread_rwlock_wrlock(&kv->rw);
+	kv->shadowing = 0;
+	pthread_rwlock_unlock(&kv->rw);
+	kcdbclear(kv->shadow);
 }
 
 int kvdb_commit(struct kvdb_txn *tx)
 {
 	struct kvdb *kv = tx->kv;
-	int ok = kcdbendtran(kv->db, 1);
+	struct apply a = { kv, 0 };
+	int ok = 1;
 
-	/* After the data is visible: a reader that sees the old time may hold new data (harmless for
-	 * HTTP caches), never the other way round. */
-	atomic_store(&kv->changed, (int64_t)time(NULL));
+	if (kcdbcount(kv->overlay) > 0) {
+		/* 1. The old values of every key written, into the shadow; readers switch to it. */
+		kcdbclear(kv->shadow);
+		pthread_rwlock_wrlock(&kv->rw);
+		ok = kcdbiterate(kv->overlay, apply_one, &a, 0) && a.phase == 0;
+		kv->shadowing = ok;
+		pthread_rwlock_unlock(&kv->rw);
+		/* 2. The writes, as one Kyoto Cabinet transaction (fsync unless KVDB_NOSYNC). */
+		if (ok && !kcdbbegintran(kv->db, !(kv->flags & KVDB_NOSYNC)))
+			ok = 0;
+		else if (ok) {
+			a.phase = 1;
+			ok = kcdbiterate(kv->overlay, apply_one, &a, 0) && a.phase == 1;
+			ok = kcdbendtran(kv->db, ok) && ok;
+		}
+		/* 3. Committed (or rolled back): readers see the file again. */
+		unshadow(kv);
+		/* After the data is visible: a reader that sees the old time may hold new data (harmless
+		 * for HTTP caches), never the other way round. */
+		atomic_store(&kv->changed, (int64_t)time(NULL));
+	}
+	kcdbclear(kv->overlay);
 	pthread_mutex_unlock(&kv->wmu);
 	free(tx);
 	return ok ? 0 : -1;
@@ -190,7 +341,7 @@ void kvdb_abort(struct kvdb_txn *tx)
 {
 	struct kvdb *kv = tx->kv;
 
-	kcdbendtran(kv->db, 0);
+	kcdbclear(kv->overlay);         /* nothing reached the file */
 	pthread_mutex_unlock(&kv->wmu);
 	free(tx);
 }
@@ -202,19 +353,35 @@ struct kvdb *kvdb_of(struct kvdb_txn *tx)
 
 int kvdb_tget(struct kvdb_txn *tx, const void *k, size_t kl, struct buf *out)
 {
-	return kvdb_get(tx->kv, k, kl, out);       /* one handle: the transaction's writes are visible */
+	char tag;
+	int rc = tagged_get(tx->kv->overlay, k, kl, &tag, out);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : tag == 'P';
+	return file_get(tx->kv->db, k, kl, out);        /* the writer's own: nothing is being applied */
 }
 
 int kvdb_put(struct kvdb_txn *tx, const void *k, size_t kl, const void *v, size_t vl)
 {
-	return kcdbset(tx->kv->db, k, kl, v, vl) ? 0 : -1;
+	struct buf b = BUF_INIT;
+	int ok;
+
+	if (buf_addch(&b, 'P') < 0 || (vl && buf_add(&b, v, vl) < 0)) {
+		buf_free(&b);
+		return -1;
+	}
+	ok = kcdbset(tx->kv->overlay, k, kl, (const char *)b.data, b.len);
+	buf_free(&b);
+	return ok ? 0 : -1;
 }
 
 int kvdb_del(struct kvdb_txn *tx, const void *k, size_t kl)
 {
-	if (kcdbremove(tx->kv->db, k, kl))
-		return 1;
-	return kcdbecode(tx->kv->db) == KCENOREC ? 0 : -1;
+	int had = kvdb_tget(tx, k, kl, NULL);
+
+	if (had <= 0)
+		return had;
+	return kcdbset(tx->kv->overlay, k, kl, "D", 1) ? 1 : -1;
 }
 
 /* ---- scans ---- */

@@ -188,13 +188,15 @@ static void upload_work(struct job *j, struct keyproc *kp)
 {
 	struct upload_job *u = (struct upload_job *)j;
 	struct app *app = u->l->app;
+	struct ingest_limits lim = { (size_t)app->cfg->max_keys_per_upload, (size_t)app->cfg->max_addrs_per_upload,
+				     (size_t)app->cfg->max_body, app->ch.sk };
+	struct challenge_req req = { u->peer, 0 };
 	struct ingest_result res;
 	struct buf msg = BUF_INIT;
 	struct kw_error err;
 	size_t i;
 
-	if (ingest_upload(app->st, kp, (const char *)u->key.data, u->key.len, (size_t)app->cfg->max_keys_per_upload,
-			  0, &res, &err) < 0) {
+	if (ingest_upload(app->st, kp, (const char *)u->key.data, u->key.len, &lim, 0, &res, &err) < 0) {
 		u->code = kw_err_transient(err.code) ? LDAP_R_BUSY : LDAP_R_SYNTAX;
 		buf_printf(&u->info, "key rejected: %s", err.msg);
 		return;
@@ -212,7 +214,8 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		ingest_result_free(&res);
 		return;
 	}
-	challenge_upload(&app->ch, &res, &msg);
+	req.proven = res.proven[0] != 0;
+	challenge_upload(&app->ch, &res, &req, &msg);
 	u->code = LDAP_R_SUCCESS;
 	for (i = 0; i < res.nkeys; i++)
 		buf_printf(&u->info, "%s%s %s%s", i ? "; " : "", res.keys[i].fpr,

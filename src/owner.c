@@ -115,7 +115,6 @@ static int queue_link(const struct challenger *c, enum owntoken_kind kind, const
 {
 	char token[TOKEN_LEN + 1], hash[65], id[MAIL_ID_LEN + 1];
 	struct rec_owntoken ot;
-	struct rec_challenge last;
 	struct buf text = BUF_INIT, msg = BUF_INIT;
 	struct store_txn *tx = NULL;
 	struct kw_error e;
@@ -136,12 +135,10 @@ static int queue_link(const struct challenger *c, enum owntoken_kind kind, const
 			     kind == OWNTOKEN_RECOVERY ? "Your recovery data" : "Is this still your OpenPGP key?",
 		    (const char *)text.data, k, &msg, &e) < 0)
 		goto out;
-	last.last = now;
-	last.expires = now + (c->cfg->challenge_interval > 0 ? c->cfg->challenge_interval : 0);
 	if (!(tx = store_begin(c->st)))
 		goto out;
 	if (txn_rec_put(tx, REC_OWNTOKEN, hash, &ot) < 0 || txn_sched(tx, "ot", hash, ot.expires) < 0 ||
-	    txn_rec_put(tx, REC_CHALLENGE, addr, &last) < 0 || txn_sched(tx, "c", addr, last.expires) < 0 ||
+	    challenge_note_mail(c, tx, addr, now) < 0 ||
 	    (extra && extra(tx, arg) < 0) || mailer_queue(tx, (const char *)msg.data, msg.len, id) < 0)
 		goto out;
 	rc = store_commit(tx);
@@ -163,7 +160,6 @@ out:
 int owner_send_link(const struct challenger *c, enum owntoken_kind kind, const char *addr)
 {
 	char fpr[KW_FPR_MAX + 1];
-	struct rec_challenge last;
 	struct kw_key k;
 	int64_t now = time(NULL);
 	int rc;
@@ -173,10 +169,8 @@ int owner_send_link(const struct challenger *c, enum owntoken_kind kind, const c
 		return rc < 0 ? -1 : 0;
 	if (kind == OWNTOKEN_RECOVERY && (rc = store_rec_get(c->st, REC_RECOVERY, fpr, NULL)) != 1)
 		return rc < 0 ? -1 : 0;
-	if ((rc = store_rec_get(c->st, REC_CHALLENGE, addr, &last)) < 0)
-		return -1;
-	if (rc == 1 && c->cfg->challenge_interval > 0 && last.last + c->cfg->challenge_interval > now)
-		return 0;       /* mailed recently: the same answer, no mail */
+	if (!challenge_mail_allowed(c, addr, now))
+		return 0;       /* mailed recently, or the day's mails are spent: the same answer, no mail */
 	if (mailer_queued(c->mailer) >= (size_t)c->cfg->max_mail_queue)
 		return 0;       /* the mail queue is full: no mail now (the same answer) */
 	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
@@ -428,6 +422,7 @@ int owner_signed_request(const struct challenger *c, struct keyproc *kp, const c
 	struct store_txn *tx = NULL;
 	char signer[KW_FPR_MAX + 1], **pubs = NULL, *one[1];
 	const char *reason = NULL;
+	struct kw_error ve;
 	size_t npub = 0;
 	int rc = -1, got;
 
@@ -447,8 +442,10 @@ int owner_signed_request(const struct challenger *c, struct keyproc *kp, const c
 			kw_errf(e, KW_ESTORE, "cannot read the store");
 		goto out;
 	}
-	if ((got = keyproc_verify(kp, k.bin, k.binlen, msg, len, &plain, signer, &reason)) != 0) {
-		kw_errf(e, got < 0 ? KW_EINTERNAL : KW_EFORBIDDEN, "%s", reason);
+	if ((got = keyproc_verify(kp, k.bin, k.binlen, msg, len, len, &plain, signer, &ve)) != 0) {
+		/* gpg finding no signature at all is "not signed by that key" too */
+		kw_errf(e, got > 0 || ve.code == KW_EINVAL ? KW_EFORBIDDEN : ve.code, "%s",
+			got > 0 ? "not signed by the key of that fingerprint" : ve.msg);
 		goto out;
 	}
 	if (!is_key_of(&k, signer))

@@ -84,6 +84,34 @@ static int push_span(struct span **v, size_t *n, size_t *cap, size_t off, size_t
 	return 0;
 }
 
+/* The packets a transferable public key consists of (RFC 9580 §10.1), plus marker, trust and padding
+ * packets, which readers skip. Anything else (compressed or literal data, encrypted packets, ...)
+ * cannot be part of a key: gpg would unpack a compressed packet and find more keys in it than were
+ * counted here. */
+static int key_packet(int tag, const char **why)
+{
+	switch (tag) {
+	case PKT_SIG: case PKT_PUBKEY: case PKT_TRUST: case PKT_UID: case PKT_PUBSUBKEY: case PKT_UAT:
+	case PKT_MARKER: case PKT_PADDING:
+		return 1;
+	case PKT_SECKEY: case PKT_SECSUBKEY:
+		*why = "secret key material is not accepted";
+		return 0;
+	case 8:
+		*why = "a key upload cannot contain compressed data (packet type 8)";
+		return 0;
+	case 11:
+		*why = "a key upload cannot contain literal data (packet type 11)";
+		return 0;
+	case 1: case 3: case 9: case 18: case 20:
+		*why = "a key upload cannot contain encrypted data";
+		return 0;
+	default:
+		*why = "a key upload cannot contain this packet type";
+		return 0;
+	}
+}
+
 long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span **keys, const char **why)
 {
 	struct span *v = NULL;
@@ -93,9 +121,8 @@ long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span
 
 	*keys = NULL;
 	while ((rc = pkt_next(p, n, &pos, &k, why)) == 1) {
-		if (k.tag == PKT_SECKEY || k.tag == PKT_SECSUBKEY) {
-			*why = "secret key material is not accepted";
-			rc = PKT_ESECRET;
+		if (!key_packet(k.tag, why)) {
+			rc = k.tag == PKT_SECKEY || k.tag == PKT_SECSUBKEY ? PKT_ESECRET : -1;
 			goto fail;
 		}
 		if (k.tag == PKT_PUBKEY) {
@@ -108,7 +135,7 @@ long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span
 				*why = "out of memory";
 				goto fail;
 			}
-		} else if (!nk && k.tag != 10 && k.tag != PKT_TRUST && k.tag != PKT_PADDING) {
+		} else if (!nk && k.tag != PKT_MARKER && k.tag != PKT_TRUST && k.tag != PKT_PADDING) {
 			*why = "data before the first public key";
 			goto fail;
 		}

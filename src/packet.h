@@ -9,7 +9,7 @@
 #include "buf.h"
 
 enum {
-	PKT_SIG = 2, PKT_SECKEY = 5, PKT_PUBKEY = 6, PKT_SECSUBKEY = 7, PKT_TRUST = 12,
+	PKT_SIG = 2, PKT_SECKEY = 5, PKT_PUBKEY = 6, PKT_SECSUBKEY = 7, PKT_MARKER = 10, PKT_TRUST = 12,
 	PKT_UID = 13, PKT_PUBSUBKEY = 14, PKT_UAT = 17, PKT_PADDING = 21
 };
 
@@ -30,8 +30,10 @@ struct span { size_t off, len; };
 /* Split a keyring into transferable keys: each starts at a public-key packet (tag 6) and runs to the
  * next one. Returns the number of keys (0 allowed) and a malloc'd array in *keys (caller frees),
  * or a negative value with *why: PKT_ESECRET for secret key packets ("secret key material is not
- * accepted"), PKT_ETOOMANY for more than max keys ("too many keys"), -1 for malformed packets and
- * data before the first public key that is not a marker/trust/padding packet. */
+ * accepted"), PKT_ETOOMANY for more than max keys ("too many keys"), -1 for malformed packets, any
+ * packet type a transferable public key cannot contain (compressed or literal data, encrypted
+ * packets: "a key upload cannot contain compressed data (packet type 8)", ...) and data before the
+ * first public key that is not a marker/trust/padding packet. */
 #define PKT_ESECRET (-2)
 #define PKT_ETOOMANY (-3)
 long pkt_split_keyring(const unsigned char *p, size_t n, size_t max, struct span **keys, const char **why);

@@ -10,8 +10,10 @@
  *   u32 npub  { str addr }                 -- the published (confirmed) addresses
  *   str bin                                 -- the normalized key
  * Token ("t:"), format 2:   u8 2 | str fpr | str addr | i64 created | i64 expires | u8 used
- * Challenge ("c:"), format 2: u8 2 | i64 last | i64 expires
- * Upload ("u:"), format 2:  u8 2 | str fpr | i64 created | i64 expires
+ * Challenge ("c:"), format 3: u8 3 | i64 last | i64 expires | i64 day | u32 count
+ *                            | u32 n { str fpr | i64 last }      (format 2: u8 2 | i64 last | i64 expires)
+ * Upload ("u:"), format 3:  u8 3 | str fpr | i64 created | i64 expires | u8 proven
+ *                            | u32 n { u8 state | str addr }     (format 2: u8 2 | str fpr | i64 created | i64 expires)
  * Mail ("q:"), format 1:    u8 1 | u32 attempts | i64 next attempt | i64 queued at | message (the rest)
  * Handoff code ("h:"), format 1: u8 1 | str fpr | i64 created | i64 expires | i64 max_fetches |
  *   i64 fetches | u8 receipt | str password | str networks | str tenant | str notify_url |
@@ -29,6 +31,7 @@
 
 #define KEY_FORMAT 1
 #define SMALL_FORMAT 2          /* t:, c:, u: since schema 2 */
+#define LIMITS_FORMAT 3         /* c:, u: since schema 3 */
 #define MAIL_FORMAT 1
 #define MAIL_HDR 21
 #define HANDOFF_FORMAT 1
@@ -573,50 +576,109 @@ static int dec_challenge(const unsigned char *p, size_t n, void *out)
 {
 	struct rec_challenge *c = out;
 	struct reader r = { p, n, 0 };
+	uint64_t i;
 
 	memset(c, 0, sizeof *c);
-	if (get_n(&r, 1) != SMALL_FORMAT)
+	if (get_n(&r, 1) != LIMITS_FORMAT)
 		return -1;
 	c->last = (int64_t)get_n(&r, 8);
 	c->expires = (int64_t)get_n(&r, 8);
+	c->day = (int64_t)get_n(&r, 8);
+	c->count = (uint32_t)get_n(&r, 4);
+	c->n = (uint32_t)get_n(&r, 4);
+	if (r.bad || c->n > REC_CHALLENGE_KEYS)
+		return -1;
+	for (i = 0; i < c->n && !r.bad; i++) {
+		get_fixed(&r, c->k[i].fpr, sizeof c->k[i].fpr);
+		c->k[i].last = (int64_t)get_n(&r, 8);
+		if (!r.bad && !rec_fpr_ok(c->k[i].fpr, strlen(c->k[i].fpr)))
+			return -1;
+	}
 	return r.bad || r.left || c->expires < c->last ? -1 : 0;
 }
 
 static int enc_challenge(const void *in, struct buf *out)
 {
 	const struct rec_challenge *c = in;
+	uint32_t i;
+	int rc;
 
-	if (c->expires < c->last)
+	if (c->expires < c->last || c->n > REC_CHALLENGE_KEYS)
 		return -1;
-	return buf_addch(out, SMALL_FORMAT) | put_i64(out, c->last) | put_i64(out, c->expires) ? -1 : 0;
+	rc = buf_addch(out, LIMITS_FORMAT) | put_i64(out, c->last) | put_i64(out, c->expires) | put_i64(out, c->day) |
+	     put_u32(out, c->count) | put_u32(out, c->n);
+	for (i = 0; i < c->n && !rc; i++) {
+		if (!rec_fpr_ok(c->k[i].fpr, strlen(c->k[i].fpr)))
+			return -1;
+		rc = put_cstr(out, c->k[i].fpr) | put_i64(out, c->k[i].last);
+	}
+	return rc ? -1 : 0;
 }
 
 static int64_t exp_challenge(const void *rec) { return ((const struct rec_challenge *)rec)->expires; }
 
 /* ---- u: ---- */
 
+static void rel_upload(void *rec)
+{
+	struct rec_upload *u = rec;
+
+	free(u->addr);
+	free(u->state);
+	u->addr = NULL;
+	u->state = NULL;
+	u->n = 0;
+}
+
 static int dec_upload(const unsigned char *p, size_t n, void *out)
 {
 	struct rec_upload *u = out;
 	struct reader r = { p, n, 0 };
+	uint64_t cnt, i;
 
 	memset(u, 0, sizeof *u);
-	if (get_n(&r, 1) != SMALL_FORMAT)
+	if (get_n(&r, 1) != LIMITS_FORMAT)
 		return -1;
 	get_fixed(&r, u->fpr, sizeof u->fpr);
 	u->created = (int64_t)get_n(&r, 8);
 	u->expires = (int64_t)get_n(&r, 8);
-	return r.bad || r.left || !rec_fpr_ok(u->fpr, strlen(u->fpr)) || u->expires < u->created ? -1 : 0;
+	u->proven = (int)get_n(&r, 1);
+	cnt = get_n(&r, 4);
+	if (r.bad || u->proven > 1 || cnt > r.left / 5)
+		goto bad;
+	if (cnt && (!(u->addr = calloc((size_t)cnt, sizeof *u->addr)) || !(u->state = calloc((size_t)cnt, 1))))
+		goto bad;
+	for (i = 0; i < cnt && !r.bad; i++) {
+		u->state[i] = (char)get_n(&r, 1);
+		get_fixed(&r, u->addr[i], sizeof u->addr[i]);
+		if (r.bad || !strchr("urp", u->state[i]) || !u->state[i] || !addr_ok(u->addr[i], strlen(u->addr[i])))
+			goto bad;
+		u->n++;
+	}
+	if (r.bad || r.left || !rec_fpr_ok(u->fpr, strlen(u->fpr)) || u->expires < u->created)
+		goto bad;
+	return 0;
+bad:
+	rel_upload(u);
+	return -1;
 }
 
 static int enc_upload(const void *in, struct buf *out)
 {
 	const struct rec_upload *u = in;
+	size_t i;
+	int rc;
 
-	if (!rec_fpr_ok(u->fpr, strlen(u->fpr)) || u->expires < u->created)
+	if (!rec_fpr_ok(u->fpr, strlen(u->fpr)) || u->expires < u->created || u->n > UINT32_MAX)
 		return -1;
-	return buf_addch(out, SMALL_FORMAT) | put_cstr(out, u->fpr) | put_i64(out, u->created) |
-	       put_i64(out, u->expires) ? -1 : 0;
+	rc = buf_addch(out, LIMITS_FORMAT) | put_cstr(out, u->fpr) | put_i64(out, u->created) | put_i64(out, u->expires) |
+	     buf_addch(out, u->proven ? 1 : 0) | put_u32(out, (uint32_t)u->n);
+	for (i = 0; i < u->n && !rc; i++) {
+		if (!u->state[i] || !strchr("urp", u->state[i]) || !addr_ok(u->addr[i], strlen(u->addr[i])))
+			return -1;
+		rc = buf_addch(out, u->state[i]) | put_cstr(out, u->addr[i]);
+	}
+	return rc ? -1 : 0;
 }
 
 static int64_t exp_upload(const void *rec) { return ((const struct rec_upload *)rec)->expires; }
@@ -1045,7 +1107,7 @@ const struct rec_type_def rec_types[REC_NTYPES] = {
 	ROW(REC_DOMAIN, "d:", "domain", "store.c", struct rec_count, name_domain, dec_count, enc_count, NULL, NULL, NULL),
 	ROW(REC_TOKEN, "t:", "token", "challenge.c", struct rec_token, name_sha256, dec_token, enc_token, NULL, exp_token, ref_token),
 	ROW(REC_CHALLENGE, "c:", "challenge", "challenge.c", struct rec_challenge, name_addr, dec_challenge, enc_challenge, NULL, exp_challenge, NULL),
-	ROW(REC_UPLOAD, "u:", "upload", "vks.c", struct rec_upload, name_sha256, dec_upload, enc_upload, NULL, exp_upload, ref_upload),
+	ROW(REC_UPLOAD, "u:", "upload", "vks.c", struct rec_upload, name_sha256, dec_upload, enc_upload, rel_upload, exp_upload, ref_upload),
 	ROW(REC_MAIL, "q:", "mail", "mailer.c", struct rec_mail, name_mailid, dec_mail, enc_mail, rel_mail, NULL, NULL),
 	ROW(REC_HANDOFF, "h:", "handoff", "handoff.c", struct rec_handoff, name_code, dec_handoff, enc_handoff, rel_handoff, exp_handoff, NULL),
 	ROW(REC_HANDOFF_DEAD, "hd:", "handoff-tombstone", "handoff.c", struct rec_handoff_dead, name_code, dec_handoff_dead, enc_handoff_dead, NULL, exp_handoff_dead, NULL),
@@ -1235,6 +1297,7 @@ struct v1_rec {
 	char *k;
 	size_t kl;
 	char *v;
+	size_t vl;
 };
 
 struct v1_list {
@@ -1261,8 +1324,20 @@ static int v1_collect(void *arg, const char *k, size_t kl, const unsigned char *
 	l->r[l->n].k[kl] = 0;
 	memcpy(l->r[l->n].v, v, vl);
 	l->r[l->n].v[vl] = 0;
+	l->r[l->n].vl = vl;
 	l->r[l->n++].kl = kl;
 	return 0;
+}
+
+static void v1_list_clear(struct v1_list *l)
+{
+	size_t j;
+
+	for (j = 0; j < l->n; j++) {
+		free(l->r[j].k);
+		free(l->r[j].v);
+	}
+	l->n = 0;
 }
 
 /* Parse one version-1 text record of type t into rec. 0 or -1. */
@@ -1353,6 +1428,72 @@ out:
 	return rc;
 }
 
+/* Version 2 → 3: c: and u: in format 3. A c: record of version 2 held only the time of the last
+ * challenge to the address, of whichever key: the interval is now counted per address and key and
+ * the day's mails are counted, neither of which it can say, so it is dropped (it is only rate state;
+ * at worst an address gets one more challenge that day). A u: record of version 2 becomes format 3
+ * with no addresses: which addresses the upload carried was never recorded, and a token must not
+ * stand for addresses somebody else uploaded (doc/security.md), so request-verify with it mails
+ * nobody; the uploader uploads again. Records that do not parse are left for fsck to report. */
+static int migrate_2_to_3(struct kvdb_txn *tx, char *why, size_t whylen)
+{
+	struct v1_list l = { NULL, 0, 0 };
+	struct buf enc = BUF_INIT, cur = BUF_INIT;
+	struct rec_upload u;
+	size_t j, dropped = 0, converted = 0, left = 0;
+	int rc = -1;
+
+	if (kvdb_scan(kvdb_of(tx), "c:", 2, 0, v1_collect, &l) < 0) {
+		snprintf(why, whylen, "cannot read the challenge records");
+		goto out;
+	}
+	for (j = 0; j < l.n; j++) {
+		if (kvdb_del(tx, l.r[j].k, l.r[j].kl) < 0) {
+			snprintf(why, whylen, "cannot delete %s", l.r[j].k);
+			goto out;
+		}
+		dropped++;
+	}
+	v1_list_clear(&l);
+	if (kvdb_scan(kvdb_of(tx), "u:", 2, 0, v1_collect, &l) < 0) {
+		snprintf(why, whylen, "cannot read the upload records");
+		goto out;
+	}
+	/* The scan reads the file; the value to convert is the transaction's (the step from version 1
+	 * may have rewritten it already, in format 3). */
+	for (j = 0; j < l.n; j++) {
+		struct reader r;
+		buf_reset(&cur);
+		if (kvdb_tget(tx, l.r[j].k, l.r[j].kl, &cur) != 1)
+			continue;
+		r = (struct reader){ cur.data, cur.len, 0 };
+		if (get_n(&r, 1) != SMALL_FORMAT)
+			continue;
+		memset(&u, 0, sizeof u);
+		get_fixed(&r, u.fpr, sizeof u.fpr);
+		u.created = (int64_t)get_n(&r, 8);
+		u.expires = (int64_t)get_n(&r, 8);
+		buf_reset(&enc);
+		if (r.bad || r.left || rec_encode(REC_UPLOAD, &u, &enc) < 0) {
+			left++;
+		} else if (kvdb_put(tx, l.r[j].k, l.r[j].kl, enc.data, enc.len) < 0) {
+			snprintf(why, whylen, "cannot rewrite %s", l.r[j].k);
+			goto out;
+		} else {
+			converted++;
+		}
+	}
+	fprintf(stderr, "keyward: schema 2 to 3: %zu challenge records dropped, %zu upload records rewritten%s\n",
+		dropped, converted, left ? ", some that do not parse left as they were (keyward fsck names them)" : "");
+	rc = 0;
+out:
+	v1_list_clear(&l);
+	free(l.r);
+	buf_free(&enc);
+	buf_free(&cur);
+	return rc;
+}
+
 int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 {
 	struct rec_schema s = { REC_SCHEMA_VERSION };
@@ -1361,7 +1502,9 @@ int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 		snprintf(why, whylen, "no migration from schema version %d", from);
 		return -1;
 	}
-	if (from == 1 && migrate_1_to_2(tx, why, whylen) < 0)
+	/* One step per version, in order. */
+	if ((from <= 1 && migrate_1_to_2(tx, why, whylen) < 0) ||
+	    (from <= 2 && migrate_2_to_3(tx, why, whylen) < 0))
 		return -1;
 	if (rec_put(tx, REC_SCHEMA, "", &s) < 0) {
 		snprintf(why, whylen, "cannot write the schema version");

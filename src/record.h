@@ -20,17 +20,18 @@
  * A change of an existing encoding bumps REC_SCHEMA_VERSION and adds a migration step (record.c,
  * rec_migrate) that rewrites the old records in the one upgrade transaction store_open runs.
  *
- * Schema version 2 (doc/architecture.md has the table with every field):
+ * Schema version 3 (doc/architecture.md has the table with every field):
  *   m:schema  version, decimal text              m:counts  4 x i64: keys, published, addresses, reserved
  *   k:FPR     key record (format 1, binary)      v:FPR     published view, armored
  *   x:FPR     index lines of the view            i:KEYID   primary FPRs, "\n"-separated
  *   s:SUBFPR  primary FPR                        a:ADDR    bound FPR
  *   w:DOMAIN/HASH  address                       d:DOMAIN  bound addresses in the domain, decimal
- *   t:SHA256  challenge token (binary, format 2) c:ADDR    last challenge (binary, format 2)
- *   u:SHA256  VKS upload token (binary, format 2) q:ID     queued mail (format 1)
+ *   t:SHA256  challenge token (binary, format 2) c:ADDR    challenges to the address (format 3)
+ *   u:SHA256  VKS upload token (binary, format 3) q:ID     queued mail (format 1)
  *   p:FPR     pending hold (binary, format 2)
  * (The scheduler's due entries live in their own file beside the store, due.h: not records.)
- * Version 1 stored t:, c: and u: as text lines; opening such a store writable upgrades it. */
+ * Version 1 stored t:, c: and u: as text lines; opening such a store writable upgrades it. Version 2
+ * wrote c: and u: in format 2 (no keys, no addresses); the upgrade to version 3 rewrites them. */
 #ifndef KW_RECORD_H
 #define KW_RECORD_H
 #include <stddef.h>
@@ -40,7 +41,7 @@
 #include "key.h"
 #include "kvdb.h"
 
-#define REC_SCHEMA_VERSION 2
+#define REC_SCHEMA_VERSION 3
 
 enum rec_type {
 	REC_SCHEMA,         /* "m:schema"  struct rec_schema         store.c */
@@ -95,13 +96,22 @@ struct rec_token {                  /* a challenge: link or WKS nonce */
 	int64_t created, expires;
 	int used;
 };
-struct rec_challenge {              /* the last challenge mail to an address */
-	int64_t last;
-	int64_t expires;                /* when the record has no more use (last + the interval) */
+#define REC_CHALLENGE_KEYS 12       /* keys remembered per address within the interval (the oldest goes) */
+struct rec_challenge {              /* the challenge mails to an address (challenge.c) */
+	int64_t last;                   /* the last one */
+	int64_t expires;                /* when the record has no more use */
+	int64_t day;                    /* start of the counting day (--challenges-per-day) */
+	uint32_t count;                 /* challenges counted since day */
+	uint32_t n;                     /* keys challenged within --challenge-interval: */
+	struct { char fpr[KW_FPR_MAX + 1]; int64_t last; } k[REC_CHALLENGE_KEYS];
 };
-struct rec_upload {                 /* a VKS upload, for request-verify */
+struct rec_upload {                 /* a VKS upload, for request-verify; release frees addr and state */
 	char fpr[KW_FPR_MAX + 1];
 	int64_t created, expires;
+	int proven;                     /* the upload proved possession of the key */
+	size_t n;                       /* the addresses of the uploaded material: */
+	char (*addr)[ADDR_MAX + 1];
+	char *state;                    /* 'u' uploaded, 'r' only on revoked user IDs, 'p' verification asked */
 };
 struct rec_hold {                   /* an uploaded key held pending until then, then deleted unless confirmed */
 	int64_t until;

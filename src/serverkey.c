@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <gpgme.h>
+#include "gpgdata.h"
 #include "serverkey.h"
 #include "util.h"
 
@@ -18,9 +19,8 @@ struct serverkey {
 	char home[PATH_MAX];
 	char tmpdir[PATH_MAX];
 	char fpr[KW_FPR_MAX + 1];
-	gpgme_ctx_t ctx;
-	gpgme_key_t key;            /* the secret key, for signing */
-	pthread_mutex_t mu;
+	gpgme_ctx_t ctx;            /* for setting up the key at open only */
+	gpgme_key_t key;            /* the secret key, for signing (shared read-only by the operations) */
 };
 
 static int write_conf(const char *home)
@@ -96,7 +96,6 @@ struct serverkey *serverkey_open(const char *datadir, const char *mail_from, con
 
 	if (!sk)
 		goto fail;
-	pthread_mutex_init(&sk->mu, NULL);
 	snprintf(sk->home, sizeof sk->home, "%s/gnupg", datadir);
 	snprintf(sk->tmpdir, sizeof sk->tmpdir, "%s/tmp", datadir);
 	if (mkdirs(sk->home) < 0 || chmod(sk->home, 0700) < 0 || write_conf(sk->home) < 0) {
@@ -167,13 +166,30 @@ void serverkey_close(struct serverkey *sk)
 		gpgme_release(sk->ctx);
 	if (sk->home[0])
 		kill_agent(sk->home);
-	pthread_mutex_destroy(&sk->mu);
 	free(sk);
 }
 
 const char *serverkey_fpr(const struct serverkey *sk)
 {
 	return sk->fpr;
+}
+
+/* A context of its own for one operation: contexts are not shared between threads, so challenges
+ * for many uploads are encrypted and signed at once (the home's one gpg-agent serves them all),
+ * instead of one after the other behind a lock. NULL when out of memory. */
+static gpgme_ctx_t op_ctx(struct serverkey *sk, int armor)
+{
+	gpgme_ctx_t ctx;
+
+	if (gpgme_new(&ctx))
+		return NULL;
+	if (gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, sk->home) || gpgme_signers_add(ctx, sk->key)) {
+		gpgme_release(ctx);
+		return NULL;
+	}
+	gpgme_set_offline(ctx, 1);
+	gpgme_set_armor(ctx, armor);
+	return ctx;
 }
 
 /* Move the content of a GPGME data object into out and release it. 0 or -1. */
@@ -193,36 +209,37 @@ static int take_data(gpgme_data_t d, struct buf *out)
 
 int serverkey_export(struct serverkey *sk, struct buf *out)
 {
+	gpgme_ctx_t ctx = op_ctx(sk, 0);
 	gpgme_data_t d;
 	int rc = -1;
 
-	pthread_mutex_lock(&sk->mu);
-	gpgme_set_armor(sk->ctx, 0);
-	if (gpgme_data_new(&d) == 0) {
-		if (gpgme_op_export(sk->ctx, sk->fpr, GPGME_EXPORT_MODE_MINIMAL, d) == 0)
+	if (ctx && gpgme_data_new(&d) == 0) {
+		if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_MINIMAL, d) == 0)
 			rc = take_data(d, out);
 		else
 			gpgme_data_release(d);
 	}
-	pthread_mutex_unlock(&sk->mu);
+	if (ctx)
+		gpgme_release(ctx);
 	return rc;
 }
 
 int serverkey_export_secret(struct serverkey *sk, struct buf *out)
 {
+	gpgme_ctx_t ctx = op_ctx(sk, 0);
 	gpgme_data_t d;
 	int rc = -1;
 
-	pthread_mutex_lock(&sk->mu);
-	gpgme_set_armor(sk->ctx, 0);
-	gpgme_set_pinentry_mode(sk->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
-	if (gpgme_data_new(&d) == 0) {
-		if (gpgme_op_export(sk->ctx, sk->fpr, GPGME_EXPORT_MODE_SECRET, d) == 0)
-			rc = take_data(d, out);
-		else
-			gpgme_data_release(d);
+	if (ctx) {
+		gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+		if (gpgme_data_new(&d) == 0) {
+			if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_SECRET, d) == 0)
+				rc = take_data(d, out);
+			else
+				gpgme_data_release(d);
+		}
+		gpgme_release(ctx);
 	}
-	pthread_mutex_unlock(&sk->mu);
 	return rc < 0 || !out->len ? -1 : 0;
 }
 
@@ -232,6 +249,7 @@ static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 	char path[PATH_MAX + 16], recp[PATH_MAX + 32];
 	gpgme_data_t in = NULL, cipher = NULL;
 	gpgme_encrypt_result_t er;
+	gpgme_ctx_t ctx = NULL;
 	gpgme_error_t err;
 	int fd, rc = -1;
 
@@ -245,19 +263,17 @@ static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 	}
 	close(fd);
 	snprintf(recp, sizeof recp, "--file\n%s", path);
-	pthread_mutex_lock(&sk->mu);
-	gpgme_set_armor(sk->ctx, 1);
-	if (gpgme_data_new_from_mem(&in, plain, plen, 0) || gpgme_data_new(&cipher)) {
+	if (!(ctx = op_ctx(sk, 1)) || gpgme_data_new_from_mem(&in, plain, plen, 0) || gpgme_data_new(&cipher)) {
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
 	if (sign)
-		err = gpgme_op_encrypt_sign_ext(sk->ctx, NULL, recp,
+		err = gpgme_op_encrypt_sign_ext(ctx, NULL, recp,
 						GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, in, cipher);
 	else
-		err = gpgme_op_encrypt_ext(sk->ctx, NULL, recp, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
+		err = gpgme_op_encrypt_ext(ctx, NULL, recp, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
 					   in, cipher);
-	er = gpgme_op_encrypt_result(sk->ctx);
+	er = gpgme_op_encrypt_result(ctx);
 	if (err || (er && er->invalid_recipients)) {
 		kw_errf(e, KW_ENOENC, "the key has no usable encryption subkey");
 		goto out;
@@ -266,8 +282,8 @@ static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 	cipher = NULL;
 out:
-	gpgme_set_armor(sk->ctx, 0);
-	pthread_mutex_unlock(&sk->mu);
+	if (ctx)
+		gpgme_release(ctx);
 	gpgme_data_release(in);
 	gpgme_data_release(cipher);
 	unlink(path);
@@ -291,16 +307,15 @@ int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct bu
 {
 	gpgme_data_t in = NULL, out = NULL;
 	gpgme_sign_result_t r;
+	gpgme_ctx_t ctx;
 	const char *h;
 	int rc = -1;
 
-	pthread_mutex_lock(&sk->mu);
-	gpgme_set_armor(sk->ctx, 1);
-	if (gpgme_data_new_from_mem(&in, data, len, 0) || gpgme_data_new(&out)) {
+	if (!(ctx = op_ctx(sk, 1)) || gpgme_data_new_from_mem(&in, data, len, 0) || gpgme_data_new(&out)) {
 		*why = "out of memory";
 		goto out;
 	}
-	if (gpgme_op_sign(sk->ctx, in, out, GPGME_SIG_MODE_DETACH) || !(r = gpgme_op_sign_result(sk->ctx)) ||
+	if (gpgme_op_sign(ctx, in, out, GPGME_SIG_MODE_DETACH) || !(r = gpgme_op_sign_result(ctx)) ||
 	    !r->signatures) {
 		*why = "the server key cannot sign";
 		goto out;
@@ -313,37 +328,46 @@ int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct bu
 	rc = take_data(out, sig);
 	out = NULL;
 out:
-	gpgme_set_armor(sk->ctx, 0);
-	pthread_mutex_unlock(&sk->mu);
+	if (ctx)
+		gpgme_release(ctx);
 	gpgme_data_release(in);
 	gpgme_data_release(out);
 	return rc;
 }
 
-int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, struct buf *plain,
-		      char signer[KW_FPR_MAX + 1], const char **why)
+int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, size_t max, int unwrap,
+		      struct buf *plain, char signer[KW_FPR_MAX + 1], struct kw_error *e)
 {
 	gpgme_data_t in = NULL, out = NULL;
 	gpgme_verify_result_t vr;
+	gpgme_ctx_t ctx;
+	struct gpgdata g;
+	gpgme_error_t err;
 	int rc = -1;
 
 	signer[0] = 0;
-	pthread_mutex_lock(&sk->mu);
-	if (gpgme_data_new_from_mem(&in, cipher, clen, 0) || gpgme_data_new(&out)) {
-		*why = "out of memory";
+	if (!(ctx = op_ctx(sk, 0)) || gpgme_data_new_from_mem(&in, cipher, clen, 0) || gpgdata_new(&out, &g, plain, max) < 0) {
+		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (gpgme_op_decrypt_verify(sk->ctx, in, out)) {
-		*why = "cannot decrypt the message";
+	err = unwrap ? gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, in, out) : gpgme_op_decrypt_verify(ctx, in, out);
+	if (g.over) {
+		kw_errf(e, KW_ETOOBIG, "the decrypted message is over the size limit");
 		goto out;
 	}
-	vr = gpgme_op_verify_result(sk->ctx);
+	if (err) {
+		kw_errf(e, KW_EINVAL, "cannot decrypt the message (it must be encrypted to the server key)");
+		goto out;
+	}
+	vr = unwrap ? NULL : gpgme_op_verify_result(ctx);
 	if (vr && vr->signatures && vr->signatures->fpr && gpg_err_code(vr->signatures->status) == GPG_ERR_NO_ERROR)
 		snprintf(signer, KW_FPR_MAX + 1, "%s", vr->signatures->fpr);
-	rc = take_data(out, plain);
-	out = NULL;
+	rc = 0;
 out:
-	pthread_mutex_unlock(&sk->mu);
+	if (rc < 0)
+		buf_reset(plain);
+	if (ctx)
+		gpgme_release(ctx);
 	gpgme_data_release(in);
 	gpgme_data_release(out);
 	return rc;

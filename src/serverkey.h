@@ -2,9 +2,9 @@
  *
  * On first start serverkey_open() generates, with GPGME, an Ed25519 signing primary key with a
  * Cv25519 encryption subkey, no passphrase, no expiry, whose user IDs are the --mail-from and the
- * --submission-address addresses (a user ID missing after a configuration change is added). Every
- * operation is serialized by an internal mutex (one GnuPG home, one gpg-agent); they run on
- * key-processing threads only, never on an HTTP thread. serverkey_close() stops the home's agent. */
+ * --submission-address addresses (a user ID missing after a configuration change is added). Each
+ * operation has a GPGME context of its own (one GnuPG home, one gpg-agent), so operations of several
+ * threads run at once; they run on key-processing threads only, never on an HTTP thread. serverkey_close() stops the home's agent. */
 #ifndef KW_SERVERKEY_H
 #define KW_SERVERKEY_H
 #include <stddef.h>
@@ -41,9 +41,14 @@ int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rl
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],
 		   const char **why);
 
-/* Decrypt and verify an OpenPGP message addressed to the server key (Web Key Service replies).
- * plain gets the decrypted bytes; signer gets the fingerprint of a valid signature or "". 0 or -1. */
-int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, struct buf *plain,
-		      char signer[KW_FPR_MAX + 1], const char **why);
+/* Decrypt an OpenPGP message addressed to the server key (Web Key Service mail, proof-of-possession
+ * uploads). plain gets at most max decrypted bytes (gpg decompresses as it goes: a bomb stops at the
+ * cap: KW_ETOOBIG). unwrap 0: plain is the content and
+ * signer the fingerprint of a valid signature or ""; unwrap 1: plain is the decrypted OpenPGP
+ * message itself, signatures included, for a check against keys the server does not hold
+ * (keyproc_verify). 0, or -1 with e (KW_ETOOBIG, KW_EINVAL: not a message to the server key,
+ * KW_EINTERNAL). */
+int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, size_t max, int unwrap,
+		      struct buf *plain, char signer[KW_FPR_MAX + 1], struct kw_error *e);
 
 #endif

@@ -233,8 +233,9 @@ static void on_response(struct evhttp_request *req, void *arg)
 
 static void on_error(enum evhttp_request_error err, void *arg)
 {
-	(void)err;
-	finish(arg, UPSTREAM_ERROR, NULL, 0);
+	/* The connection's own timeout and the fetch's timer run out at the same moment; which of the
+	 * two libevent runs first is not defined, and either is the upstream's timeout. */
+	finish(arg, err == EVREQ_HTTP_TIMEOUT ? UPSTREAM_TIMEOUT : UPSTREAM_ERROR, NULL, 0);
 }
 
 /* Percent-encode addr for a URI. */

@@ -1,8 +1,8 @@
 /* vks — see vks.h.
  *
  * Upload token record "u:"SHA256(TOKEN) (record.h, struct rec_upload): it lets request-verify name
- * the key without trusting the client, for --token-lifetime; the scheduler deletes it then (due
- * entry "u"). */
+ * the key and the uploaded addresses without trusting the client, for --token-lifetime; the
+ * scheduler deletes it then (due entry "u"). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +48,16 @@ static void json_error(struct hreq *r, int code, const char *msg)
 
 /* ---- lookups ---- */
 
-static void send_key(struct hreq *r, const char *fpr)
+/* The published view of fpr, or 404 with the text the caller gives (the same for a key that is not
+ * stored and one that is stored but not published: a miss never tells pending keys apart). */
+static void send_key(struct hreq *r, const char *fpr, const char *miss)
 {
 	struct buf b = BUF_INIT;
 	char disp[128];
 
 	if (store_get_view(r->app->st, fpr, &b, NULL) != 1) {
 		buf_free(&b);
-		http_text(r, 404, "No key found for %s", fpr);
+		http_text(r, 404, "%s", miss);
 		return;
 	}
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s.asc\"", fpr);
@@ -84,18 +86,20 @@ static int hex_arg(const char *s, size_t n, char *out)
 
 static void by_fingerprint(struct hreq *r, const char *arg)
 {
-	char fpr[KW_FPR_MAX + 1], primary[KW_FPR_MAX + 1];
+	char fpr[KW_FPR_MAX + 1], primary[KW_FPR_MAX + 1], miss[128];
 	const char *a = arg + (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X') ? 2 : 0);
 
 	if (hex_arg(a, strlen(a) == 64 ? 64 : 40, fpr) < 0) {
 		http_text(r, 400, "Not a fingerprint: use 40 (or 64) hex digits");
 		return;
 	}
+	/* Only what was asked is echoed: never the primary of a subkey that is not published. */
+	snprintf(miss, sizeof miss, "No key found for fingerprint %s", fpr);
 	if (store_find_fpr(r->app->st, fpr, primary) != 1) {
-		http_text(r, 404, "No key found for fingerprint %s", fpr);
+		http_text(r, 404, "%s", miss);
 		return;
 	}
-	send_key(r, primary);
+	send_key(r, primary, miss);
 }
 
 /* Every published key with that key ID (IDs collide), one armored block after the other. */
@@ -192,39 +196,53 @@ static void by_email(struct hreq *r, const char *arg)
 	lookup_wait_then(w, email_done, c);
 }
 
+/* ---- upload records ---- */
+
+/* An upload token (record.h, struct rec_upload) allows what it names: the key, the addresses of the
+ * uploaded material (not of the stored, merged key, which may carry addresses somebody else
+ * uploaded) and which of them the token's holder asked to verify. The status answered for a token
+ * is built from this alone, so it never tells one uploader about another upload's addresses or
+ * pending state. */
+static int upload_rec_add(struct rec_upload *u, const char *addr, char state)
+{
+	char (*na)[ADDR_MAX + 1] = realloc(u->addr, (u->n + 1) * sizeof *na);
+	char *ns;
+
+	if (!na)
+		return -1;
+	u->addr = na;
+	if (!(ns = realloc(u->state, u->n + 1)))
+		return -1;
+	u->state = ns;
+	snprintf(u->addr[u->n], sizeof u->addr[u->n], "%s", addr);
+	u->state[u->n++] = state;
+	return 0;
+}
+
 /* ---- statuses ---- */
 
-/* The status object of a stored key: every distinct address of its user IDs. NULL on error. */
-static json_t *status_of(const struct challenger *c, const char *fpr)
+/* The status object of an upload: each address of the uploaded material. NULL on error. */
+static json_t *status_of(const struct challenger *c, const struct rec_upload *u)
 {
 	json_t *st = json_object();
 	struct kw_key k;
 	char bound[KW_FPR_MAX + 1];
-	struct rec_challenge last;
 	const char *s;
 	size_t i;
 
 	memset(&k, 0, sizeof k);
-	if (!st || store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
+	if (!st || store_get_key(c->st, u->fpr, &k, NULL, NULL) != 1)
 		goto fail;
 	if (k.revoked)
 		goto out;       /* a revoked key offers no address */
-	for (i = 0; i < k.nuid; i++) {
-		const struct kw_uid *u = &k.uid[i];
-		if (!u->addr)
-			continue;
-		if (u->revoked) {
-			if (!json_object_get(st, u->addr))
-				json_object_set_new(st, u->addr, json_string("revoked"));
-			continue;
-		}
-		if (store_find_addr(c->st, u->addr, bound) == 1 && !strcmp(bound, fpr)) {
+	for (i = 0; i < u->n; i++) {
+		if (u->state[i] == 'r')
+			s = "revoked";
+		else if (store_find_addr(c->st, u->addr[i], bound) == 1 && !strcmp(bound, u->fpr))
 			s = "published";
-		} else {
-			s = store_rec_get(c->st, REC_CHALLENGE, u->addr, &last) == 1 &&
-			    time(NULL) - last.last < c->cfg->challenge_interval ? "pending" : "unpublished";
-		}
-		json_object_set_new(st, u->addr, json_string(s));
+		else
+			s = u->state[i] == 'p' ? "pending" : "unpublished";
+		json_object_set_new(st, u->addr[i], json_string(s));
 	}
 out:
 	key_free(&k);
@@ -236,13 +254,13 @@ fail:
 }
 
 /* {"key_fpr","status","token"} */
-static json_t *upload_shape(const struct challenger *c, const char *fpr, const char *token)
+static json_t *upload_shape(const struct challenger *c, const struct rec_upload *u, const char *token)
 {
-	json_t *st = status_of(c, fpr);
+	json_t *st = status_of(c, u);
 
 	if (!st)
 		return NULL;
-	return json_pack("{s:s,s:o,s:s}", "key_fpr", fpr, "status", st, "token", token);
+	return json_pack("{s:s,s:o,s:s}", "key_fpr", u->fpr, "status", st, "token", token);
 }
 
 /* ---- POST bodies ---- */
@@ -281,6 +299,7 @@ struct vks_job {
 	size_t naddrs;
 	int code;
 	json_t *reply;
+	char client[64];            /* for the per-client challenge budget */
 };
 
 static void vks_done(struct job *j)
@@ -302,22 +321,27 @@ static void fail(struct vks_job *v, int code, const char *msg)
 	v->reply = json_pack("{s:s}", "error", msg);
 }
 
-/* A key upload: armored, or bare base64 of the binary key. */
+/* A key upload: armored, or bare base64 of the binary key, or a proof of possession. */
 static void upload_work(struct job *j, struct keyproc *kp)
 {
 	struct vks_job *v = (struct vks_job *)j;
+	const struct config *cfg = v->app->cfg;
+	struct ingest_limits lim = { 1, (size_t)cfg->max_addrs_per_upload, (size_t)cfg->max_body, v->app->ch.sk };
 	struct ingest_result res;
+	struct rec_upload u;
 	struct kw_error e;
-	char hash[65];
-	struct rec_upload up;
 	struct store_txn *tx;
+	char hash[65];
+	size_t i;
 
-	if (ingest_upload(v->app->st, kp, v->keytext, v->len, 1, 0, &res, &e) < 0) {
+	memset(&u, 0, sizeof u);
+	if (ingest_upload(v->app->st, kp, v->keytext, v->len, &lim, 0, &res, &e) < 0) {
 		int code = kw_err_http(e.code);
 		switch (e.code) {
 		case KW_ESECRETKEY: fail(v, code, "Whoops, please don't upload secret keys!"); break;
 		case KW_ETOOMANYKEYS: fail(v, code, "Upload one key at a time"); break;
 		case KW_ENOKEY: fail(v, code, "No key submitted"); break;
+		case KW_ETOOMANYADDRS: case KW_ENOTPROVEN: case KW_ETOOBIG: fail(v, code, e.msg); break;
 		default:
 			fail(v, code, kw_err_transient(e.code) ? "the key cannot be stored right now; try again later"
 							     : "Failed parsing key");
@@ -325,20 +349,27 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		goto out;
 	}
 	if (res.nkeys != 1) {
-		fail(v, 400, res.nkeys == 0 && res.errors.len ? "Failed parsing key: no valid self-signature" : "Failed parsing key");
+		fail(v, 400, res.nkeys == 0 && res.notes.len ? buf_str(&res.notes) :
+			     res.nkeys == 0 && res.errors.len ? "Failed parsing key: no valid self-signature" : "Failed parsing key");
 		goto out;
 	}
+	snprintf(u.fpr, sizeof u.fpr, "%s", res.keys[0].fpr);
+	u.created = time(NULL);
+	u.expires = u.created + cfg->token_lifetime;
+	u.proven = !strcmp(res.proven, res.keys[0].fpr);
+	for (i = 0; i < res.keys[0].naddrs; i++)
+		if (upload_rec_add(&u, res.keys[0].addrs[i], 'u') < 0)
+			goto oom;
+	for (i = 0; i < res.keys[0].nrevoked; i++)
+		if (upload_rec_add(&u, res.keys[0].revoked[i], 'r') < 0)
+			goto oom;
 	if (token_new(v->token) < 0 || !(tx = store_begin(v->app->st))) {
 		fail(v, 503, "cannot store the upload right now; try again later");
 		goto out;
 	}
 	token_hash(v->token, hash);
-	memset(&up, 0, sizeof up);
-	snprintf(up.fpr, sizeof up.fpr, "%s", res.keys[0].fpr);
-	up.created = time(NULL);
-	up.expires = up.created + v->app->cfg->token_lifetime;
-	if (txn_rec_put(tx, REC_UPLOAD, hash, &up) < 0 || txn_sched(tx, "u", hash, up.expires) < 0 ||
-	    (!res.keys[0].published && txn_pending_hold(tx, v->app->st, res.keys[0].fpr, up.expires) < 0)) {
+	if (txn_rec_put(tx, REC_UPLOAD, hash, &u) < 0 || txn_sched(tx, "u", hash, u.expires) < 0 ||
+	    (!res.keys[0].published && txn_pending_hold(tx, v->app->st, res.keys[0].fpr, u.expires) < 0)) {
 		store_abort(tx);
 		fail(v, 500, "cannot store the upload");
 		goto out;
@@ -347,49 +378,88 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		fail(v, 500, "cannot store the upload");
 		goto out;
 	}
-	if (!(v->reply = upload_shape(&v->app->ch, res.keys[0].fpr, v->token))) {
+	if (!(v->reply = upload_shape(&v->app->ch, &u, v->token))) {
 		fail(v, 500, "cannot read the key back");
 		goto out;
 	}
 	v->code = 200;
 	atomic_fetch_add(&v->app->uploads, 1);
+	goto out;
+oom:
+	fail(v, 500, "out of memory");
 out:
+	rec_release(REC_UPLOAD, &u);
 	ingest_result_free(&res);
 }
 
+/* request-verify: a challenge to each named address that the token's upload carried (others are
+ * ignored: the token is no licence to mail addresses someone else uploaded with the same key). */
 static void verify_work(struct job *j, struct keyproc *kp)
 {
 	struct vks_job *v = (struct vks_job *)j;
-	char hash[65], *fpr;
-	struct rec_upload up;
+	struct rec_upload u;
+	struct store_txn *tx;
 	struct kw_error e;
-	size_t i;
+	char hash[65];
+	size_t i, k;
+	int changed = 0, rc;
 
 	(void)kp;
+	memset(&u, 0, sizeof u);
 	if (!token_syntax_ok(v->token)) {
 		fail(v, 400, "invalid or expired token");
 		return;
 	}
 	token_hash(v->token, hash);
-	if (store_rec_get(v->app->st, REC_UPLOAD, hash, &up) != 1 || time(NULL) > up.expires) {
+	if ((rc = store_rec_get(v->app->st, REC_UPLOAD, hash, &u)) != 1 || time(NULL) > u.expires) {
 		fail(v, 400, "invalid or expired token");
-		return;
+		goto out;
 	}
-	fpr = up.fpr;
 	for (i = 0; i < v->naddrs; i++) {
-		enum challenge_status s = challenge_send(&v->app->ch, fpr, v->addrs[i], CHALLENGE_LINK, &e);
+		struct challenge_req req = { v->client, u.proven };
+		enum challenge_status s;
+
+		for (k = 0; k < u.n && (u.state[k] == 'r' || strcmp(u.addr[k], v->addrs[i])); k++)
+			;
+		if (k == u.n)
+			continue;
+		s = challenge_send_req(&v->app->ch, u.fpr, v->addrs[i], CHALLENGE_LINK, &req, &e);
+		if (s == CH_CLIENT) {
+			fail(v, 429, "too many confirmation mails were asked from your address; try again later");
+			goto out;
+		}
 		if (s == CH_ERROR || s == CH_NOENC) {
 			char msg[400];
 			snprintf(msg, sizeof msg, "error sending email to %s: %s", v->addrs[i], e.msg);
 			fail(v, kw_err_transient(e.code) ? kw_err_http(e.code) : 400, msg);
-			return;
+			goto out;
+		}
+		if (s != CH_NOUID && u.state[k] != 'p') {
+			u.state[k] = 'p';
+			changed = 1;
 		}
 	}
-	if (!(v->reply = upload_shape(&v->app->ch, fpr, v->token))) {
+	if (changed) {
+		if (!(tx = store_begin(v->app->st)))
+			goto busy;
+		if (txn_rec_put(tx, REC_UPLOAD, hash, &u) < 0) {
+			store_abort(tx);
+			goto busy;
+		}
+		if (store_commit(tx) < 0)
+			goto busy;
+	}
+	if (!(v->reply = upload_shape(&v->app->ch, &u, v->token))) {
 		fail(v, 500, "cannot read the key back");
-		return;
+		goto out;
 	}
 	v->code = 200;
+	goto out;
+busy:
+	fail(v, 503, "cannot store the request right now; try again later");
+out:
+	if (rc == 1)
+		rec_release(REC_UPLOAD, &u);
 }
 
 static void refuse_json(struct hreq *r, enum kw_err code, const char *msg)
@@ -402,6 +472,7 @@ static void submit(struct hreq *r, struct vks_job *v)
 	size_t i;
 
 	v->app = r->app;
+	snprintf(v->client, sizeof v->client, "%s", http_peer(r));
 	v->job.done = vks_done;
 	if (http_defer(r, &v->job, &v->r, refuse_json) == 0)
 		return;

@@ -216,6 +216,7 @@ struct upload_job {
 	int code;
 	json_t *ctx;            /* the answer page's values */
 	char why[300];
+	char client[64];        /* for the per-client challenge budget */
 };
 
 /* The lines of challenge_upload's report for one address ("ADDR: what happened"). */
@@ -258,9 +259,13 @@ static void upload_work(struct job *j, struct keyproc *kp)
 	json_t *keys, *rejected;
 	size_t i;
 
+	const struct config *cfg = u->app->cfg;
+	struct ingest_limits lim = { (size_t)cfg->max_keys_per_upload, (size_t)cfg->max_addrs_per_upload,
+				     (size_t)cfg->max_body, u->app->ch.sk };
+	struct challenge_req req = { u->client, 0 };
+
 	u->code = 400;
-	if (ingest_upload(u->app->st, kp, u->keytext, u->len, (size_t)u->app->cfg->max_keys_per_upload, 0, &res,
-			  &err) < 0) {
+	if (ingest_upload(u->app->st, kp, u->keytext, u->len, &lim, 0, &res, &err) < 0) {
 		u->code = kw_err_http(err.code);
 		snprintf(u->why, sizeof u->why, "%s", err.msg);
 		return;
@@ -278,7 +283,8 @@ static void upload_work(struct job *j, struct keyproc *kp)
 		ingest_result_free(&res);
 		return;
 	}
-	challenge_upload(&u->app->ch, &res, &report);
+	req.proven = res.proven[0] != 0;
+	challenge_upload(&u->app->ch, &res, &req, &report);
 	atomic_fetch_add(&u->app->uploads, 1);
 	keys = json_array();
 	rejected = json_array();
@@ -290,6 +296,8 @@ static void upload_work(struct job *j, struct keyproc *kp)
 						     "Unchanged: this server had the key already.",
 			"addresses", address_lines(k, &report)));
 	}
+	if (res.notes.len)
+		buf_add(&res.errors, res.notes.data, res.notes.len);    /* refused user IDs, listed alike */
 	for (e = buf_str(&res.errors); rejected && *e; e = nl + 1) {
 		nl = strchr(e, '\n');
 		if (!nl)
@@ -383,6 +391,7 @@ void web_upload(struct hreq *r)
 		goto fail;
 	}
 	u->app = r->app;
+	snprintf(u->client, sizeof u->client, "%s", http_peer(r));
 	u->job.work = upload_work;
 	u->job.done = upload_done;
 	if (http_defer(r, &u->job, &u->r, refuse_page) < 0)

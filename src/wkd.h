@@ -6,8 +6,8 @@
  * ID. The store keeps "w:"DOMAIN"/"HASH → address beside every "a:" binding, so a lookup is two
  * reads and no scan; the address is then answered through the one lookup (lookup.h). An address that
  * is not bound here is taken from the request's "l=" parameter when it hashes to HASH, so providers
- * after the store can answer it. `policy` and `submission-address` sit beside hu/ for every domain that
- * has a confirmed address. */
+ * after the store can answer it. `policy` and `submission-address` sit beside hu/ for every domain, or
+ * only for the --wkd-domain domains when that is given; never depending on confirmed addresses. */
 #ifndef KW_WKD_H
 #define KW_WKD_H
 #include "http.h"

@@ -1,6 +1,7 @@
 /* wks — see wks.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,18 +191,15 @@ static int field(const char *text, const char *name, char *out, size_t n)
 /* A submission: store the key, send a confirmation-request to each address. */
 static int submission(struct wks *w, struct keyproc *kp, const char *body, size_t len, struct kw_error *e)
 {
-	const char *why = NULL;
+	const struct config *cfg = w->c->cfg;
+	struct ingest_limits lim = { (size_t)cfg->max_keys_per_upload, (size_t)cfg->max_addrs_per_upload,
+				     (size_t)cfg->max_body, NULL };
 	struct ingest_result res;
-	struct buf bin = BUF_INIT;
 	size_t i, j;
 	int rc = -1;
 
 	memset(&res, 0, sizeof res);
-	if (armor_decode(body, len, &bin, &why) < 0) {
-		kw_errf(e, KW_EINVAL, "%s", why);
-		goto out;
-	}
-	if (ingest(w->c->st, kp, bin.data, bin.len, 0, &res, e) < 0)
+	if (ingest_upload(w->c->st, kp, body, len, &lim, 0, &res, e) < 0)
 		goto out;
 	if (!res.nkeys) {
 		kw_errf(e, KW_EINVAL, "the submitted key was rejected");
@@ -223,7 +221,6 @@ static int submission(struct wks *w, struct keyproc *kp, const char *body, size_
 	rc = 0;
 out:
 	ingest_result_free(&res);
-	buf_free(&bin);
 	return rc;
 }
 
@@ -283,7 +280,7 @@ enum wks_kind wks_classify(const char *plain, const char **body, struct wks_fiel
 /* The first armored PGP MESSAGE of a mail, decrypted, dispatched on its content. */
 static int handle(struct wks *w, struct keyproc *kp, const char *mail, size_t len, struct kw_error *err)
 {
-	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body, *why = NULL;
+	const char *b = memmem(mail, len, "-----BEGIN PGP MESSAGE-----", 27), *e, *body;
 	char signer[KW_FPR_MAX + 1];
 	struct buf plain = BUF_INIT;
 	struct wks_fields f;
@@ -292,8 +289,8 @@ static int handle(struct wks *w, struct keyproc *kp, const char *mail, size_t le
 	e = b ? memmem(b, len - (size_t)(b - mail), "-----END PGP MESSAGE-----", 25) : NULL;
 	if (!b || !e)
 		return kw_errf(err, KW_EINVAL, "no encrypted part");
-	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), &plain, signer, &why) < 0)
-		return kw_errf(err, KW_EINVAL, "%s", why);
+	if (serverkey_decrypt(w->c->sk, b, (size_t)(e + 25 - b), (size_t)w->c->cfg->max_body, 0, &plain, signer, err) < 0)
+		return -1;
 	switch (wks_classify(buf_str(&plain), &body, &f)) {
 	case WKS_SUBMISSION:
 		rc = submission(w, kp, body, strlen(body), err);
@@ -308,10 +305,27 @@ static int handle(struct wks *w, struct keyproc *kp, const char *mail, size_t le
 	return rc;
 }
 
+/* fsync a directory of the spool so a rename into it survives a crash. 0 or -1. */
+static int fsync_dir(const char *spool, const char *sub)
+{
+	char path[PATH_MAX + 16];
+	int fd, rc;
+
+	snprintf(path, sizeof path, "%s/%s", spool, sub);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Handle every mail in spool/new. Each is first moved to spool/cur (the one being handled), then
+ * removed, or moved to failed/ when it could not be handled: a mail that crashes the server is
+ * found in cur/ at the next start and set aside instead of being retried forever. */
 void wks_run_spool(void *arg, struct keyproc *kp)
 {
 	struct wks *w = arg;
-	char dir[PATH_MAX + 8], path[PATH_MAX + 300], failed[PATH_MAX + 300];
+	char dir[PATH_MAX + 8], path[PATH_MAX + 300], cur[PATH_MAX + 300], failed[PATH_MAX + 300];
 	struct buf mail = BUF_INIT;
 	struct dirent *de;
 	struct kw_error e;
@@ -325,21 +339,48 @@ void wks_run_spool(void *arg, struct keyproc *kp)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		snprintf(cur, sizeof cur, "%s/cur/%s", w->spool, de->d_name);
+		snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
+		if (rename(path, cur) < 0 || fsync_dir(w->spool, "cur") < 0)
+			continue;
 		buf_reset(&mail);
 		why = NULL;
-		if (read_file_gz(path, &mail, &why) < 0)
-			continue;
 		kw_errf(&e, KW_EINTERNAL, "error");
-		if (handle(w, kp, (const char *)mail.data, mail.len, &e) < 0) {
-			fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, e.msg);
-			snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
-			if (rename(path, failed) == 0)
-				continue;
+		if (read_file_gz(cur, &mail, &why) < 0)
+			kw_errf(&e, KW_EINVAL, "%s", why ? why : "cannot read the mail");
+		else if (handle(w, kp, (const char *)mail.data, mail.len, &e) == 0) {
+			unlink(cur);
+			continue;
 		}
-		unlink(path);
+		fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, e.msg);
+		if (rename(cur, failed) < 0)
+			unlink(cur);
 	}
 	closedir(d);
 	buf_free(&mail);
+}
+
+/* At start: mails left in cur/ were being handled when the server stopped or crashed. They go to
+ * failed/ with a log line, never back into the queue. */
+static void set_aside(struct wks *w)
+{
+	char dir[PATH_MAX + 8], path[PATH_MAX + 300], failed[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/cur", w->spool);
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
+		if (rename(path, failed) == 0)
+			fprintf(stderr, "keyward: wks: mail %s was being handled when the server stopped; moved to failed/\n",
+				de->d_name);
+	}
+	closedir(d);
 }
 
 struct wks *wks_new(const struct challenger *c, char *why, size_t whylen)
@@ -361,6 +402,9 @@ struct wks *wks_new(const struct challenger *c, char *why, size_t whylen)
 	}
 	snprintf(sub, sizeof sub, "%s/new", w->spool);
 	mkdirs(sub);
+	snprintf(sub, sizeof sub, "%s/cur", w->spool);
+	mkdirs(sub);
+	set_aside(w);
 	return w;
 }
 

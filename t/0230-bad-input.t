@@ -67,7 +67,8 @@ is "$STATUS" 200 "serving after a raw binary request"
 http_get "/pks/lookup?op=index&search=%3Cscript%3Ealert(1)%3C/script%3E@example.org"
 case "$BODY" in *"<script>"*) ok 1 "hostile search term not echoed as HTML";; *) ok 0 "hostile search term not echoed as HTML";; esac
 
-# 200 half-open connections; a normal lookup is still answered at once.
+# 200 half-open connections; a normal lookup (from another client: one address holds at most
+# --max-client-connections, t/0812) is still answered at once.
 python3 - "$PORT" "$ALICE" <<'PY' > halfopen.out
 import socket, sys, time
 port, fpr = int(sys.argv[1]), sys.argv[2]
@@ -77,7 +78,7 @@ for i in range(200):
     s.sendall(b"GET /pks/lookup?op=get&opt")       # never finished
     held.append(s)
 t = time.monotonic()
-c = socket.create_connection(("127.0.0.1", port), timeout=5)
+c = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0))
 c.sendall(("GET /pks/lookup?op=get&options=mr&search=0x%s HTTP/1.0\r\n\r\n" % fpr).encode())
 data = b""
 while True:

@@ -78,7 +78,7 @@ is "$STATUS" 404 "malformed token: 404"
 GNUPGHOME=$TRASH/gnupg-alice kgpg --send-keys "$ALICE" 2>/dev/null
 resp=$(curl -s --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add")
 like "$resp" "alice@example.org: published with this key" "re-upload: confirmed address needs nothing"
-like "$resp" "alice@example.net: a confirmation mail was sent recently" "re-upload: no second challenge inside the interval"
+like "$resp" "alice@example.net: no new confirmation mail was sent for now" "re-upload: no second challenge inside the interval"
 is "$(mail_count)" 2 "no further mail"
 
 # The second address, confirmed too.

@@ -135,7 +135,8 @@ like "$BODY" "ends in its fingerprint" "says what went wrong"
 
 # ---- a hostile user ID is text everywhere ----
 new_gnupghome evil
-gpg --batch --passphrase '' --quick-gen-key '<script>alert(1)</script><img src=x onerror=alert(2)> <evil@example.org>' future-default default 0 2>/dev/null
+# (one '<' only: a user ID from which gpg would read another address is refused, t/0805)
+gpg --batch --passphrase '' --quick-gen-key "Evil\" onmouseover=\"alert(1)\" 'x'> & <evil@example.org>" future-default default 0 2>/dev/null
 EVIL=$(gpg --batch --with-colons --list-keys evil@example.org | awk -F: '/^fpr:/ {print $10; exit}')
 gpg --batch --armor --export "$EVIL" > evil.asc
 headers /upload
@@ -148,8 +149,8 @@ is "$(confirm "$(link_in decrypted)")" 200 "confirmed"
 for p in "/search?q=evil%40example.org" "/key/$EVIL" "/pks/lookup?op=index&search=evil%40example.org" "/pks/lookup?op=vindex&search=0x$EVIL"; do
 	headers "$p"
 	is "$STATUS" 200 "$p: 200"
-	case "$BODY" in *"<script>alert"*|*"<img src=x"*) ok 1 "$p: the hostile user ID is not markup";;
-		*) like "$BODY" "&lt;script&gt;alert\(1\)&lt;/script&gt;&lt;img src=x onerror=alert\(2\)&gt;" "$p: the hostile user ID is not markup";; esac
+	case "$BODY" in *'onmouseover="alert'*) ok 1 "$p: the hostile user ID is not markup";;
+		*) like "$BODY" "Evil&quot; onmouseover=&quot;alert\(1\)&quot; &#39;x&#39;&gt; &amp; " "$p: the hostile user ID is not markup";; esac
 done
 headers "/search?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E%40x.org"
 case "$BODY" in *"<script>alert"*) ok 1 "hostile search term not markup";; *) ok 0 "hostile search term not markup";; esac

@@ -41,7 +41,8 @@ GNUPGHOME=$W/gnupg gpg --batch --export > bench.gpg
 GNUPGHOME=$W/gnupg gpg --batch --with-colons --list-keys | awk -F: '/^fpr:/ && !s {print $10} /^pub:/ {s=0} /^sub:/ {s=1}' > fprs
 awk 'NR % 2 == 0' fprs > fprs.half
 
-"$KW" serve --listen 127.0.0.1:$PORT --datadir data --threads 2 --mail-from keyward@bench.example 2> serve.log &
+"$KW" serve --listen 127.0.0.1:$PORT --datadir data --threads 2 --mail-from keyward@bench.example \
+	--max-client-connections 100000 2> serve.log &
 pid=$!
 i=0; while ! curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do i=$((i + 1)); [ $i -gt 600 ] && exit 1; sleep 0.05; done
 

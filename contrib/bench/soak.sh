@@ -26,7 +26,8 @@ rm -rf soakdata soakmail && mkdir -p soakmail
 "$KW" import --datadir soakdata --publish corpus/synthetic.gpg > /dev/null 2>&1
 "$KW" serve --listen 127.0.0.1:$PORT --datadir soakdata --threads 2 --mail-from keyward@bench.example \
 	--challenge-interval 0 --upload-rate 1000000 --sendmail "$root/t/capture-mail $W/soakmail" \
-	--timeout 10 2> soak-serve.log &
+	--timeout 10 --max-client-connections 100000 --challenges-per-client 100000000 \
+	--challenges-per-domain 100000000 --challenges-per-day 1000000 2> soak-serve.log &
 kw=$!; pids="$pids $kw"
 i=0; until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do i=$((i + 1)); [ $i -gt 200 ] && exit 1; sleep 0.05; done
 rss() { awk '/VmRSS/ {print $2}' /proc/$kw/status; }

@@ -21,6 +21,8 @@ int main(void)
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", *why = NULL;
 	struct kw_error e, e2;
 	struct ingest_result res;
+	const char *pgpmsg = "-----BEGIN PGP MESSAGE-----\n\nxx\n-----END PGP MESSAGE-----\n";
+	struct ingest_limits lim1 = { 1, 0, 65536, NULL }, lim10 = { 10, 0, 65536, NULL };
 	struct store *st = NULL;
 	struct buf b = BUF_INIT;
 	struct span *spans = NULL;
@@ -47,6 +49,8 @@ int main(void)
 	ok(kw_err_transient(KW_ENOSPC) && kw_err_transient(KW_ESTORE) && !kw_err_transient(KW_EINVAL),
 	   "transient: ours, not the client's");
 	is_str(kw_err_name(KW_ENOENC), "ENOENC", "names");
+	is_str(kw_err_name(KW_ENOTPROVEN), "ENOTPROVEN", "names");
+	is(kw_err_http(KW_ETOOMANYADDRS), 400, "too many addresses: 400");
 	kw_errf(&e, KW_EINVAL, "%s", "x");
 	kw_err_clear(&e);
 	ok(e.code == KW_OK && !e.msg[0], "clear");
@@ -68,11 +72,12 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/err-%d", tmp, (int)getpid());
 	mkdir(dir, 0700);
 	ok(store_open(&st, dir, STORE_NOSYNC | STORE_TRYLOCK, &e) == 0, "a store");
-	ok(ingest_upload(st, NULL, secret, strlen(secret), 10, 0, &res, &e) < 0 && e.code == KW_ESECRETKEY,
+	ok(ingest_upload(st, NULL, pgpmsg, strlen(pgpmsg), &lim1, 0, &res, &e) < 0 && e.code == KW_EINVAL, "an encrypted upload where none is accepted: KW_EINVAL (%s)", e.msg);
+	ok(ingest_upload(st, NULL, secret, strlen(secret), &lim10, 0, &res, &e) < 0 && e.code == KW_ESECRETKEY,
 	   "a secret key upload: KW_ESECRETKEY (%s)", e.msg);
-	ok(ingest_upload(st, NULL, (const char *)two, sizeof two, 1, 0, &res, &e) < 0 && e.code == KW_ETOOMANYKEYS,
+	ok(ingest_upload(st, NULL, (const char *)two, sizeof two, &lim1, 0, &res, &e) < 0 && e.code == KW_ETOOMANYKEYS,
 	   "two keys where one is allowed: KW_ETOOMANYKEYS (%s)", e.msg);
-	ok(ingest_upload(st, NULL, "@@@", 3, 1, 0, &res, &e) < 0 && e.code == KW_EINVAL && kw_err_http(e.code) == 400,
+	ok(ingest_upload(st, NULL, "@@@", 3, &lim1, 0, &res, &e) < 0 && e.code == KW_EINVAL && kw_err_http(e.code) == 400,
 	   "garbage: KW_EINVAL, 400 (%s)", e.msg);
 	store_close(st);
 	buf_free(&b);

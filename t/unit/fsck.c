@@ -114,8 +114,8 @@ int main(void)
 	struct store_txn *tx;
 	struct kw_key a;
 	struct rec_token tok = { FA, "u1@example.org", NOW - 100, NOW + 1000, 0 };
-	struct rec_challenge ch = { NOW - 10, NOW + 590 };
-	struct rec_upload up = { FA, NOW - 100, NOW + 1000 };
+	struct rec_challenge ch = { .last = NOW - 10, .expires = NOW + 590 };
+	struct rec_upload up = { .fpr = FA, .created = NOW - 100, .expires = NOW + 1000 };
 	struct rec_mail mail = { 0, NOW, NOW, "To: u1@example.org\n\nhi\n", 23 };
 	struct rec_handoff ho = { .fpr = FA, .created = NOW - 100, .expires = NOW + 1000, .max_fetches = 1,
 				  .key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n" };
@@ -229,8 +229,8 @@ int main(void)
 	/* Expired records left behind. */
 	{
 		struct rec_token old = { FA, "u1@example.org", NOW - 2000, NOW - 1000, 0 };
-		struct rec_challenge oldc = { NOW - 700, NOW - 100 };
-		struct rec_upload oldu = { FA, NOW - 2000, NOW - 5 };
+		struct rec_challenge oldc = { .last = NOW - 700, .expires = NOW - 100 };
+		struct rec_upload oldu = { .fpr = FA, .created = NOW - 2000, .expires = NOW - 5 };
 		tx = store_begin(st);
 		txn_rec_put(tx, REC_TOKEN, "5555555555555555555555555555555555555555555555555555555555555555", &old);
 		txn_rec_put(tx, REC_CHALLENGE, "u5@example.org", &oldc);

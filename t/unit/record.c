@@ -92,15 +92,24 @@ static void sample(enum rec_type t, void *rec, const char **name)
 		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 		break;
 	}
-	case REC_CHALLENGE:
-		((struct rec_challenge *)rec)->last = 1704067200;
-		((struct rec_challenge *)rec)->expires = 1704067800;
+	case REC_CHALLENGE: {
+		struct rec_challenge *c = rec;
+		c->last = 1704067200;
+		c->expires = 1704067800;
+		c->day = 1704060000, c->count = 3, c->n = 2;
+		snprintf(c->k[0].fpr, sizeof c->k[0].fpr, "%s", FA);
+		c->k[0].last = 1704067100;
+		snprintf(c->k[1].fpr, sizeof c->k[1].fpr, "%s", "BBBB000000000000000000000000000000000002");
+		c->k[1].last = 1704067200;
 		*name = "u0@example.org";
 		break;
+	}
 	case REC_UPLOAD: {
+		static char addrs[2][ADDR_MAX + 1] = { "u0@example.org", "u1@example.org" };
 		struct rec_upload *u = rec;
 		snprintf(u->fpr, sizeof u->fpr, "%s", FA);
 		u->created = 1704067200, u->expires = 1704672000;
+		u->proven = 1, u->n = 2, u->addr = addrs, u->state = "up";
 		*name = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 		break;
 	}
@@ -283,11 +292,11 @@ static void test_migration(const char *tmp)
 	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
 	ok(store_rec_get(st, REC_TOKEN, h1, &t) == 1 && !strcmp(t.fpr, FA) && !strcmp(t.addr, "u0@example.org") &&
 	   t.created == 1704067200 && t.expires == 1704672000 && !t.used, "the token record, converted");
-	ok(store_rec_get(st, REC_UPLOAD, h2, &u) == 1 && !strcmp(u.fpr, FA) && u.expires == 1704672000,
-	   "the upload record, converted");
-	ok(store_rec_get(st, REC_CHALLENGE, "u0@example.org", &c) == 1 && c.last == 1704067200 &&
-	   c.expires == 1704067200 + 86400, "the challenge record, converted, with an expiry");
-	is(store_rec_get(st, REC_CHALLENGE, "u1@example.org", &c), -1, "one that did not parse stays (and does not decode)");
+	ok(store_rec_get(st, REC_UPLOAD, h2, &u) == 1 && !strcmp(u.fpr, FA) && u.expires == 1704672000 && !u.n &&
+	   !u.proven, "the upload record, converted (format 3, no addresses)");
+	rec_release(REC_UPLOAD, &u);
+	is(store_rec_get(st, REC_CHALLENGE, "u0@example.org", &c), 0, "the challenge record: dropped by the step to 3");
+	is(store_rec_get(st, REC_CHALLENGE, "u1@example.org", &c), 0, "also one that did not parse (only rate state)");
 	store_close(st);
 
 	/* A newer version is refused. */
@@ -302,6 +311,73 @@ static void test_migration(const char *tmp)
 	rmdir(dir);
 }
 
+static void le(unsigned char *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A store written by schema version 2 (c: and u: in format 2), then opened. */
+static void test_migration_2(const char *tmp)
+{
+	char dir[512], k[100];
+	struct kw_error e;
+	struct kvdb *kv;
+	struct kvdb_txn *tx;
+	struct store *st;
+	struct rec_challenge c;
+	struct rec_upload u;
+	struct rec_token t;
+	struct buf tb = BUF_INIT;
+	const char *h1 = "3333333333333333333333333333333333333333333333333333333333333333";
+	const char *h2 = "4444444444444444444444444444444444444444444444444444444444444444";
+	const char *h3 = "5555555555555555555555555555555555555555555555555555555555555555";
+	unsigned char cv[17], uv[1 + 4 + 40 + 16];
+
+	snprintf(dir, sizeof dir, "%s/mig2XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return;
+	ok(kvdb_open(&kv, dir, 0, &e) == 0, "a bare database (version 2)");
+	tx = kvdb_begin(kv);
+	kvdb_put(tx, "m:schema", 8, "2", 1);
+	cv[0] = 2, le(cv + 1, 1704067200, 8), le(cv + 9, 1704067200 + 600, 8);
+	kvdb_put(tx, "c:u0@example.org", 16, cv, sizeof cv);
+	uv[0] = 2, le(uv + 1, 40, 4), memcpy(uv + 5, FA, 40), le(uv + 45, 1704067200, 8), le(uv + 53, 1704672000, 8);
+	snprintf(k, sizeof k, "u:%s", h1);
+	kvdb_put(tx, k, strlen(k), uv, sizeof uv);
+	snprintf(k, sizeof k, "u:%s", h2);
+	kvdb_put(tx, k, strlen(k), uv, sizeof uv - 3);          /* truncated: left for fsck */
+	memset(&t, 0, sizeof t);
+	snprintf(t.fpr, sizeof t.fpr, "%s", FA);
+	snprintf(t.addr, sizeof t.addr, "u0@example.org");
+	t.created = 1704067200, t.expires = 1704672000;
+	ok(rec_encode(REC_TOKEN, &t, &tb) == 0, "a token record (format 2, unchanged by the step)");
+	snprintf(k, sizeof k, "t:%s", h3);
+	kvdb_put(tx, k, strlen(k), tb.data, tb.len);
+	ok(kvdb_commit(tx) == 0, "version 2 records written");
+	kvdb_close(kv);
+	buf_free(&tb);
+
+	st = NULL;
+	ok(store_open(&st, dir, STORE_RDONLY, &e) < 0 && strstr(e.msg, "schema version 2"),
+	   "read-only: refused (%s)", e.msg);
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "writable: opened (%s)", st ? "" : e.msg);
+	if (!st)
+		return;
+	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
+	is(store_rec_get(st, REC_CHALLENGE, "u0@example.org", &c), 0, "the format-2 challenge record is dropped");
+	ok(store_rec_get(st, REC_UPLOAD, h1, &u) == 1 && !strcmp(u.fpr, FA) && u.created == 1704067200 &&
+	   u.expires == 1704672000 && u.n == 0 && !u.proven, "the format-2 upload record: format 3, no addresses");
+	rec_release(REC_UPLOAD, &u);
+	is(store_rec_get(st, REC_UPLOAD, h2, &u), -1, "a broken one stays as it was (and does not decode)");
+	ok(store_rec_get(st, REC_TOKEN, h3, &t) == 1 && !strcmp(t.addr, "u0@example.org"), "the token is untouched");
+	store_close(st);
+	rm_contents(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -310,5 +386,6 @@ int main(void)
 	test_types();
 	test_key_checks();
 	test_migration(tmp);
+	test_migration_2(tmp);
 	return done_testing();
 }

@@ -97,7 +97,7 @@ int main(void)
 	int n = 0;
 	pid_t pid;
 	int status;
-	struct rec_challenge ch = { 1704067200, 1704067800 }, got_ch;
+	struct rec_challenge ch = { .last = 1704067200, .expires = 1704067800 }, got_ch;
 
 	token_global_init();
 	snprintf(dir, sizeof dir, "%s/storeXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
