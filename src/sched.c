@@ -114,6 +114,9 @@ static size_t run_entries(struct sched *s, struct keyproc *kp, struct due_entry 
 	size_t i, done = 0;
 	struct due_entry tmp;
 
+	/* The entries may come from a transaction still committing: its records are not visible yet,
+	 * and a handler would take "no record" for "nothing left to do". */
+	store_settle(s->st);
 	for (i = 0; i < n; i++)
 		if (run_entry(s, kp, &en[i])) {
 			tmp = en[done];

@@ -377,6 +377,14 @@ void store_abort(struct store_txn *tx)
 	free(tx);
 }
 
+void store_settle(struct store *st)
+{
+	struct kvdb_txn *t = kvdb_begin(st->kv);
+
+	if (t)
+		kvdb_abort(t);
+}
+
 void store_set_companion(struct store *st, const struct store_companion *c)
 {
 	if (c)

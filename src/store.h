@@ -88,6 +88,10 @@ struct store_txn *store_begin(struct store *st);
 /* Commit (fsync unless STORE_NOSYNC). 0 or -1; the transaction is gone either way (-1 = aborted). */
 int store_commit(struct store_txn *tx);
 void store_abort(struct store_txn *tx);
+/* Wait until no transaction is being committed (take the writer slot and give it back). A
+ * transaction's records become visible to readers only at its commit, after its companion's
+ * entries (due.h): whoever found an entry there settles before reading the records it names. */
+void store_settle(struct store *st);
 
 /* Insert or replace the key record for k->fpr with k (already merged by the caller), keeping the
  * record's published address set minus addresses whose user ID vanished (they are unbound). Updates

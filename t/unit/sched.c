@@ -1,12 +1,13 @@
 /* Unit tests: due.c and sched.c — the due index's keys and order, entries written with the store's
  * transactions (commit, abort, unschedule, kill -9), and a tick that touches only what is due:
- * 100,000 entries stored, 10 due. */
+ * 100,000 entries stored, 10 due; a tick never runs ahead of the commit that wrote its entries. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include "tap.h"
@@ -37,6 +38,45 @@ static enum sched_result expire(void *arg, struct keyproc *kp, const char *kind,
 		return SCHED_RETRY;
 	}
 	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
+}
+
+/* A handler that only looks (as the mail queue's does, outside a transaction): did it see its
+ * record? */
+static int saw;
+static enum sched_result look(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	(void)kp;
+	(void)kind;
+	(void)due;
+	saw = store_rec_get(arg, REC_HOLD, id, NULL) == 1;
+	return SCHED_DONE;
+}
+
+/* A writer that holds its transaction (record written, not committed) while a tick runs. */
+struct slow_writer {
+	struct store *st;
+	const char *id;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int began;
+};
+
+static void *slow_write(void *arg)
+{
+	struct slow_writer *w = arg;
+	struct store_txn *tx = store_begin(w->st);
+	struct rec_hold h = { 1 };
+
+	if (tx)
+		txn_rec_put(tx, REC_HOLD, w->id, &h);
+	pthread_mutex_lock(&w->mu);
+	w->began = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	usleep(300000);
+	if (tx)
+		store_commit(tx);
+	return NULL;
 }
 
 /* A fingerprint-shaped name for record n (the record's name must be one). */
@@ -189,6 +229,31 @@ int main(void)
 		ok(strstr(buf_str(&rep), line) != NULL, "... named: %s", line);
 		is(stale, 1, "fsck: one stale entry");
 		buf_free(&rep);
+	}
+	/* An entry that is due while the transaction that wrote it is still committing (the index's
+	 * entries are committed before the store's records): the tick waits for the commit, so the
+	 * handler finds the record instead of taking it for gone. */
+	{
+		struct slow_writer w = { st, NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+		struct due_entry en2;
+		pthread_t t;
+		name_of("BC", 1, id);
+		w.id = id;
+		tx = store_begin(st);
+		ok(tx && txn_sched(tx, "s", id, now + 50) == 0 && store_commit(tx) == 0, "an entry, its record to come");
+		ok(sched_register(s, "s", look, st) == 0, "a handler that looks");
+		pthread_create(&t, NULL, slow_write, &w);
+		pthread_mutex_lock(&w.mu);
+		while (!w.began)
+			pthread_cond_wait(&w.cv, &w.mu);
+		pthread_mutex_unlock(&w.mu);
+		memset(&en2, 0, sizeof en2);
+		ok(due_collect(d, now + 50, &en2, 1, NULL, NULL, NULL) == 1 && !strcmp(en2.id, id) &&
+		   due_move(d, &en2, now - 1) == 0, "the entry is due now, the record still in the writer's transaction");
+		saw = 0;
+		sched_tick_once(s, now, 1000, NULL);
+		pthread_join(t, NULL);
+		ok(saw, "the handler saw the record: the tick waited for the commit");
 	}
 	sched_free(s);
 	due_close(d);
