@@ -583,15 +583,19 @@ static enum sched_result upload_token_due(void *arg, struct keyproc *kp, const c
 	struct store *st = arg;
 	struct rec_upload up;
 	struct store_txn *tx;
+	int64_t until = 0;
 	int rc;
 
 	(void)kp;
 	(void)due;
 	if (!(tx = store_begin(st)))
 		return SCHED_RETRY;
-	rc = txn_rec_get(tx, REC_UPLOAD, id, &up);
-	if (rc == 1 && up.expires > (int64_t)time(NULL))
-		rc = txn_sched(tx, kind, id, up.expires);       /* early: look again then */
+	if ((rc = txn_rec_get(tx, REC_UPLOAD, id, &up)) == 1) {
+		until = up.expires;
+		rec_release(REC_UPLOAD, &up);
+	}
+	if (rc == 1 && until > (int64_t)time(NULL))
+		rc = txn_sched(tx, kind, id, until);            /* early: look again then */
 	else if (rc != 0)
 		rc = txn_rec_del(tx, REC_UPLOAD, id) < 0 ? -1 : 0;      /* expired, or damaged */
 	if (rc < 0) {
