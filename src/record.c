@@ -21,11 +21,13 @@
  * Handoff tombstone ("hd:"), format 1: u8 1 | u8 state | i64 fetches | i64 purge | str owner
  * Notification ("hq:"), format 1: u8 1 | u8 mail | i64 attempts | i64 next | i64 first | str dest |
  *   str secret | str subject | str body
+ * Upgrade marker ("m:resched"), format 1: u8 1 | i64 when the upgrade asked for the due entries
  * Text records: m:schema and d: decimal; a:, s: a fingerprint; w: an address; i: fingerprints each
  * followed by "\n"; v: an armored key block; x: "pub:" line then "uid:" lines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "damm.h"
 #include "record.h"
 
@@ -708,6 +710,29 @@ static int enc_hold(const void *in, struct buf *out)
 }
 
 static int64_t exp_hold(const void *rec) { return ((const struct rec_hold *)rec)->until; }
+
+/* ---- m:resched (the upgrade's request to the scheduler): u8 1 | i64 since ---- */
+
+static int dec_resched(const unsigned char *p, size_t n, void *out)
+{
+	struct rec_resched *m = out;
+	struct reader r = { p, n, 0 };
+
+	memset(m, 0, sizeof *m);
+	if (get_n(&r, 1) != 1)
+		return -1;
+	m->since = (int64_t)get_n(&r, 8);
+	return r.bad || r.left || m->since < 0 ? -1 : 0;
+}
+
+static int enc_resched(const void *in, struct buf *out)
+{
+	const struct rec_resched *m = in;
+
+	if (m->since < 0)
+		return -1;
+	return buf_addch(out, 1) | put_i64(out, m->since) ? -1 : 0;
+}
 /* ---- ot:, on:, ob: (owner.c) ---- */
 
 static int dec_owntoken(const unsigned char *p, size_t n, void *out)
@@ -1117,6 +1142,7 @@ const struct rec_type_def rec_types[REC_NTYPES] = {
 	ROW(REC_RECOVERY, "or:", "recovery", "owner.c", struct rec_blob, name_fpr, dec_recovery, enc_blob, rel_blob, NULL, NULL),
 	ROW(REC_NONCE, "on:", "request-seen", "owner.c", struct rec_nonce, name_sha256, dec_nonce, enc_nonce, NULL, exp_nonce, NULL),
 	ROW(REC_BINDING, "ob:", "binding", "owner.c", struct rec_binding, name_addr, dec_binding, enc_binding, NULL, NULL, ref_binding),
+	ROW(REC_RESCHED, "m:resched", "resched", "sched.c", struct rec_resched, name_empty, dec_resched, enc_resched, NULL, NULL, NULL),
 };
 
 int rec_classify(const char *k, size_t kl, size_t *name_off)
@@ -1494,6 +1520,184 @@ out:
 	return rc;
 }
 
+/* Version 3 → 4: no encoding changes; what later releases of version 2 recorded for every entry is
+ * backfilled for the entries stored before them (stores of version 2 upgraded through 3), so that they too expire and are re-confirmed:
+ *  - a pending hold "p:" for every key that was uploaded (a "t:" or "u:" record names it) and has
+ *    nothing published (no "v:"), until the latest expiry of those records but at least a day after
+ *    the upgrade. Keys no such record names were imported (or uploaded without any challenge: the
+ *    two cannot be told apart) and are left as they are, like every imported key;
+ *  - a binding record "ob:" for every bound address ("a:") without one, confirmed at the upgrade
+ *    (when it really was is not recorded), so its first re-confirmation comes a period later;
+ *  - the marker "m:resched": a due index beside the store knows nothing of these records (nor of
+ *    any other record written before its kind was scheduled), so the scheduler gives every record
+ *    of its kinds an entry at its next start (sched.c) and then removes the marker.
+ * Names come from a scan of the file, values from the transaction: an earlier step of the same
+ * upgrade may have rewritten them. */
+#define UPGRADE_GRACE 86400
+
+struct names {
+	char **v;
+	size_t n, cap, plen;
+};
+
+static int names_add(void *arg, const char *k, size_t kl, const unsigned char *v, size_t vl)
+{
+	struct names *l = arg;
+	char **nv;
+
+	(void)v;
+	(void)vl;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		if (!(nv = realloc(l->v, l->cap * sizeof *nv)))
+			return -1;
+		l->v = nv;
+	}
+	if (!(l->v[l->n] = strndup(k + l->plen, kl - l->plen)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void names_clear(struct names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+/* The names of the records of type t (the part after the prefix). 0 or -1. */
+static int names_of(struct kvdb_txn *tx, enum rec_type t, struct names *l)
+{
+	names_clear(l);
+	l->plen = strlen(rec_types[t].prefix);
+	return kvdb_scan(kvdb_of(tx), rec_types[t].prefix, l->plen, 0, names_add, l) < 0 ? -1 : 0;
+}
+
+struct held {
+	char fpr[KW_FPR_MAX + 1];
+	int64_t until;
+};
+
+static int cmp_held(const void *a, const void *b)
+{
+	return strcmp(((const struct held *)a)->fpr, ((const struct held *)b)->fpr);
+}
+
+/* Every key a token or an upload token names, with that record's expiry, into *out (*n). 0 or -1. */
+static int uploaded_keys(struct kvdb_txn *tx, struct held **out, size_t *n)
+{
+	struct names l = { NULL, 0, 0, 0 };
+	struct held *v = NULL, *nv;
+	size_t i, cap = 0;
+	int k, rc = -1;
+
+	*n = 0;
+	for (k = 0; k < 2; k++) {
+		if (names_of(tx, k ? REC_UPLOAD : REC_TOKEN, &l) < 0)
+			goto out;
+		for (i = 0; i < l.n; i++) {
+			union { struct rec_token t; struct rec_upload u; } r;
+			const char *fpr;
+			int64_t until;
+			if (rec_tget(tx, k ? REC_UPLOAD : REC_TOKEN, l.v[i], &r) != 1)
+				continue;       /* gone, or damaged: fsck names it */
+			fpr = k ? r.u.fpr : r.t.fpr;
+			until = k ? r.u.expires : r.t.expires;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if (!(nv = realloc(v, cap * sizeof *nv))) {
+					rec_release(k ? REC_UPLOAD : REC_TOKEN, &r);
+					goto out;
+				}
+				v = nv;
+			}
+			snprintf(v[*n].fpr, sizeof v[*n].fpr, "%s", fpr);
+			v[(*n)++].until = until;
+			rec_release(k ? REC_UPLOAD : REC_TOKEN, &r);
+		}
+	}
+	rc = 0;
+out:
+	names_clear(&l);
+	free(l.v);
+	if (rc < 0) {
+		free(v);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return rc;
+}
+
+static int migrate_3_to_4(struct kvdb_txn *tx, int64_t now, char *why, size_t whylen)
+{
+	struct names l = { NULL, 0, 0, 0 };
+	struct held *h = NULL;
+	struct rec_resched mark = { now };
+	size_t nh = 0, i, k, holds = 0, bindings = 0;
+	int rc = -1, r;
+
+	/* Pending holds: the keys that tokens or upload tokens name, the latest expiry per key. */
+	if (uploaded_keys(tx, &h, &nh) < 0) {
+		snprintf(why, whylen, "cannot read the token records");
+		goto out;
+	}
+	if (nh)
+		qsort(h, nh, sizeof *h, cmp_held);
+	for (i = 0; i < nh; i = k) {
+		struct rec_hold hold = { h[i].until };
+		for (k = i + 1; k < nh && !strcmp(h[k].fpr, h[i].fpr); k++)
+			if (h[k].until > hold.until)
+				hold.until = h[k].until;
+		if (hold.until < now + UPGRADE_GRACE)
+			hold.until = now + UPGRADE_GRACE;
+		/* a stored key, nothing of it published (no view), not held yet */
+		if ((r = rec_tget(tx, REC_KEY, h[i].fpr, NULL)) == 1 && (r = rec_tget(tx, REC_VIEW, h[i].fpr, NULL)) == 0 &&
+		    (r = rec_tget(tx, REC_HOLD, h[i].fpr, NULL)) == 0) {
+			if ((r = rec_put(tx, REC_HOLD, h[i].fpr, &hold)) == 0)
+				holds++;
+		}
+		if (r < 0) {
+			snprintf(why, whylen, "cannot hold the pending key %s", h[i].fpr);
+			goto out;
+		}
+	}
+	/* Binding records. */
+	if (names_of(tx, REC_ADDR, &l) < 0) {
+		snprintf(why, whylen, "cannot read the address records");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		struct rec_fpr bound;
+		struct rec_binding b;
+		if ((r = rec_tget(tx, REC_ADDR, l.v[i], &bound)) == 1 && (r = rec_tget(tx, REC_BINDING, l.v[i], NULL)) == 0) {
+			memset(&b, 0, sizeof b);
+			snprintf(b.fpr, sizeof b.fpr, "%s", bound.fpr);
+			b.confirmed = now;
+			if ((r = rec_put(tx, REC_BINDING, l.v[i], &b)) == 0)
+				bindings++;
+		}
+		if (r < 0) {
+			snprintf(why, whylen, "cannot record the binding of %s", l.v[i]);
+			goto out;
+		}
+	}
+	if (rec_put(tx, REC_RESCHED, "", &mark) < 0) {
+		snprintf(why, whylen, "cannot write the scheduler's marker");
+		goto out;
+	}
+	fprintf(stderr, "keyward: schema 3 to 4: %zu pending keys held, %zu bindings recorded\n", holds, bindings);
+	rc = 0;
+out:
+	free(h);
+	names_clear(&l);
+	free(l.v);
+	return rc;
+}
+
 int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 {
 	struct rec_schema s = { REC_SCHEMA_VERSION };
@@ -1502,9 +1706,10 @@ int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 		snprintf(why, whylen, "no migration from schema version %d", from);
 		return -1;
 	}
-	/* One step per version, in order. */
+	/* One step per version, in order: a store of version 1 goes through 1 → 2 → 3 → 4. */
 	if ((from <= 1 && migrate_1_to_2(tx, why, whylen) < 0) ||
-	    (from <= 2 && migrate_2_to_3(tx, why, whylen) < 0))
+	    (from <= 2 && migrate_2_to_3(tx, why, whylen) < 0) ||
+	    (from <= 3 && migrate_3_to_4(tx, (int64_t)time(NULL), why, whylen) < 0))
 		return -1;
 	if (rec_put(tx, REC_SCHEMA, "", &s) < 0) {
 		snprintf(why, whylen, "cannot write the schema version");

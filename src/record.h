@@ -18,9 +18,12 @@
  *   3. a case in t/unit/record.c (round trip, and a damaged value refused) and a planted bad record
  *      in t/unit/fsck.c.
  * A change of an existing encoding bumps REC_SCHEMA_VERSION and adds a migration step (record.c,
- * rec_migrate) that rewrites the old records in the one upgrade transaction store_open runs.
+ * rec_migrate) that rewrites the old records in the one upgrade transaction store_open runs; so does
+ * a record that every entry of some kind must have (backfilled for the entries stored before it).
+ * A step that writes records needing due entries also writes "m:resched": the migration runs below
+ * the scheduler, which gives every timed record its entry at its next start (sched.h).
  *
- * Schema version 3 (doc/architecture.md has the table with every field):
+ * Schema version 4 (doc/architecture.md has the table with every field):
  *   m:schema  version, decimal text              m:counts  4 x i64: keys, published, addresses, reserved
  *   k:FPR     key record (format 1, binary)      v:FPR     published view, armored
  *   x:FPR     index lines of the view            i:KEYID   primary FPRs, "\n"-separated
@@ -29,9 +32,13 @@
  *   t:SHA256  challenge token (binary, format 2) c:ADDR    challenges to the address (format 3)
  *   u:SHA256  VKS upload token (binary, format 3) q:ID     queued mail (format 1)
  *   p:FPR     pending hold (binary, format 2)
+ *   h:, hd:, hq:  handoff codes, tombstones, notifications   ot:, or:, on:, ob:  the owner's records
+ *   m:resched  the upgrade's request to the scheduler (format 1)
  * (The scheduler's due entries live in their own file beside the store, due.h: not records.)
- * Version 1 stored t:, c: and u: as text lines; opening such a store writable upgrades it. Version 2
- * wrote c: and u: in format 2 (no keys, no addresses); the upgrade to version 3 rewrites them. */
+ * Version 1 stored t:, c: and u: as text lines. Version 2 wrote c: and u: in format 2 (no keys, no
+ * addresses), and its stores could lack "p:" for pending keys and "ob:" for bindings (written before
+ * those records existed); version 3 rewrote c: and u:; version 4 backfills "p:" and "ob:". Opening
+ * an older store writable upgrades it, step by step. */
 #ifndef KW_RECORD_H
 #define KW_RECORD_H
 #include <stddef.h>
@@ -41,7 +48,7 @@
 #include "key.h"
 #include "kvdb.h"
 
-#define REC_SCHEMA_VERSION 3
+#define REC_SCHEMA_VERSION 4
 
 enum rec_type {
 	REC_SCHEMA,         /* "m:schema"  struct rec_schema         store.c */
@@ -66,6 +73,7 @@ enum rec_type {
 	REC_RECOVERY,       /* "or:" FPR   struct rec_blob (armored) owner.c (a key's recovery blob) */
 	REC_NONCE,          /* "on:" HASH  struct rec_nonce          owner.c (signed requests already used) */
 	REC_BINDING,        /* "ob:" ADDR  struct rec_binding        owner.c (when a binding was confirmed) */
+	REC_RESCHED,        /* "m:resched" struct rec_resched        sched.c (every timed record wants its due entry) */
 	REC_NTYPES
 };
 
@@ -163,6 +171,9 @@ struct rec_binding {                /* the confirmation state of a bound address
 	char fpr[KW_FPR_MAX + 1];
 	int64_t confirmed;              /* last confirmation (or keep) */
 	int64_t asked;                  /* 0, or when the re-confirmation mail went out */
+};
+struct rec_resched {                /* written by an upgrade: the scheduler gives every record of its */
+	int64_t since;                  /* kinds a due entry at its next start, then deletes this */
 };
 
 /* ---- the registry ---- */

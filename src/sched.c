@@ -435,9 +435,12 @@ static int collect_name(void *arg, const char *k, size_t kl, const unsigned char
 	return 0;
 }
 
-/* A due index created beside an existing store: an entry "look at it now" for every record of
- * every registered kind (the handlers reschedule what is not due yet). Once. */
-static int rebuild(struct sched *s, struct kw_error *e)
+/* A due index created beside an existing store, or a store upgraded since the last start (its
+ * "m:resched" marker: the upgrade wrote records the index knows nothing of): an entry "look at it
+ * now" for every record of every registered kind (the handlers reschedule what is not due yet; a
+ * record that had its entry already is looked at once more, which is harmless). The marker goes
+ * after every entry is written, so a crash before that starts it again. */
+static int rebuild(struct sched *s, int upgraded, struct kw_error *e)
 {
 	struct store_txn *tx = NULL;
 	struct names nm = { NULL, 0, 0, 0 };
@@ -474,6 +477,16 @@ static int rebuild(struct sched *s, struct kw_error *e)
 	}
 	if (due_set_built(s->due) < 0)
 		return kw_errf(e, KW_ESTORE, "cannot write the due index");
+	if (upgraded) {
+		if (!(tx = store_begin(s->st)))
+			return kw_errf(e, KW_ESTORE, "cannot write the store");
+		if (txn_rec_del(tx, REC_RESCHED, "") < 0) {
+			store_abort(tx);
+			return kw_errf(e, KW_ESTORE, "cannot write the store");
+		}
+		if (store_commit(tx) < 0)
+			return kw_errf(e, KW_ESTORE, "cannot write the store");
+	}
 	if (total)
 		fprintf(stderr, "keyward: due index rebuilt: %ld records to look at\n", total);
 	return 0;
@@ -486,11 +499,14 @@ fail:
 
 int sched_start(struct sched *s, struct kw_error *e)
 {
+	int upgraded;
 	struct timeval tv = { s->tick_ms / 1000, (s->tick_ms % 1000) * 1000 };
 
 	if (!s->jobs)
 		return kw_errf(e, KW_EINTERNAL, "the scheduler has no pool to run on");
-	if (!due_built(s->due) && rebuild(s, e) < 0)
+	if ((upgraded = store_rec_get(s->st, REC_RESCHED, "", NULL)) < 0)
+		return kw_errf(e, KW_ESTORE, "cannot read the store");
+	if ((!due_built(s->due) || upgraded) && rebuild(s, upgraded, e) < 0)
 		return -1;
 	if (evthread_use_pthreads() < 0 || !(s->base = event_base_new()) ||
 	    !(s->timer = event_new(s->base, -1, EV_PERSIST, tick_cb, s)) ||

@@ -4,6 +4,7 @@
 # in it still works: published keys by every protocol, pending ones not, the queued mail goes out;
 # fsck is clean afterwards and stats counts every record type.
 . ./t/lib.sh
+SV=$(sed -n 's/^#define REC_SCHEMA_VERSION //p' "$KW_ROOT/src/record.h")    # the current version
 
 D=$TRASH/data
 mkdir -p "$D" && gunzip -c "$KW_ROOT/t/fixtures/schema1.kch.gz" > "$D/keyward.kch" || bail "no fixture"
@@ -14,13 +15,15 @@ WKSC=$(command -v gpg-wks-client || echo /usr/lib/gnupg/gpg-wks-client)
 
 out=$("$KEYWARD" fsck --datadir "$D" 2>&1); st=$?
 is "$st" 1 "fsck (read-only) does not upgrade: exit 1"
-like "$out" "schema version 1; run keyward serve once to upgrade it to version 3" "and says how to upgrade"
+like "$out" "schema version 1; run keyward serve once to upgrade it to version $SV" "and says how to upgrade"
 out=$("$KEYWARD" stats --datadir "$D" 2>&1); st=$?
 is "$st" 1 "stats (read-only) neither"
 
 start_server "$D" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server"
-like "$(cat server.log)" "upgraded from schema version 1 to 3" "the first writable open upgrades the store"
+like "$(cat server.log)" "upgraded from schema version 1 to $SV" "the first writable open upgrades the store"
 like "$(cat server.log)" "schema 1 to 2: 6 records rewritten$" "every token, challenge and upload record rewritten"
+like "$(cat server.log)" "schema 3 to 4: 1 pending keys held, 4 bindings recorded$" \
+	"then step by step: alice2 (its upload token) held, the bindings recorded"
 
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"
 is "$STATUS" 200 "HKP get by the confirmed address"
@@ -58,6 +61,9 @@ like "$out" "^records u: upload: 1$" "stats: upload records (format 3 since the 
 like "$out" "^records c: challenge: 0$" "stats: no challenge records left"
 like "$out" "^records q: mail: 0$" "stats: the delivered mail is gone from the queue"
 like "$out" "^records k: key: 6$" "stats: key records (the fixture's five and the new server key)"
+like "$out" "^records p: pending-hold: 1$" "stats: one hold (alice2; carol was never challenged, the old server key is the server's)"
+like "$out" "^records ob: binding: 4$" "stats: a record for every binding"
+like "$out" "^records m:resched resched: 0$" "stats: the scheduler has given every record its entry"
 
 start_server "$D" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org || bail "no server (2)"
 stop_server

@@ -127,6 +127,7 @@ int main(void)
 	struct rec_blob rblob = { (unsigned char *)blob, sizeof blob - 1 };
 	struct rec_nonce nonce = { NOW + 1000 };
 	struct rec_binding bnd = { FA, NOW - 100, 0 };
+	struct rec_resched resched = { NOW - 100 };
 	struct fsck_result res;
 	struct buf rep = BUF_INIT;
 	uint64_t per[REC_NTYPES], unknown;
@@ -150,7 +151,7 @@ int main(void)
 	   txn_rec_put(tx, REC_HOLD, FA, &hold) == 0 &&
 	   txn_rec_put(tx, REC_OWNTOKEN, H1, &otok) == 0 && txn_rec_put(tx, REC_RECOVERY, FA, &rblob) == 0 &&
 	   txn_rec_put(tx, REC_NONCE, H2, &nonce) == 0 && txn_rec_put(tx, REC_BINDING, "u0@example.org", &bnd) == 0 &&
-	   store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records, a hold, owner records");
+	   txn_rec_put(tx, REC_RESCHED, "", &resched) == 0 && store_commit(tx) == 0, "a store with a published key, a token, a challenge, an upload, a mail, handoff records, a hold, owner records");
 	ok(fsck_run(st, NOW, &rep, &res) == 0 && res.problems == 0, "fsck: no problems");
 	if (res.problems)
 		printf("# %s\n", buf_str(&rep));
@@ -163,7 +164,7 @@ int main(void)
 	for (t = 0; t < REC_NTYPES; t++) {
 		const char *name;
 		switch (t) {
-		case REC_SCHEMA: case REC_COUNTS: name = ""; break;
+		case REC_SCHEMA: case REC_COUNTS: case REC_RESCHED: name = ""; break;
 		case REC_KEYID: name = "00000000000000FF"; break;
 		case REC_ADDR: case REC_CHALLENGE: case REC_BINDING: name = "planted@example.org"; break;
 		case REC_WKD: name = "example.org/yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"; break;

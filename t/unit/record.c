@@ -1,10 +1,12 @@
 /* Unit tests: record.c — every type of the registry round-trips through its encoder and validating
  * decoder, a damaged value of every type is refused, names are checked, keys are classified; the
- * migration from schema version 1 (text t:, c:, u:) and the version checks of store_open. */
+ * migrations from schema version 1 (text t:, c:, u:), 2 (c:, u: in format 2) and 3 (no "p:" for
+ * pending keys, no "ob:" for bindings) and the version checks of store_open. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include "tap.h"
 #include "record.h"
 #include "store.h"
@@ -182,6 +184,10 @@ static void sample(enum rec_type t, void *rec, const char **name)
 		*name = "u0@example.org";
 		break;
 	}
+	case REC_RESCHED:
+		((struct rec_resched *)rec)->since = 1704067200;
+		*name = "";
+		break;
 	case REC_NTYPES:
 		break;
 	}
@@ -378,6 +384,77 @@ static void test_migration_2(const char *tmp)
 	rmdir(dir);
 }
 
+/* A store of version 3 (as upgraded from a version 2 written before the pending holds and the binding
+ * records): the step to version 4 holds the uploaded keys with nothing published, leaves imported
+ * ones, records every binding, and asks the scheduler for the due entries. */
+#define FB "BBBB000000000000000000000000000000000001"
+#define FC "CCCC000000000000000000000000000000000002"
+#define FD "DDDD000000000000000000000000000000000001"
+static void test_migration_3(const char *tmp)
+{
+	char dir[512];
+	struct kw_error e;
+	struct kvdb *kv;
+	struct kvdb_txn *tx;
+	struct store *st = NULL;
+	unsigned char key[1024], view[1024];
+	const char *kname, *vname;
+	struct rec_token t = { FA, "u2@example.org", 1704067200, 1704672000, 0 };
+	struct rec_upload u = { .fpr = FB, .created = 1704067200, .expires = 1704672000 };
+	struct rec_fpr bound = { FB };
+	struct rec_binding b, old = { FB, 1704067200, 0 };
+	struct rec_hold h, held = { 1704067200 + 99 };
+	struct rec_resched m;
+	int64_t t0 = (int64_t)time(NULL);
+	int ok_put;
+
+	snprintf(dir, sizeof dir, "%s/mig3XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return;
+	sample(REC_KEY, key, &kname);
+	sample(REC_VIEW, view, &vname);
+	ok(kvdb_open(&kv, dir, 0, &e) == 0, "a bare database");
+	tx = kvdb_begin(kv);
+	ok_put = kvdb_put(tx, "m:schema", 8, "3", 1) == 0 &&
+		 /* FA uploaded (a token names it), nothing published: to be held */
+		 rec_put(tx, REC_KEY, FA, key) == 0 && rec_put(tx, REC_TOKEN, "1111111111111111111111111111111111111111111111111111111111111111", &t) == 0 &&
+		 /* FB published (its view), an upload token names it: not held */
+		 rec_put(tx, REC_KEY, FB, key) == 0 && rec_put(tx, REC_VIEW, FB, view) == 0 &&
+		 rec_put(tx, REC_UPLOAD, "2222222222222222222222222222222222222222222222222222222222222222", &u) == 0 &&
+		 /* FC imported: nothing names it */
+		 rec_put(tx, REC_KEY, FC, key) == 0 &&
+		 /* FD held already (its hold stays as it is) */
+		 rec_put(tx, REC_KEY, FD, key) == 0 && rec_put(tx, REC_HOLD, FD, &held) == 0 &&
+		 rec_put(tx, REC_TOKEN, "3333333333333333333333333333333333333333333333333333333333333333", &(struct rec_token){ FD, "u3@example.org", 1, 2, 0 }) == 0 &&
+		 /* two bindings of FB, one with its record already */
+		 rec_put(tx, REC_ADDR, "u0@example.org", &bound) == 0 && rec_put(tx, REC_ADDR, "u1@example.org", &bound) == 0 &&
+		 rec_put(tx, REC_BINDING, "u1@example.org", &old) == 0;
+	ok(ok_put && kvdb_commit(tx) == 0, "version 3 records written");
+	kvdb_close(kv);
+
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "writable: opened (%s)", st ? "" : e.msg);
+	if (!st)
+		return;
+	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
+	ok(store_rec_get(st, REC_HOLD, FA, &h) == 1 && h.until >= t0 + 86400,
+	   "an uploaded key with nothing published is held (a day at least: its token expired long ago)");
+	is(store_rec_get(st, REC_HOLD, FB, NULL), 0, "a published key is not held");
+	is(store_rec_get(st, REC_HOLD, FC, NULL), 0, "an imported key (no token names it) is not held");
+	ok(store_rec_get(st, REC_HOLD, FD, &h) == 1 && h.until == held.until, "a hold there already stays as it was");
+	ok(store_rec_get(st, REC_BINDING, "u0@example.org", &b) == 1 && !strcmp(b.fpr, FB) && b.confirmed >= t0 &&
+	   b.asked == 0, "a binding without its record gets one: confirmed at the upgrade, not asked");
+	ok(store_rec_get(st, REC_BINDING, "u1@example.org", &b) == 1 && b.confirmed == old.confirmed,
+	   "a binding record there already stays as it was");
+	ok(store_rec_get(st, REC_RESCHED, "", &m) == 1 && m.since >= t0,
+	   "the scheduler is asked for the due entries of the new records");
+	store_close(st);
+	st = NULL;
+	ok(store_open(&st, dir, STORE_RDONLY, &e) == 0, "read-only open of the upgraded store");
+	store_close(st);
+	rm_contents(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -387,5 +464,6 @@ int main(void)
 	test_key_checks();
 	test_migration(tmp);
 	test_migration_2(tmp);
+	test_migration_3(tmp);
 	return done_testing();
 }
