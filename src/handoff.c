@@ -305,9 +305,9 @@ out:
 	return rc;
 }
 
-static void kick(struct handoff_svc *h, char ids[2][NOTIFY_ID_LEN + 1], int n)
+/* After the commit that queued n notifications: deliver them without waiting for the next tick. */
+static void kick(struct handoff_svc *h, int n)
 {
-	(void)ids;
 	if (n)
 		notify_kick(h->notify);
 }
@@ -352,7 +352,7 @@ int handoff_take(struct handoff_svc *h, const char *code, const char *tenant, st
 	} else if (store_commit(tx) < 0) {
 		rc = -1;
 	} else {
-		kick(h, ids, n);
+		kick(h, n);
 		rc = 1;
 	}
 	rec_release(REC_HANDOFF, &r);
@@ -392,7 +392,7 @@ static int end_code(struct handoff_svc *h, const char *code, enum rec_handoff_st
 	} else if (store_commit(tx) < 0) {
 		rc = -1;
 	} else {
-		kick(h, ids, n);
+		kick(h, n);
 		rc = 1;
 	}
 	rec_release(REC_HANDOFF, &r);
@@ -419,7 +419,7 @@ void handoff_refused(struct handoff_svc *h, const struct rec_handoff *r, const c
 		return;
 	}
 	if (store_commit(tx) == 0)
-		kick(h, ids, n);
+		kick(h, n);
 }
 
 int handoff_expire(struct handoff_svc *h, const char *code)
