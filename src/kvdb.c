@@ -19,11 +19,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <kclangc.h>
 #include "kvdb.h"
@@ -36,7 +34,6 @@ struct kvdb {
 	int mapfd;                  /* holds the reservation of the mapped region; closed after the db
 				     * (closing any descriptor of the file drops Kyoto Cabinet's fcntl lock) */
 	pthread_mutex_t wmu;        /* the one writer */
-	_Atomic int64_t changed;    /* time of the last commit (or of opening): kvdb_changed */
 	KCDB *overlay;              /* the open transaction's writes: 'P'+value or 'D' per key */
 	KCDB *shadow;               /* while a commit is applied: 'V'+old value or 'A' (absent) per key */
 	int shadowing;              /* readers look in shadow first (under rw) */
@@ -142,7 +139,6 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error
 		kvdb_close(kv);
 		return -1;
 	}
-	atomic_store(&kv->changed, (int64_t)time(NULL));
 	*out = kv;
 	return 0;
 }
@@ -322,9 +318,6 @@ int kvdb_commit(struct kvdb_txn *tx)
 		}
 		/* 3. Committed (or rolled back): readers see the file again. */
 		unshadow(kv);
-		/* After the data is visible: a reader that sees the old time may hold new data (harmless
-		 * for HTTP caches), never the other way round. */
-		atomic_store(&kv->changed, (int64_t)time(NULL));
 	}
 	kcdbclear(kv->overlay);
 	pthread_mutex_unlock(&kv->wmu);
@@ -332,10 +325,6 @@ int kvdb_commit(struct kvdb_txn *tx)
 	return ok ? 0 : -1;
 }
 
-time_t kvdb_changed(struct kvdb *kv)
-{
-	return kv ? (time_t)atomic_load_explicit(&kv->changed, memory_order_relaxed) : 0;
-}
 
 void kvdb_abort(struct kvdb_txn *tx)
 {

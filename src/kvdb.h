@@ -52,9 +52,6 @@ int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out);
  * kvdb_commit returns 0 or -1 (then rolled back); either way tx is gone. */
 struct kvdb_txn *kvdb_begin(struct kvdb *kv);
 int kvdb_commit(struct kvdb_txn *tx);
-/* When anything was last committed through this handle (the time of opening before the first
- * commit): nothing read from it changed after that time (HTTP Last-Modified). */
-time_t kvdb_changed(struct kvdb *kv);
 void kvdb_abort(struct kvdb_txn *tx);
 struct kvdb *kvdb_of(struct kvdb_txn *tx);
 int kvdb_tget(struct kvdb_txn *tx, const void *k, size_t kl, struct buf *out);  /* as kvdb_get, own writes seen */

@@ -5,8 +5,10 @@
  * one without has neither; "a:ADDR" → FPR exactly when FPR publishes ADDR with a non-revoked user ID
  * (a revoked key keeps its bindings, so clients find the revocation); beside every "a:" its "w:" and
  * the count in "d:"; "m:counts" matches. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include "addr.h"
 #include "armor.h"
@@ -16,12 +18,14 @@
 struct store {
 	struct kvdb *kv;
 	struct store_companion comp;  /* an index file kept beside (due.h); before == NULL: none */
+	_Atomic int64_t published;    /* last commit that changed a published answer: store_changed */
 };
 
 struct store_txn {
 	struct store *st;
 	struct kvdb_txn *kt;
 	void *slot;                 /* the companion's state of this transaction (due.h) */
+	int public;                 /* it changes what lookups answer (a view, an address) */
 };
 
 /* ---- open / close ---- */
@@ -36,6 +40,7 @@ int store_open(struct store **out, const char *datadir, int flags, struct kw_err
 	*out = NULL;
 	if (!st)
 		return kw_errf(e, KW_EINTERNAL, "out of memory");
+	atomic_store(&st->published, (int64_t)time(NULL));
 	if (kvdb_open(&st->kv, datadir, flags, e) < 0)
 		goto fail;
 	if ((ver = rec_schema_version(st->kv)) < 0) {
@@ -336,6 +341,7 @@ struct store_txn *store_begin(struct store *st)
 		return NULL;
 	tx->st = st;
 	tx->slot = NULL;
+	tx->public = 0;
 	if (!(tx->kt = kvdb_begin(st->kv))) {
 		free(tx);
 		return NULL;
@@ -345,7 +351,7 @@ struct store_txn *store_begin(struct store *st)
 
 time_t store_changed(struct store *st)
 {
-	return st ? kvdb_changed(st->kv) : 0;
+	return st ? (time_t)atomic_load_explicit(&st->published, memory_order_relaxed) : 0;
 }
 
 int store_commit(struct store_txn *tx)
@@ -361,6 +367,11 @@ int store_commit(struct store_txn *tx)
 	} else {
 		rc = kvdb_commit(tx->kt);
 	}
+	/* After the data is visible: a reader that sees the old time may hold new data (harmless for
+	 * HTTP caches: the ETag still tells), never the other way round. Rate-limit, token, mail and
+	 * pending records change no published answer, so they leave Last-Modified alone. */
+	if (rc == 0 && tx->public)
+		atomic_store(&tx->st->published, (int64_t)time(NULL));
 	if (c->after)
 		c->after(c->arg, &tx->slot, rc == 0);
 	free(tx);
@@ -474,6 +485,7 @@ static int addr_set(struct store_txn *tx, const char *addr, const char *fpr)
 	struct rec_fpr f;
 
 	snprintf(f.fpr, sizeof f.fpr, "%s", fpr);
+	tx->public = 1;
 	if (had < 0 || rec_put(tx->kt, REC_ADDR, addr, &f) < 0)
 		return -1;
 	return had ? 0 : (add_count(tx, REC_C_ADDRS, 1) < 0 || wkd_entry(tx, addr, 1) < 0 ? -1 : 0);
@@ -485,10 +497,11 @@ static int addr_del_if(struct store_txn *tx, const char *addr, const char *fpr)
 	struct rec_fpr f;
 	int rc = rec_tget(tx->kt, REC_ADDR, addr, &f);
 
-	if (rc == 1 && !strcmp(f.fpr, fpr))
-		return rec_del(tx->kt, REC_ADDR, addr) < 0 || add_count(tx, REC_C_ADDRS, -1) < 0 ||
-		       wkd_entry(tx, addr, -1) < 0 ? -1 : 0;
-	return rc < 0 ? -1 : 0;
+	if (rc != 1 || strcmp(f.fpr, fpr))
+		return rc < 0 ? -1 : 0;
+	tx->public = 1;
+	return rec_del(tx->kt, REC_ADDR, addr) < 0 || add_count(tx, REC_C_ADDRS, -1) < 0 ||
+	       wkd_entry(tx, addr, -1) < 0 ? -1 : 0;
 }
 
 /* The uid of k with address addr that is not revoked (or any, if any_state). */
@@ -528,6 +541,7 @@ static int write_key(struct store_txn *tx, const struct kw_key *k, char *const *
 			goto out;
 		}
 	}
+	tx->public |= had_view || npub > 0;
 	if (npub == 0) {
 		if (had_view && (rec_del(tx->kt, REC_VIEW, k->fpr) < 0 || rec_del(tx->kt, REC_VINDEX, k->fpr) < 0 ||
 				 add_count(tx, REC_C_PUBLISHED, -1) < 0))
@@ -740,6 +754,7 @@ int txn_del_key(struct store_txn *tx, const char *fpr)
 	}
 	if ((had_view = rec_tget(tx->kt, REC_VIEW, fpr, NULL)) < 0)
 		goto out;
+	tx->public |= had_view;
 	if (had_view && (rec_del(tx->kt, REC_VIEW, fpr) < 0 || rec_del(tx->kt, REC_VINDEX, fpr) < 0 ||
 			 add_count(tx, REC_C_PUBLISHED, -1) < 0))
 		goto out;

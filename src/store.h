@@ -76,8 +76,9 @@ int store_rec_scan(struct store *st, enum rec_type t, int flags, rec_scan_fn cb,
 /* The back end, for the tools that walk everything (fsck, stats). */
 struct kvdb *store_kv(struct store *st);
 
-/* When anything was last committed through this handle (the time of opening before the first
- * commit): no published answer changed after it. For HTTP Last-Modified (http_cache_public). */
+/* When a commit through this handle last changed a published answer (a view, an address binding;
+ * the time of opening before the first): no lookup's answer changed after it. Commits of rate-limit,
+ * token, mail, pending and scheduler records leave it alone. For HTTP Last-Modified. */
 time_t store_changed(struct store *st);
 
 /* ---- writes ---- */

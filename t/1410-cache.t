@@ -97,6 +97,9 @@ is "$(hdr Cache-Control)" "no-store" "stats: no-store"
 get /pks/add --data-urlencode "keytext@$KEYS/bob.asc"
 is "$STATUS/$(hdr Cache-Control)" "200/no-store" "upload: no-store"
 wait_mails 1; ok $? "challenge mail"
+# a pending upload (its key, tokens, rate-limit records and queued mail) changes no published answer
+get "$LOOKUP" -H "If-Modified-Since: $LM"
+is "$STATUS" 304 "after a pending upload, If-Modified-Since the Last-Modified: still 304"
 python3 "$KW_ROOT/t/mailtool.py" signed "$(mail_for bob@example.org)" parts
 LINK=$(link_in parts/signed)
 like "$LINK" "/verify/" "a confirmation link"
