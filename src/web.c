@@ -416,9 +416,11 @@ void web_about(struct hreq *r)
 		return;
 	}
 	page_reply(r, 200, "about.html",
-		   json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:i,s:i,s:i}", "title", "About", "nav", "about",
+		   json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i}", "title", "About", "nav", "about",
 			     "server_fpr", serverkey_fpr(r->app->ch.sk), "mail_from", c->mail_from,
 			     "submission_address", c->submission_address, "hkp", c->base_url, "stats", stats,
 			     "token_days", c->token_lifetime / 86400, "upload_rate", c->upload_rate,
-			     "max_uids", c->max_uids));
+			     "max_uids", c->max_uids, "challenges_per_day", c->challenges_per_day,
+			     "reconfirm_days", c->reconfirm_after > 0 ? (c->reconfirm_after + 86399) / 86400 : 0,
+			     "grace_days", (c->reconfirm_grace + 86399) / 86400));
 }

@@ -161,5 +161,8 @@ SERVER=$(curl -s "$URL/server-key" > server.asc; fpr_of server.asc)
 like "$BODY" "$(printf %s "$SERVER" | sed 's/..../& /g; s/ $//')" "about: the server key's fingerprint"
 like "$BODY" "Keys published" "about: statistics"
 like "$BODY" "/vks/v1/" "about: what the server offers"
+like "$BODY" 'href="/manage"' "about: how an owner removes an entry"
+like "$BODY" 'href="/handoff"' "about: handoff codes"
+like "$BODY" "Every 365 days each address is asked again" "about: the re-confirmation interval (default 365 days)"
 
 done_testing
