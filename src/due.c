@@ -2,7 +2,9 @@
  *
  * The transaction slot (store companion) holds the entries added and removed by one store
  * transaction; they reach the tree only at commit. */
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -22,6 +24,10 @@ struct due {
 	int flags;
 	int attached;
 	atomic_uint_fast64_t serial;
+	char path[PATH_MAX - 8];        /* the tree file */
+	int fd, walfd;                  /* for tree_end's syncs (writers); -1: not open, -2: cannot be */
+	int kchard;                     /* the open transaction was begun hard (the fallback) */
+	pthread_mutex_t syncmu;         /* commits that sync, one at a time (see tree_end) */
 };
 
 /* One store transaction's changes. */
@@ -148,6 +154,52 @@ static int remove_prefix(struct due *d, const char *prefix, size_t pl)
 	return rc;
 }
 
+/* ---- tree transactions ----
+ *
+ * Kyoto Cabinet's "hard" commit syncs the file while holding the database's lock, so the scheduler's
+ * timer thread, which only reads the tree, would wait for the disk on every commit of a handler.
+ * Here every transaction is begun soft, and a commit that must be durable then syncs the tree file
+ * and its write-ahead log itself, in the order Kyoto Cabinet's hard commit does (the data file, then
+ * the log), after the library released its lock but before returning: the caller learns of success
+ * only once the entries are on the disk. Readers meanwhile see the committed entries, which is all
+ * they need. syncmu keeps a second committer from beginning before the previous one's sync is done.
+ * Where the descriptors cannot be had, the library's hard commit is used. */
+
+static int tree_begin(struct due *d, int sync)
+{
+	char wal[PATH_MAX];
+	int hard = sync && !(d->flags & STORE_NOSYNC);
+
+	if (!hard)
+		return kcdbbegintran(d->db, 0);
+	pthread_mutex_lock(&d->syncmu);
+	d->kchard = d->fd < 0 || d->walfd == -2;
+	if (!kcdbbegintran(d->db, d->kchard)) {
+		pthread_mutex_unlock(&d->syncmu);
+		return 0;
+	}
+	if (d->fd >= 0 && d->walfd == -1) {     /* the log exists once a transaction began */
+		snprintf(wal, sizeof wal, "%s.wal", d->path);
+		if ((d->walfd = open(wal, O_RDONLY | O_CLOEXEC)) < 0)
+			d->walfd = -2;                  /* from the next transaction on: hard commits */
+	}
+	return 1;
+}
+
+/* End the transaction begun by tree_begin(d, sync). 1 committed (and synced), 0 failed. */
+static int tree_end(struct due *d, int commit, int sync)
+{
+	int hard = sync && !(d->flags & STORE_NOSYNC), ok = kcdbendtran(d->db, commit);
+
+	if (!hard)
+		return ok;
+	if (ok && commit && !d->kchard)
+		ok = d->walfd >= 0 ? fsync(d->fd) == 0 && fsync(d->walfd) == 0
+				   : kcdbsync(d->db, 1, NULL, NULL);   /* no log descriptor: sync it all */
+	pthread_mutex_unlock(&d->syncmu);
+	return ok;
+}
+
 /* Apply the additions (add = 1) or removals (add = 0) of a slot in one tree transaction. */
 static int apply(struct due *d, struct slot *s, int add, int hard)
 {
@@ -157,18 +209,18 @@ static int apply(struct due *d, struct slot *s, int add, int hard)
 		n += s->v[i].add == add;
 	if (!n)
 		return 0;
-	if (!kcdbbegintran(d->db, hard))
+	if (!tree_begin(d, hard))
 		return -1;
 	for (i = 0; i < s->n; i++) {
 		if (s->v[i].add != add)
 			continue;
 		if (add ? !kcdbset(d->db, s->v[i].key, s->v[i].len, "", 0)
 			: remove_prefix(d, s->v[i].key, s->v[i].len) < 0) {
-			kcdbendtran(d->db, 0);
+			tree_end(d, 0, hard);
 			return -1;
 		}
 	}
-	return kcdbendtran(d->db, 1) ? 0 : -1;
+	return tree_end(d, 1, hard) ? 0 : -1;
 }
 
 static int before_commit(void *arg, void **slotp)
@@ -178,7 +230,7 @@ static int before_commit(void *arg, void **slotp)
 
 	if (!s)
 		return 0;
-	if (apply(d, s, 1, !(d->flags & STORE_NOSYNC)) < 0) {
+	if (apply(d, s, 1, 1) < 0) {
 		fprintf(stderr, "keyward: cannot write the due index: %s\n", kcdbemsg(d->db));
 		return -1;
 	}
@@ -245,17 +297,27 @@ int txn_unsched(struct store_txn *tx, const char *kind, const char *id, int64_t 
 
 /* ---- open / close ---- */
 
+/* A record other than the meta records ("m:…") stops the scan. */
+static int not_meta(void *arg, const char *k, size_t kl, const unsigned char *v, size_t vl)
+{
+	(void)arg, (void)v, (void)vl;
+	return kl < 2 || memcmp(k, "m:", 2) ? 1 : 0;
+}
+
 int due_open(struct due **out, struct store *st, const char *datadir, int flags, struct kw_error *e)
 {
 	struct due *d = calloc(1, sizeof *d);
 	char path[PATH_MAX];
 	uint32_t mode;
+	int fresh;
 
 	*out = NULL;
 	if (!d)
 		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	d->st = st;
 	d->flags = flags;
+	d->fd = d->walfd = -1;
+	pthread_mutex_init(&d->syncmu, NULL);
 	{
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -276,18 +338,33 @@ int due_open(struct due **out, struct store *st, const char *datadir, int flags,
 	 * (the earliest ones, and the one each new entry goes into). With the default 64 MiB, full after
 	 * a while with a million entries, a transaction cost about 1 ms of CPU; with 2 MiB about 0.1 ms
 	 * (doc/performance.md, "The scheduler"). */
+	snprintf(d->path, sizeof d->path, "%s/keyward-due.kct", datadir);
+	snprintf(path, sizeof path, "%s", d->path);
+	fresh = !(flags & STORE_RDONLY) && access(path, F_OK) < 0;
 	snprintf(path, sizeof path, "%s/keyward-due.kct#pccap=2m", datadir);
 	if (!kcdbopen(d->db, path, mode)) {
 		kw_errf(e, kcdbecode(d->db) == KCENOREPOS ? KW_ENOTFOUND : KW_ESTORE,
 			"cannot open the due index %s/keyward-due.kct: %s", datadir, kcdbemsg(d->db));
 		kcdbdel(d->db);
+		pthread_mutex_destroy(&d->syncmu);
 		free(d);
 		return -1;
 	}
 	if (!(flags & STORE_RDONLY)) {
 		struct store_companion c = { before_commit, after_commit, d };
+
+		/* Kept open until after kcdbclose: closing any descriptor of the file would drop the
+		 * library's lock on it. */
+		d->fd = open(d->path, O_RDONLY | O_CLOEXEC);
 		store_set_companion(st, &c);
 		d->attached = 1;
+	}
+	/* Made together with an empty store (a new data directory): nothing to rebuild from, and every
+	 * record written from now on brings its entry. Without this the first `keyward serve` after a
+	 * large import would look at every record of it at once. */
+	if (fresh && kvdb_scan(store_kv(st), "", 0, 0, not_meta, NULL) == 0 && due_set_built(d) < 0) {
+		due_close(d);
+		return kw_errf(e, KW_ESTORE, "cannot write the due index %s/keyward-due.kct", datadir);
 	}
 	*out = d;
 	return 0;
@@ -301,6 +378,11 @@ void due_close(struct due *d)
 		store_set_companion(d->st, NULL);
 	kcdbclose(d->db);
 	kcdbdel(d->db);
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->walfd >= 0)
+		close(d->walfd);
+	pthread_mutex_destroy(&d->syncmu);
 	free(d);
 }
 
@@ -360,10 +442,10 @@ int due_remove(struct due *d, const struct due_entry *en)
 	char k[KEY_MAX];
 	int n = due_key_encode(en, 1, k, sizeof k), ok;
 
-	if (n < 0 || !kcdbbegintran(d->db, 0))
+	if (n < 0 || !tree_begin(d, 0))
 		return -1;
 	ok = kcdbremove(d->db, k, (size_t)n) || kcdbecode(d->db) == KCENOREC;
-	return kcdbendtran(d->db, ok) && ok ? 0 : -1;
+	return tree_end(d, ok, 0) && ok ? 0 : -1;
 }
 
 int due_remove_many(struct due *d, const struct due_entry *en, size_t n)
@@ -374,31 +456,43 @@ int due_remove_many(struct due *d, const struct due_entry *en, size_t n)
 
 	if (!n)
 		return 0;
-	if (!kcdbbegintran(d->db, 0))
+	if (!tree_begin(d, 0))
 		return -1;
 	for (i = 0; i < n && ok; i++) {
 		if ((kl = due_key_encode(&en[i], 1, k, sizeof k)) < 0)
 			continue;
 		ok = kcdbremove(d->db, k, (size_t)kl) || kcdbecode(d->db) == KCENOREC;
 	}
-	return kcdbendtran(d->db, ok) && ok ? 0 : -1;
+	return tree_end(d, ok, 0) && ok ? 0 : -1;
 }
 
 int due_move(struct due *d, const struct due_entry *en, int64_t due)
 {
-	char k[KEY_MAX], nk[KEY_MAX];
-	struct due_entry ne = *en;
-	int n, nn, ok;
+	return due_move_many(d, en, &due, 1);
+}
 
-	ne.due = due;
-	ne.serial = next_serial(d);
-	n = due_key_encode(en, 1, k, sizeof k);
-	nn = due_key_encode(&ne, 1, nk, sizeof nk);
-	if (n < 0 || nn < 0 || !kcdbbegintran(d->db, !(d->flags & STORE_NOSYNC)))
+int due_move_many(struct due *d, const struct due_entry *en, const int64_t *due, size_t n)
+{
+	char k[KEY_MAX], nk[KEY_MAX];
+	struct due_entry ne;
+	int kl, nl, ok = 1;
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (!tree_begin(d, 1))
 		return -1;
-	ok = kcdbset(d->db, nk, (size_t)nn, "", 0) &&
-	     (kcdbremove(d->db, k, (size_t)n) || kcdbecode(d->db) == KCENOREC);
-	return kcdbendtran(d->db, ok) && ok ? 0 : -1;
+	for (i = 0; i < n && ok; i++) {
+		ne = en[i];
+		ne.due = due[i];
+		ne.serial = next_serial(d);
+		if ((kl = due_key_encode(&en[i], 1, k, sizeof k)) < 0 || (nl = due_key_encode(&ne, 1, nk, sizeof nk)) < 0)
+			continue;
+		/* the new entry first: a crash in between leaves both (a stale one), never neither */
+		ok = kcdbset(d->db, nk, (size_t)nl, "", 0) &&
+		     (kcdbremove(d->db, k, (size_t)kl) || kcdbecode(d->db) == KCENOREC);
+	}
+	return tree_end(d, ok, 1) && ok ? 0 : -1;
 }
 
 int due_has(struct due *d, const char *kind, const char *id, int64_t due)
@@ -467,10 +561,10 @@ int due_set_built(struct due *d)
 {
 	int ok;
 
-	if (!kcdbbegintran(d->db, !(d->flags & STORE_NOSYNC)))
+	if (!tree_begin(d, 1))
 		return -1;
 	ok = kcdbset(d->db, META_BUILT, strlen(META_BUILT), "1", 1);
-	return kcdbendtran(d->db, ok) && ok ? 0 : -1;
+	return tree_end(d, ok, 1) && ok ? 0 : -1;
 }
 
 /* ---- fsck ---- */

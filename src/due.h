@@ -58,6 +58,8 @@ int due_remove(struct due *d, const struct due_entry *en);
 int due_remove_many(struct due *d, const struct due_entry *en, size_t n);
 /* Move an entry to a new time (the new one is written first). 0 or -1. */
 int due_move(struct due *d, const struct due_entry *en, int64_t due);
+/* Move n entries, en[i] to due[i], in one go (one tree transaction). 0 or -1. */
+int due_move_many(struct due *d, const struct due_entry *en, const int64_t *due, size_t n);
 /* 1 if an entry (kind, id, due) exists (any serial), 0 if not, -1 on error. */
 int due_has(struct due *d, const char *kind, const char *id, int64_t due);
 /* Number of entries. */

@@ -26,6 +26,9 @@ struct kind {
 	char name[SCHED_KIND_MAX + 1];
 	sched_handler fn;
 	void *arg;
+	int per_second;                 /* sched_pace: at most this many handlers a second (0: any) */
+	int64_t ran_sec, frontier;      /* under mu: the second counted and the latest one handed out */
+	int ran, booked;                /* handlers run in ran_sec; entries moved to frontier */
 };
 
 struct every {
@@ -76,7 +79,7 @@ struct every_job {
 
 /* ---- running handlers ---- */
 
-static const struct kind *find_kind(struct sched *s, const char *name)
+static struct kind *find_kind(struct sched *s, const char *name)
 {
 	size_t i;
 
@@ -86,47 +89,76 @@ static const struct kind *find_kind(struct sched *s, const char *name)
 	return NULL;
 }
 
-/* Run the handler of one entry. Returns 1 when it is done (the caller removes the entry), 0 when
- * it was moved to a later time (retry, or a kind nobody handles). */
-static int run_entry(struct sched *s, struct keyproc *kp, const struct due_entry *en)
+/* A paced kind: may an entry run now? 1 yes (counted), 0 no: *later gets the first second after
+ * the ones already handed out that has room, so a backlog is laid out once, per_second a second. */
+static int pace_take(struct sched *s, struct kind *k, int64_t now, int64_t *later)
 {
-	const struct kind *k = find_kind(s, en->kind);
-	int64_t now = time(NULL);
+	int rc = 1;
 
-	if (!k) {
-		fprintf(stderr, "keyward: sched: no handler for due entries of kind '%s'; %s waits an hour\n",
-			en->kind, en->id);
-		due_move(s->due, en, now + UNKNOWN_SECONDS);
-		return 0;
+	pthread_mutex_lock(&s->mu);
+	if (k->ran_sec != now) {
+		k->ran_sec = now;
+		k->ran = 0;
 	}
-	if (k->fn(k->arg, kp, en->kind, en->id, en->due) == SCHED_RETRY) {
-		if (due_move(s->due, en, now + RETRY_SECONDS) < 0)
-			fprintf(stderr, "keyward: sched: cannot move the due entry %s:%s\n", en->kind, en->id);
-		return 0;
+	if (k->ran < k->per_second) {
+		k->ran++;
+	} else {
+		if (k->frontier <= now) {
+			k->frontier = now + 1;
+			k->booked = 0;
+		} else if (k->booked >= k->per_second) {
+			k->frontier++;
+			k->booked = 0;
+		}
+		k->booked++;
+		*later = k->frontier;
+		s->stats.paced++;
+		rc = 0;
 	}
-	return 1;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
-/* Run the handlers of n entries, then remove the done ones in one go (they are moved to the front
- * of en). Returns the number done. */
-static size_t run_entries(struct sched *s, struct keyproc *kp, struct due_entry *en, size_t n)
+/* Run the handlers of n entries; then remove the done ones and move the others in one tree
+ * transaction each: a retry 10 s on, a paced entry to its second, an entry of a kind nobody handles
+ * an hour on (from now, the time the caller runs them at). On return the done ones are at the front
+ * of en. Returns the number done, or -1 (out of memory: nothing ran). */
+static long run_entries(struct sched *s, struct keyproc *kp, struct due_entry *en, size_t n, int64_t now)
 {
+	int64_t *when = calloc(n ? n : 1, sizeof *when);
 	size_t i, done = 0;
 	struct due_entry tmp;
+	struct kind *k;
 
+	if (!when)
+		return -1;
 	/* The entries may come from a transaction still committing: its records are not visible yet,
 	 * and a handler would take "no record" for "nothing left to do". */
 	store_settle(s->st);
-	for (i = 0; i < n; i++)
-		if (run_entry(s, kp, &en[i])) {
-			tmp = en[done];
-			en[done++] = en[i];
+	for (i = 0; i < n; i++) {
+		if (!(k = find_kind(s, en[i].kind))) {
+			fprintf(stderr, "keyward: sched: no handler for due entries of kind '%s'; %s waits an hour\n",
+				en[i].kind, en[i].id);
+			when[i] = now + UNKNOWN_SECONDS;
+		} else if (k->per_second && !pace_take(s, k, now, &when[i])) {
+			;               /* moved to its second */
+		} else if (k->fn(k->arg, kp, en[i].kind, en[i].id, en[i].due) == SCHED_RETRY) {
+			when[i] = now + RETRY_SECONDS;
+		} else {
+			tmp = en[done];         /* done: to the front (when[] of the front ones is unused) */
+			en[done] = en[i];
 			en[i] = tmp;
+			when[i] = when[done];
+			done++;
 		}
-	/* A crash before this leaves the done entries: their handlers find nothing left to do. */
+	}
+	/* A crash before this leaves the entries: their handlers find nothing left to do, or run again. */
 	if (due_remove_many(s->due, en, done) < 0)
 		fprintf(stderr, "keyward: sched: cannot remove %zu handled due entries\n", done);
-	return done;
+	if (due_move_many(s->due, en + done, when + done, n - done) < 0)
+		fprintf(stderr, "keyward: sched: cannot move %zu due entries to later\n", n - done);
+	free(when);
+	return (long)done;
 }
 
 static int same_entry(const struct due_entry *a, const struct due_entry *b)
@@ -151,10 +183,9 @@ static void batch_work(struct job *j, struct keyproc *kp)
 {
 	struct batch_job *b = (struct batch_job *)j;
 	struct sched *s = b->s;
-	uint64_t handled, retried;
+	long ran = run_entries(s, kp, b->en, b->n, time(NULL));
+	uint64_t handled = ran > 0 ? (uint64_t)ran : 0, retried = ran >= 0 ? b->n - handled : 0;
 
-	handled = run_entries(s, kp, b->en, b->n);
-	retried = b->n - handled;
 	pthread_mutex_lock(&s->mu);
 	forget(s, b->en, b->n);
 	s->stats.handled += handled;
@@ -310,14 +341,23 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sched *s = arg;
 	int64_t now = time(NULL);
+	struct timespec a, b;
+	uint64_t us;
 
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&s->mu);
-	s->stats.ticks++;
-	pthread_mutex_unlock(&s->mu);
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	start_periodic(s, now);
 	start_batches(s, now);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
+	pthread_mutex_lock(&s->mu);
+	s->stats.ticks++;
+	if (us > s->stats.tick_us_max)
+		s->stats.tick_us_max = us;
+	if (us > 10000)
+		s->stats.ticks_over_10ms++;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -341,16 +381,17 @@ long sched_tick_once(struct sched *s, int64_t now, size_t max, struct keyproc *k
 {
 	struct due_entry *en = calloc(max ? max : 1, sizeof *en);
 	uint64_t examined = 0;
-	size_t done;
-	long n;
+	long n, done;
 
 	if (!en)
 		return -1;
 	n = due_collect(s->due, now, en, max, NULL, NULL, &examined);
-	done = n > 0 ? run_entries(s, kp, en, (size_t)n) : 0;
+	done = n > 0 ? run_entries(s, kp, en, (size_t)n, now) : 0;
+	if (done < 0)
+		n = -1;
 	pthread_mutex_lock(&s->mu);
-	s->stats.handled += done;
-	s->stats.retried += n > 0 ? (uint64_t)n - done : 0;
+	s->stats.handled += n > 0 ? (uint64_t)done : 0;
+	s->stats.retried += n > 0 ? (uint64_t)(n - done) : 0;
 	s->stats.ticks++;
 	s->stats.examined += examined;
 	pthread_mutex_unlock(&s->mu);
@@ -393,6 +434,16 @@ int sched_register(struct sched *s, const char *kind, sched_handler fn, void *ar
 	snprintf(k->name, sizeof k->name, "%s", kind);
 	k->fn = fn;
 	k->arg = arg;
+	return 0;
+}
+
+int sched_pace(struct sched *s, const char *kind, int per_second)
+{
+	struct kind *k = find_kind(s, kind);
+
+	if (s->started || !k || per_second < 0)
+		return -1;
+	k->per_second = per_second;
 	return 0;
 }
 

@@ -63,6 +63,13 @@ enum sched_result {
  * by (kind, id), acts (its own store transactions, which may txn_sched a follow-up), and answers. */
 typedef enum sched_result (*sched_handler)(void *arg, struct keyproc *kp, const char *kind, const char *id,
 					   int64_t due);
+/* Before sched_start, after sched_register of kind: run at most per_second handlers of kind in any
+ * second (0: no limit). Entries beyond that are not run but moved, once each, to the next seconds
+ * with room, per_second to a second: a wave of many entries due at once (bindings imported together
+ * a year ago) is spread out instead of taking the pool's time from other kinds of work. Entries
+ * within the limit still run within a tick of their time. 0 or -1. */
+int sched_pace(struct sched *s, const char *kind, int per_second);
+
 /* Periodic in-memory work (sched_every). */
 typedef void (*sched_periodic)(void *arg, struct keyproc *kp);
 
@@ -90,9 +97,13 @@ void sched_kick(struct sched *s);
 void sched_stop(struct sched *s);
 void sched_free(struct sched *s);
 
-/* Counters for tests, stats and benchmarks: ticks run, due entries examined by ticks, handlers run. */
+/* Counters for tests, stats and benchmarks: ticks run, due entries examined by ticks, handlers run;
+ * and how long the timer thread's ticks took (collecting due entries and handing them to the pool,
+ * not the handlers' work): the longest, and how many took over 10 ms. */
 struct sched_stats {
-	uint64_t ticks, examined, handled, retried;
+	uint64_t ticks, examined, handled, retried;    /* retried: moved to later (retry, paced, unknown kind) */
+	uint64_t paced;                                 /* moved to a later second by sched_pace */
+	uint64_t tick_us_max, ticks_over_10ms;
 };
 void sched_get_stats(struct sched *s, struct sched_stats *out);
 

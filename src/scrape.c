@@ -58,6 +58,26 @@ static double mail_queue(void *a) { return (double)mailer_queued(((struct app *)
 static double job_queue(void *a) { return (double)jobs_pending(((struct app *)a)->jobs); }
 static double started(void *a) { return (double)((struct app *)a)->started; }
 
+static double sched_stat(struct app *app, int which)
+{
+	struct sched_stats s;
+
+	if (!app->sched)
+		return 0;
+	sched_get_stats(app->sched, &s);
+	switch (which) {
+	case 0: return (double)s.ticks;
+	case 1: return (double)s.tick_us_max / 1e6;
+	case 2: return (double)s.ticks_over_10ms;
+	default: return (double)s.handled;
+	}
+}
+
+static double sched_ticks(void *a) { return sched_stat(a, 0); }
+static double sched_tick_max(void *a) { return sched_stat(a, 1); }
+static double sched_ticks_slow(void *a) { return sched_stat(a, 2); }
+static double sched_handled(void *a) { return sched_stat(a, 3); }
+
 int scrape_register(struct app *app)
 {
 	struct metrics *m = app->metrics;
@@ -71,5 +91,12 @@ int scrape_register(struct app *app)
 	       metrics_gauge(m, "keyward_mail_queue", "", "Mails waiting for delivery or a retry", mail_queue, app) |
 	       metrics_gauge(m, "keyward_key_processing_queue", "", "Uploads and confirmations queued or running",
 			     job_queue, app) |
-	       metrics_gauge(m, "keyward_start_time_seconds", "", "When the server started (Unix time)", started, app);
+	       metrics_gauge(m, "keyward_start_time_seconds", "", "When the server started (Unix time)", started, app) |
+	       metrics_gauge(m, "keyward_sched_ticks", "", "Scheduler ticks since start", sched_ticks, app) |
+	       metrics_gauge(m, "keyward_sched_tick_seconds_max", "",
+			     "The longest scheduler tick since start (collecting due work, not running it)",
+			     sched_tick_max, app) |
+	       metrics_gauge(m, "keyward_sched_ticks_over_10ms", "", "Scheduler ticks since start that took over 10 ms",
+			     sched_ticks_slow, app) |
+	       metrics_gauge(m, "keyward_sched_handled", "", "Due entries handled since start", sched_handled, app);
 }

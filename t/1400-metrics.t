@@ -43,6 +43,11 @@ drained() {
 		[ "$(metric mq keyward_key_processing_queue "{}")" = 0 ]
 }
 wait_for drained; ok $? "the mail queue and the key-processing queue drain"
+# The scheduler delivered the mail: its ticks and handled entries are counted, its longest tick kept.
+[ "$(metric mq keyward_sched_ticks "{}")" -ge 1 ] 2>/dev/null && [ "$(metric mq keyward_sched_handled "{}")" -ge 1 ] 2>/dev/null
+ok $? "the scheduler's ticks and handled entries are counted"
+like "$(metric mq keyward_sched_tick_seconds_max "{}")" '^[0-9]' "the longest scheduler tick is a number"
+like "$(metric mq keyward_sched_ticks_over_10ms "{}")" '^[0-9]+$' "ticks over 10 ms are counted"
 
 is "$(scrape m1)" 200 "GET /metrics from loopback: 200"
 like "$(curl -s -D - -o /dev/null "$URL/metrics" | tr -d '\r')" "Content-Type: text/plain; version=0.0.4" "text format 0.0.4"

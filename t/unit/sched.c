@@ -80,6 +80,25 @@ static void *slow_write(void *arg)
 }
 
 /* A fingerprint-shaped name for record n (the record's name must be one). */
+static long paced_calls;
+static enum sched_result count_paced(void *arg, struct keyproc *kp, const char *kind, const char *id, int64_t due)
+{
+	(void)arg, (void)kp, (void)kind, (void)id, (void)due;
+	paced_calls++;
+	return SCHED_DONE;
+}
+
+/* How many entries of kind z are due at exactly t. */
+static long z_at(struct due *d, int64_t t)
+{
+	struct due_entry en[64];
+	long n = due_collect(d, t, en, 64, NULL, NULL, NULL), i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += en[i].due == t && !strcmp(en[i].kind, "z");
+	return c;
+}
+
 static void name_of(const char *tag, long n, char out[41])
 {
 	snprintf(out, 41, "%s%0*lX", tag, (int)(40 - strlen(tag)), (unsigned long)n);
@@ -104,7 +123,7 @@ static int put_due(struct store *st, const char *id, int64_t due)
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char dir[512], id[41];
+	char dir[512], path[600], id[41];
 	struct store *st = NULL;
 	struct due *d = NULL;
 	struct sched *s;
@@ -138,7 +157,7 @@ int main(void)
 	if (tx)
 		store_abort(tx);
 	ok(due_open(&d, st, dir, STORE_NOSYNC, &e) == 0, "the due index opens beside it");
-	ok(!due_built(d), "a new index is not built yet");
+	ok(due_built(d), "a new index beside an empty store needs no rebuilding");
 
 	/* 100,000 records, each with its due entry an hour ahead, written 1,000 per transaction. */
 	for (i = 0, k = 0; i < STORED; i += 1000) {
@@ -255,6 +274,34 @@ int main(void)
 		pthread_join(t, NULL);
 		ok(saw, "the handler saw the record: the tick waited for the commit");
 	}
+	/* A paced kind: at most 3 handlers a second; the rest of a wave of 10 is laid out over the next
+	 * seconds, 3 to a second, moved once (no handler runs for them meanwhile). */
+	ok(sched_register(s, "z", count_paced, NULL) == 0 && sched_pace(s, "z", 3) == 0, "a kind paced at 3 a second");
+	ok(sched_pace(s, "none", 3) < 0, "only a registered kind can be paced");
+	{
+		int64_t t = now - 50000;        /* before every other entry */
+		tx = store_begin(st);
+		for (i = 0, k = 0; i < 10 && tx; i++) {
+			name_of("ZZ", i, id);
+			k |= txn_sched(tx, "z", id, t - 1);
+		}
+		ok(tx && k == 0 && store_commit(tx) == 0, "10 entries due at once");
+		paced_calls = 0;
+		sched_tick_once(s, t, 1000, NULL);
+		is(paced_calls, 3, "a tick runs 3 of them");
+		ok(z_at(d, t + 1) == 3 && z_at(d, t + 2) == 3 && z_at(d, t + 3) == 1,
+		   "the other 7 are moved to the next seconds: 3, 3, 1");
+		sched_get_stats(s, &ss);
+		is(ss.paced, 7, "stats: 7 paced");
+		sched_tick_once(s, t + 1, 1000, NULL);
+		is(paced_calls, 6, "a second later the next 3 run");
+		sched_tick_once(s, t + 3, 1000, NULL);
+		is(paced_calls, 9, "two seconds after that, 3 of the 4 then due");
+		is(z_at(d, t + 4), 1, "the fourth goes to the next second");
+		sched_tick_once(s, t + 4, 1000, NULL);
+		is(paced_calls, 10, "and runs then: every entry ran once");
+		is(z_at(d, t + 100), 0, "none left");
+	}
 	sched_free(s);
 	due_close(d);
 	store_close(st);
@@ -278,6 +325,12 @@ int main(void)
 	name_of("FF", 1, id);
 	is(store_rec_get(st, REC_HOLD, id, NULL), 1, "the record survived");
 	is(due_has(d, "p", id, now + 42), 1, "its due entry survived");
+	ok(due_built(d), "still built after reopening");
+	due_close(d);
+	/* The due index lost beside a store with records: made afresh, it waits to be rebuilt. */
+	snprintf(path, sizeof path, "%s/keyward-due.kct", dir);
+	ok(unlink(path) == 0 && due_open(&d, st, dir, 0, &e) == 0 && !due_built(d),
+	   "a new index beside a store with records is not built yet");
 	due_close(d);
 	store_close(st);
 	return done_testing();
