@@ -548,6 +548,14 @@ static enum sched_result renew(const struct challenger *c, const char *addr, str
 	return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
+/* How many queued mails re-confirmation asks may leave in the mail queue before they wait. */
+static long ask_room(const struct config *cfg)
+{
+	long room = cfg->max_mail_queue / 10;
+
+	return room < 64 ? (cfg->max_mail_queue < 64 ? cfg->max_mail_queue : 64) : room;
+}
+
 static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *kind, const char *addr, int64_t due)
 {
 	const struct challenger *c = arg;
@@ -591,8 +599,12 @@ static enum sched_result binding_due(void *arg, struct keyproc *kp, const char *
 		}
 		return store_commit(tx) < 0 ? SCHED_RETRY : SCHED_DONE;
 	}
-	if (mailer_queued(c->mailer) >= (size_t)cfg->max_mail_queue)
-		return SCHED_RETRY;     /* ask when the queue has room */
+	/* A wave of asks (many bindings due at once: an import a year ago, a restart after downtime)
+	 * takes at most a tenth of the mail queue: the rest waits (10 s at a time, moved a batch at a
+	 * time), so that the queue keeps room for confirmation mails and the asks already queued are
+	 * delivered in between (they are due after the wave's entries, which come first otherwise). */
+	if (mailer_queued(c->mailer) >= (size_t)ask_room(cfg))
+		return SCHED_RETRY;
 	memset(&k, 0, sizeof k);
 	if (store_get_key(c->st, b.fpr, &k, NULL, NULL) != 1)
 		return SCHED_RETRY;
@@ -671,6 +683,7 @@ static enum sched_result expire_due(void *arg, struct keyproc *kp, const char *k
 
 int owner_register(const struct challenger *c, struct sched *s)
 {
-	return sched_register(s, "ob", binding_due, (void *)c) < 0 || sched_register(s, "ot", expire_due, (void *)c) < 0 ||
-	       sched_register(s, "on", expire_due, (void *)c) < 0 ? -1 : 0;
+	return sched_register(s, "ob", binding_due, (void *)c) < 0 || sched_pace(s, "ob", OWNER_ASKS_PER_SECOND) < 0 ||
+	       sched_register(s, "ot", expire_due, (void *)c) < 0 || sched_register(s, "on", expire_due, (void *)c) < 0 ?
+	       -1 : 0;
 }
