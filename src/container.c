@@ -1,16 +1,15 @@
 /* container — see container.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <gpgme.h>
 #include "container.h"
+#include "gpghome.h"
 #include "packet.h"
 #include "record.h"
 #include "store.h"
@@ -30,76 +29,14 @@ struct cmaker {
 	size_t ngw;
 };
 
-/* ---- scratch homes ---- */
+/* ---- scratch homes (gpghome.h) ---- */
 
-static int write_conf(const char *home)
-{
-	char path[PATH_MAX + 16];
-	FILE *f;
+static const char container_conf[] = "trust-model always\nno-auto-check-trustdb\nno-greeting\nno-permission-warning\n"
+				     "personal-digest-preferences SHA256\ncert-digest-algo SHA256\n";
 
-	snprintf(path, sizeof path, "%s/gpg.conf", home);
-	if (!(f = fopen(path, "w")))
-		return -1;
-	fputs("trust-model always\nno-auto-check-trustdb\nno-greeting\nno-permission-warning\n"
-	      "personal-digest-preferences SHA256\ncert-digest-algo SHA256\n", f);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-/* gpgconf --homedir HOME --kill gpg-agent */
-static void kill_agent(const char *home)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "gpg-agent", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
-}
-
-/* A fresh home "PREFIX-XXXXXX" under tmpdir with its context. 0 or -1 with *why. */
 static int home_new(const char *tmpdir, const char *prefix, char home[PATH_MAX], gpgme_ctx_t *ctx, const char **why)
 {
-	*ctx = NULL;
-	snprintf(home, PATH_MAX, "%s/%s-XXXXXX", tmpdir, prefix);
-	if (!mkdtemp(home)) {
-		home[0] = 0;
-		*why = "cannot create a private GnuPG home";
-		return -1;
-	}
-	if (write_conf(home) < 0) {
-		*why = "cannot write gpg.conf";
-		return -1;
-	}
-	if (gpgme_new(ctx) || gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, home)) {
-		*why = "cannot create a GPGME context";
-		return -1;
-	}
-	gpgme_set_offline(*ctx, 1);
-	/* No passphrase callback: a protected key fails instead of waiting for a pinentry. */
-	gpgme_set_pinentry_mode(*ctx, GPGME_PINENTRY_MODE_LOOPBACK);
-	gpgme_set_armor(*ctx, 0);
-	return 0;
-}
-
-static void home_free(char home[PATH_MAX], gpgme_ctx_t ctx)
-{
-	if (ctx)
-		gpgme_release(ctx);
-	if (home[0]) {
-		kill_agent(home);
-		rm_contents(home);
-		rmdir(home);
-		home[0] = 0;
-	}
+	return gpghome_new(tmpdir, prefix, container_conf, home, ctx, why);
 }
 
 static int take_data(gpgme_data_t d, struct buf *out)
@@ -219,7 +156,7 @@ void cmaker_free(struct cmaker *cm)
 	if (!cm)
 		return;
 	unload(cm);
-	home_free(cm->home, cm->ctx);
+	gpghome_free(cm->home, cm->ctx);
 	free(cm);
 }
 
@@ -451,7 +388,7 @@ int gwkey_generate(const char *tmpdir, const char *domain, struct buf *secret, c
 	rc = 0;
 out:
 	keys_unref(keys, nk);
-	home_free(home, ctx);
+	gpghome_free(home, ctx);
 	return rc;
 }
 
@@ -500,6 +437,6 @@ int gwkey_check(const char *tmpdir, const unsigned char *in, size_t len, struct 
 	rc = 0;
 out:
 	keys_unref(keys, nk);
-	home_free(home, ctx);
+	gpghome_free(home, ctx);
 	return rc;
 }

@@ -1,34 +1,14 @@
 /* keygen — see keygen.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <gpgme.h>
+#include "gpghome.h"
 #include "keygen.h"
 #include "util.h"
-
-static void kill_agent(const char *home)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "all", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
-}
 
 /* Export fpr (public, or secret with mode) armored into out. 0 or -1. */
 static int export(gpgme_ctx_t ctx, const char *fpr, gpgme_export_mode_t mode, struct buf *out)
@@ -53,24 +33,17 @@ out:
 
 int keygen_pair(const char *tmpdir, const char *uid, struct buf *pub, struct buf *sec, const char **why)
 {
-	char home[PATH_MAX];
+	char home[PATH_MAX], gone[PATH_MAX];
 	gpgme_ctx_t ctx = NULL;
 	gpgme_genkey_result_t gr;
 	gpgme_key_t key = NULL;
 	char fpr[128];
 	int rc = -1;
 
-	snprintf(home, sizeof home, "%s/gen-XXXXXX", tmpdir);
-	if (!mkdtemp(home)) {
-		*why = "cannot make a temporary GnuPG home";
-		return -1;
-	}
-	*why = "cannot generate a key pair";
-	if (gpgme_new(&ctx) || gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home))
+	if (gpghome_new(tmpdir, "gen", NULL, home, &ctx, why) < 0)
 		goto out;
+	*why = "cannot generate a key pair";
 	gpgme_set_armor(ctx, 1);
-	gpgme_set_offline(ctx, 1);
-	gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
 	if (gpgme_op_createkey(ctx, uid, "ed25519", 0, 0, NULL, GPGME_CREATE_SIGN | GPGME_CREATE_CERT |
 			       GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE))
 		goto out;
@@ -89,10 +62,8 @@ int keygen_pair(const char *tmpdir, const char *uid, struct buf *pub, struct buf
 out:
 	if (key)
 		gpgme_key_unref(key);
-	if (ctx)
-		gpgme_release(ctx);
-	kill_agent(home);
-	if (rm_contents(home) < 0 || rmdir(home) < 0)
-		fprintf(stderr, "keyward: cannot remove %s: %s\n", home, strerror(errno));
+	snprintf(gone, sizeof gone, "%s", home);
+	if (gpghome_free(home, ctx) < 0)
+		fprintf(stderr, "keyward: cannot remove %s: %s\n", gone, strerror(errno));
 	return rc;
 }
