@@ -4,24 +4,12 @@
 # through a mailed link; a notice to every address that stops being published.
 . ./t/lib.sh
 
-ALICE=$(fpr_of "$KEYS/alice.asc")
 BOB=$(fpr_of "$KEYS/bob.asc")
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org \
-	--challenge-interval 0 || bail "no server"
-curl -s "$URL/server-key" > server.asc
-SERVER=$(fpr_of server.asc)
-new_gnupghome alice
-gpg --batch --import "$KEYS/alice.sec.asc" "$KEYS/bob.asc" server.asc 2>/dev/null
-# bob's secret key: a throwaway one made here, so "signed by another key" is a real signature
+publish_alice           # alice published with both addresses (t/lib.sh)
+gpg --batch --import "$KEYS/bob.asc" 2>/dev/null
+# another key's secret: a throwaway one made here, so "signed by another key" is a real signature
 gpg --batch --passphrase '' --quick-gen-key 'Mallory <mallory@example.org>' ed25519 sign 0 2>/dev/null
 MALLORY=$(gpg --batch --with-colons -k mallory@example.org | awk -F: '/^fpr:/ {print $10; exit}')
-
-# Publish alice with both addresses.
-curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
-wait_mails 2
-for a in alice@example.org alice@example.net; do
-	decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
-done
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"
 is "$STATUS" 200 "both addresses published"
 
@@ -37,9 +25,8 @@ ok $? "contrib/keyward-request store-recovery: 200"
 like "$(cat out)" "recovery data stored" "the server says what it did"
 
 # Recovery release: the same page whether or not the address has a key with recovery data.
-page_token() { sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
 curl -s -o form.html "$URL/recovery"
-T=$(page_token form.html)
+T=$(form_token form.html)
 test -n "$T"; ok $? "the recovery page has a form token"
 before=$(mail_count)
 curl -s -o r1.html -w '%{http_code}' --data-urlencode "form_token=$T" --data-urlencode "email=alice@example.org" "$URL/recovery" > code1

@@ -4,18 +4,7 @@
 # drops it after --reconfirm-grace with a last notice. The entries survive a kill -9 and a restart.
 . ./t/lib.sh
 
-ALICE=$(fpr_of "$KEYS/alice.asc")
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
-	--reconfirm-after 4 --reconfirm-grace 6 || bail "no server"
-curl -s "$URL/server-key" > server.asc
-SERVER=$(fpr_of server.asc)
-new_gnupghome alice
-gpg --batch --import "$KEYS/alice.sec.asc" server.asc 2>/dev/null
-curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
-wait_mails 2
-for a in alice@example.org alice@example.net; do
-	decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
-done
+publish_alice --reconfirm-after 4 --reconfirm-grace 6      # t/lib.sh
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.net"
 is "$STATUS" 200 "both addresses confirmed"
 

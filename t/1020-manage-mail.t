@@ -4,22 +4,9 @@
 # --max-addresses-per-key refuses a confirmation beyond the limit with a page that says so.
 . ./t/lib.sh
 
-ALICE=$(fpr_of "$KEYS/alice.asc")
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 ||
-	bail "no server"
-curl -s "$URL/server-key" > server.asc
-SERVER=$(fpr_of server.asc)
-new_gnupghome alice
-gpg --batch --import "$KEYS/alice.sec.asc" server.asc 2>/dev/null
-curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
-wait_mails 2
-for a in alice@example.org alice@example.net; do
-	decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
-done
-
-page_token() { sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
+publish_alice           # alice published with both addresses (t/lib.sh)
 is "$(curl -s -o form.html -w '%{http_code}' "$URL/manage")" 200 "GET /manage: the form"
-T=$(page_token form.html)
+T=$(form_token form.html)
 test -n "$T"; ok $? "with a form token"
 before=$(mail_count)
 is "$(curl -s -o none.html -w '%{http_code}' --data "email=alice@example.org" "$URL/manage")" 403 "a POST without the form token: 403"

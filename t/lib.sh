@@ -198,6 +198,29 @@ link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E '/
 # confirm LINK: POST to it; prints the status.
 confirm() { curl -s -o "$TRASH/confirm.body" -w '%{http_code}' -X POST "$1"; }
 
+# form_token FILE: the form token of the (first) form in an HTML page.
+form_token() { sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
+
+# ---- the owner's control (t/10xx) ----
+# publish_alice [serve options...]: a server that mails into $MAILS (--challenge-interval 0, so
+# mails to one address follow each other), alice's key uploaded and both her addresses confirmed;
+# a fresh GNUPGHOME with alice's secret key and the server key (server.asc). Sets ALICE and SERVER
+# (fingerprints). Bails out when the server does not start; the test checks the bindings.
+publish_alice() {
+	ALICE=$(fpr_of "$KEYS/alice.asc")
+	start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org \
+		--challenge-interval 0 "$@" || bail "no server"
+	curl -s "$URL/server-key" > "$TRASH/server.asc"
+	SERVER=$(fpr_of "$TRASH/server.asc")
+	new_gnupghome alice
+	gpg --batch --import "$KEYS/alice.sec.asc" "$TRASH/server.asc" 2>/dev/null
+	curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
+	wait_mails 2
+	for a in alice@example.org alice@example.net; do
+		decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
+	done
+}
+
 # ---- LDAP (t/15xx) ----
 # free_port: a loopback TCP port nobody listens on right now (slapd cannot be given port 0).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
