@@ -50,3 +50,17 @@ void key_keyid_of_fpr(const char *fpr, char out[17])
 		memset(out, '0', 16);
 	out[16] = 0;
 }
+
+void key_fmt_fpr(const char *fpr, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!n)
+		return;
+	for (i = 0; fpr[i] && o + 2 < n; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = fpr[i];
+	}
+	out[o] = 0;
+}

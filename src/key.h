@@ -45,6 +45,11 @@ void keys_free(struct kw_key *k, size_t n); /* frees members of n keys and the a
 /* Map a GPGME public-key algorithm number to the OpenPGP one (301→19, 302→18, 303→22). */
 int key_openpgp_algo(int gpgme_algo);
 
+/* A fingerprint as people read it, in groups of four digits ("ABCD EF01 …"), into out (n bytes;
+ * KW_FPR_FMT_MAX holds any). */
+#define KW_FPR_FMT_MAX (KW_FPR_MAX + KW_FPR_MAX / 4 + 1)
+void key_fmt_fpr(const char *fpr, char *out, size_t n);
+
 /* A key is "v6-style" when its fingerprint has 64 hex digits. Key ID of such keys is the
  * first 16 digits, of v4 keys the last 16. Writes 16 digits + NUL into out. */
 void key_keyid_of_fpr(const char *fpr, char out[17]);

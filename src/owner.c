@@ -16,18 +16,6 @@
 
 /* ---- mails ---- */
 
-static void fmt_fpr(const char *fpr, char *out, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; fpr[i] && o + 2 < n; i++) {
-		if (i && i % 4 == 0)
-			out[o++] = ' ';
-		out[o++] = fpr[i];
-	}
-	out[o] = 0;
-}
-
 /* Compose a mail to addr: encrypted to k when it can receive encrypted mail, else signed only. */
 static int compose(const struct challenger *c, const char *addr, const char *subject, const char *text,
 		   const struct kw_key *k, struct buf *msg, struct kw_error *e)
@@ -46,7 +34,7 @@ static int notice(const struct challenger *c, const char *addr, const char *fpr,
 	char f[100];
 	int rc;
 
-	fmt_fpr(fpr, f, sizeof f);
+	key_fmt_fpr(fpr, f, sizeof f);
 	rc = buf_printf(&text,
 		"Hello,\n\n"
 		"the keyserver at %s no longer publishes a key for %s:\n"
@@ -84,7 +72,7 @@ static int link_text(const struct challenger *c, enum owntoken_kind kind, const 
 	struct tm tm;
 	const char *what;
 
-	fmt_fpr(fpr, f, sizeof f);
+	key_fmt_fpr(fpr, f, sizeof f);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
 	what = kind == OWNTOKEN_MANAGE ?
