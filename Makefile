@@ -50,7 +50,7 @@ FUZZ_NAMES := $(patsubst t/fuzz/fuzz-%.c,%,$(wildcard t/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(patsubst %,$(TBIN)/fuzz-%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run check check-one tests clean install fuzz fuzz-build bench bench-sched
+.PHONY: all deps run check check-one tests clean install fuzz fuzz-build bench bench-sched bench-reconfirm
 all: $(O)/keyward
 
 $(O)/%.o: src/%.c $(HDRS)
@@ -160,3 +160,11 @@ $(TBIN)/bench-sched-tick: contrib/bench/sched-tick.c $(O)/libkw.a $(HDRS)
 
 bench-sched: $(TBIN)/bench-sched-tick
 	$(TBIN)/bench-sched-tick
+
+# A million bindings: the tick and the lookups during a re-confirmation wave (contrib/bench/reconfirm.sh).
+$(TBIN)/bench-bindings: contrib/bench/bindings.c $(O)/libkw.a $(HDRS)
+	@mkdir -p $(TBIN)
+	$(CC) $(KW_CFLAGS) -o $@ $< $(O)/libkw.a $(KW_LIBS)
+
+bench-reconfirm: all $(TBIN)/bench-bindings
+	sh contrib/bench/reconfirm.sh $(BENCH_SECONDS)

@@ -1,0 +1,129 @@
+#!/bin/sh
+# reconfirm.sh: a million bindings — the scheduler's tick, and lookups while a re-confirmation wave
+# of 10,000 mails is being queued. Loopback only.
+#
+#   sh contrib/bench/reconfirm.sh [SECONDS-PER-RUN]     (default 10; `make bench-reconfirm`)
+#   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), DRAIN=1 to wait for the whole wave,
+#   START_ALLOW (300: seconds allowed for the server's start), KEEP=1 to keep the store
+#
+# 1. The store: the 5,000 synthetic keys of the benchmark corpus imported with --publish (their
+#    bindings are real: confirmed by the import), then bench-bindings (contrib/bench/bindings.c) adds
+#    keys and bindings through the store's functions up to BINDINGS, each with its "ob:" record and
+#    its due entry between an hour and a year ahead (why this is representative: bindings.c).
+# 2. The tick, in-process on that store (bench-bindings tick): nothing due, 10 due, 64 due (the
+#    server's batch), with a handler that does nothing, so the figure is the scheduler's own.
+# 3. WAVE bindings are made due at one time T (bench-bindings wave), a few minutes ahead: the
+#    server's start on a store this size takes minutes (full passes over the store at start).
+# 4. Lookups before T: `keyward serve --threads 2`, wrk with contrib/bench/lookup.lua
+#    (GET /pks/lookup?op=get&options=mr&search=0xFPR, a random corpus fingerprint per request,
+#    keep-alive), as the lookup figures of doc/performance.md.
+# 5. At T the wave begins: the same lookups run while the scheduler asks those bindings (paced,
+#    owner.h): per binding one mail signed by the server key and encrypted to the bound key (gpg),
+#    queued with fsync, then delivered to the Maildir outbox by the mailer (no --sendmail: no process
+#    per mail). From /metrics: the scheduler's longest tick and ticks over 10 ms in the server itself
+#    (since its start), entries handled, the queue.
+#
+# Needs wrk, gpg, a built src/keyward and t/bin/bench-bindings (make bench-reconfirm builds both).
+# Work files in contrib/bench/work/reconfirm/ (about 3 GB for a million bindings; removed at the end
+# unless KEEP=1). The corpus is shared with run.sh (contrib/bench/work/corpus).
+set -u
+D=${1:-10}
+BINDINGS=${BINDINGS:-1000000}
+WAVE=${WAVE:-10000}
+CONNS=${CONNS:-16 64}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+W=$here/work/reconfirm
+KW=$root/src/keyward
+GEN=$root/t/bin/bench-bindings
+command -v wrk >/dev/null || { echo "reconfirm.sh: needs wrk" >&2; exit 1; }
+[ -x "$KW" ] && [ -x "$GEN" ] || { echo "reconfirm.sh: make src/keyward t/bin/bench-bindings first" >&2; exit 1; }
+NO_REAL=1 sh "$here/make-corpus.sh" "$here/work/corpus" 5000 >&2 || exit 1
+FPRS=$here/work/corpus/fprs-synthetic.txt
+rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
+ulimit -n 8192 2>/dev/null
+pid=""
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
+cleanup() { stop; [ "${KEEP:-0}" = 1 ] || rm -rf "$W/data"; }
+trap cleanup EXIT INT TERM
+secs() { date +%s.%N; }
+# Every wrk connection comes from 127.0.0.1: lift a per-client connection cap where the server has one.
+extra=""
+grep -q -- "max-client-connections" "$root/doc/keyward.8" && extra="--max-client-connections 100000"
+serve() {
+	rm -f port
+	"$KW" serve --listen 127.0.0.1:0 --port-file port --datadir data --threads 2 --mail-from keyward@bench.example \
+		$extra 2>> serve.log &
+	pid=$!
+	i=0; while [ ! -s port ]; do i=$((i + 1)); [ $i -gt 9000 ] && { echo "keyward did not start" >&2; tail serve.log >&2; exit 1; }; sleep 0.1; done
+	PORT=$(sed -n '1s/.*://p' port)
+}
+bench() {   # bench CONNECTIONS -> "req/s p50 p99 errors non2xx"
+	t=2; [ "$1" -lt 2 ] && t=1
+	FPRS=$FPRS wrk -t$t -c"$1" -d"${D}s" --timeout 10s -s "$here/lookup.lua" "http://127.0.0.1:$PORT" 2>/dev/null |
+		awk '/^RESULT/ {split($2,a,"="); split($3,b,"="); split($4,c,"="); split($5,d,"="); split($6,e,"="); print a[2], b[2], c[2], d[2], e[2]}'
+}
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+outbox() { find data/outbox/new -type f 2>/dev/null | wc -l; }
+
+echo "## A million bindings: the tick and lookups during a re-confirmation wave"
+echo
+t0=$(secs)
+"$KW" import --datadir data --publish "$here/work/corpus/synthetic.gpg" > import.out 2>&1 || { cat import.out >&2; exit 1; }
+t1=$(secs)
+"$GEN" build data "$BINDINGS" > build.out 2>&1 || { cat build.out >&2; exit 1; }
+t2=$(secs)
+printf 'store: corpus imported in %.0f s; bindings added in %.0f s: %s\n' "$(echo "$t1 - $t0" | bc)" \
+	"$(echo "$t2 - $t1" | bc)" "$(tail -1 build.out)"
+echo
+echo "### The tick, in-process, on this store (handler does nothing)"
+echo
+echo '```'
+"$GEN" tick data || exit 1
+echo '```'
+echo
+
+# One server start for both runs (starting on a store of this size takes minutes, see
+# doc/performance.md): the wave is made due at a time after the start and the first runs.
+n=0; for c in $CONNS; do n=$((n + 1)); done
+at=$(( $(date +%s) + ${START_ALLOW:-300} + n * (D + 2) ))
+"$GEN" wave data "$WAVE" "$at" > wave.out 2>&1 || { cat wave.out >&2; exit 1; }
+ts=$(secs)
+serve
+printf 'keyward serve started in %.0f s; the wave is due in %s s\n\n' "$(echo "$(secs) - $ts" | bc)" "$((at - $(date +%s)))"
+base=""
+for c in $CONNS; do base="$base $c:$(bench "$c" | tr ' ' ,)"; done
+[ "$(date +%s)" -lt "$at" ] || { echo "reconfirm.sh: the start took too long for START_ALLOW=${START_ALLOW:-300}" >&2; exit 1; }
+h0=$(metric keyward_sched_handled)
+while [ "$(date +%s)" -le "$at" ]; do sleep 0.2; done
+tw=$(secs)
+during=""
+for c in $CONNS; do during="$during $c:$(bench "$c" | tr ' ' ,)"; done
+tl=$(secs)
+handled=$(( $(metric keyward_sched_handled) - h0 ))
+queued=$(metric keyward_mail_queue)
+ticks=$(metric keyward_sched_ticks)
+tmax=$(metric keyward_sched_tick_seconds_max)
+slow=$(metric keyward_sched_ticks_over_10ms)
+mailed=$(outbox)
+
+echo "### Lookups by fingerprint (wrk -t2, $D s each, keep-alive, $(wc -l < "$FPRS") corpus keys)"
+echo
+echo "| connections | before: req/s | p50 ms | p99 ms | during the wave: req/s | p50 ms | p99 ms | errors, non-2xx (during) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+for c in $CONNS; do
+	b=$(echo "$base" | tr ' ' '\n' | sed -n "s/^$c://p" | tr , ' ')
+	d=$(echo "$during" | tr ' ' '\n' | sed -n "s/^$c://p" | tr , ' ')
+	set -- $b; b1=$1 b2=$2 b3=$3
+	set -- $d
+	echo "| $c | $b1 | $b2 | $b3 | $1 | $2 | $3 | $4, $5 |"
+done
+echo
+printf 'The wave during the lookups (%.0f s): %s re-confirmation mails queued (%s delivered to the outbox, %s waiting); %s due entries handled (asks, deliveries).\n' \
+	"$(echo "$tl - $tw" | bc)" "$((mailed + queued))" "$mailed" "$queued" "$handled"
+echo "The server's own ticks since its start: $ticks, the longest $(awk -v s="$tmax" 'BEGIN {printf "%.1f", s * 1000}') ms, $slow over 10 ms."
+if [ "${DRAIN:-0}" = 1 ]; then
+	while [ "$(outbox)" -lt "$WAVE" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+	printf 'The whole wave: %s mails in the outbox after %.0f s.\n' "$(outbox)" "$(echo "$(secs) - $tw" | bc)"
+fi
+stop
