@@ -50,7 +50,7 @@
 	" ldap-listen ldap-suffix ldap-max-results ldap-slapd" \
 	" containers-with-genuine container-rate container-cache credentials upstream upstream-timeout upstream-cache" \
 	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
-	" token-keep reconfirm-after reconfirm-grace max-addresses-per-key max-recovery-bytes" \
+	" token-keep reconfirm-after reconfirm-grace reconfirm-rate max-addresses-per-key max-recovery-bytes" \
 	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
 	" header-timeout max-client-connections"
 

@@ -50,6 +50,7 @@ static const struct opt opts[] = {
 	O("challenge-interval", OPT_INT, challenge_interval, 0, 86400),
 	O("reconfirm-after", OPT_INT, reconfirm_after, 0, 20 * 365 * 86400),
 	O("reconfirm-grace", OPT_INT, reconfirm_grace, 1, 10 * 365 * 86400),
+	O("reconfirm-rate", OPT_INT, reconfirm_rate, 1, 100000),
 	O("max-addresses-per-key", OPT_INT, max_addresses_per_key, 0, 100000),
 	O("max-recovery-bytes", OPT_INT, max_recovery_bytes, 1, 16 << 20),
 	O("upload-rate", OPT_INT, upload_rate, 1, 1000000),
@@ -141,6 +142,7 @@ void config_defaults(struct config *c)
 	c->token_keep = 30 * 86400;
 	c->reconfirm_after = 365 * 86400;
 	c->reconfirm_grace = 30 * 86400;
+	c->reconfirm_rate = 10;
 	c->max_recovery_bytes = 65536;
 	c->challenges_per_day = 10;
 	c->challenges_per_client = 60;

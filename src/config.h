@@ -77,6 +77,7 @@ struct config {
 	/* the owner's control of an entry (owner.h) */
 	int reconfirm_after;              /* seconds after a confirmation before it is asked again (365 d; 0 never) */
 	int reconfirm_grace;              /* seconds to answer a re-confirmation before the binding goes (30 d) */
+	int reconfirm_rate;               /* bindings looked at per second at most by re-confirmation (10) */
 	int max_addresses_per_key;        /* addresses bound to one key at most (0: no limit) */
 	int max_recovery_bytes;           /* size of a recovery blob (65536) */
 	/* abuse resistance (doc/security.md) */

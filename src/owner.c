@@ -671,7 +671,7 @@ static enum sched_result expire_due(void *arg, struct keyproc *kp, const char *k
 
 int owner_register(const struct challenger *c, struct sched *s)
 {
-	return sched_register(s, "ob", binding_due, (void *)c) < 0 || sched_pace(s, "ob", OWNER_ASKS_PER_SECOND) < 0 ||
+	return sched_register(s, "ob", binding_due, (void *)c) < 0 || sched_pace(s, "ob", c->cfg->reconfirm_rate) < 0 ||
 	       sched_register(s, "ot", expire_due, (void *)c) < 0 || sched_register(s, "on", expire_due, (void *)c) < 0 ?
 	       -1 : 0;
 }

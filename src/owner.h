@@ -21,14 +21,11 @@
 #include "store.h"
 
 #define OWNER_CLOCK_WINDOW 900          /* seconds a signed request's date may be off the clock */
-/* Bindings looked at (re-confirmation asked, renewed, dropped) per second at most: each ask is a
- * gpg signature and encryption (~20 ms of CPU), so a wave of asks takes a fifth of a core, not the
- * machine; 10 a second is 864,000 a day, far above what a million bindings need on average. */
-#define OWNER_ASKS_PER_SECOND 10
 struct sched;
 
 /* Register the scheduler's work of this module (before sched_start): "ob" asks a binding again,
- * drops it after the grace (paced: OWNER_ASKS_PER_SECOND); "ot", "on" delete expired links and
+ * drops it after the grace (paced: --reconfirm-rate bindings a second; each ask is a gpg signature and
+ * encryption, ~20 ms of CPU, so the default 10 keeps a wave of asks to a fifth of a core); "ot", "on" delete expired links and
  * replay records. 0 or -1. */
 int owner_register(const struct challenger *c, struct sched *s);
 

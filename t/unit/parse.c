@@ -162,6 +162,9 @@ static void test_config(void)
 	   strstr(err, "unknown option '--nope'"), "unknown option named");
 	ok(config_set(&c, "threads", "0", err, sizeof err) < 0, "out-of-range value refused");
 	ok(config_set(&c, "listen", "nonsense", err, sizeof err) < 0, "bad listener refused");
+	is(c.reconfirm_rate, 10, "--reconfirm-rate: 10 bindings a second by default");
+	ok(config_set(&c, "reconfirm-rate", "0", err, sizeof err) < 0, "--reconfirm-rate 0 refused (at least 1)");
+	ok(config_set(&c, "reconfirm-rate", "50", err, sizeof err) == 0 && c.reconfirm_rate == 50, "--reconfirm-rate 50");
 	config_free(&c);
 	fd = mkstemp(path);
 	f = fdopen(fd, "w");
