@@ -70,12 +70,16 @@ static int open_db(struct kvdb *kv, const char *datadir, uint32_t mode)
 	return kcdbopen(kv->db, path, mode);
 }
 
-/* An in-memory hash database (Kyoto Cabinet's prototype hash database). 0 or -1. */
+/* An in-memory database (Kyoto Cabinet's prototype tree database, a std::map). Not the prototype
+ * hash database: that one is a std::unordered_map tuned to a million buckets, and emptying it
+ * clears all of them (8 MB, about 0.16 ms) even when it holds nothing — and the overlay and the
+ * shadow are emptied at every begin, commit and abort, and at every tick of the scheduler
+ * (store_settle). A tree is emptied in the time of what it holds. 0 or -1. */
 static int mem_db(KCDB **db)
 {
 	if (!(*db = kcdbnew()))
 		return -1;
-	if (!kcdbopen(*db, "-", KCOWRITER | KCOCREATE)) {
+	if (!kcdbopen(*db, "+", KCOWRITER | KCOCREATE)) {
 		kcdbdel(*db);
 		*db = NULL;
 		return -1;
