@@ -354,10 +354,13 @@ int fsck_run(struct store *st, int64_t now, struct buf *report, struct fsck_resu
 			if (c.c[REC_C_PUBLISHED] != f.published)
 				problem(&f, "m:counts: %lld published counted, %lld found", (long long)c.c[REC_C_PUBLISHED],
 					(long long)f.published);
+			if ((uint64_t)c.c[REC_C_MAIL] != res->per_type[REC_MAIL])
+				problem(&f, "m:counts: %lld queued mails counted, %llu stored", (long long)c.c[REC_C_MAIL],
+					(unsigned long long)res->per_type[REC_MAIL]);
 			if (c.c[REC_C_ADDRS] != f.aentries)
 				problem(&f, "m:counts: %lld addresses counted, %lld bound", (long long)c.c[REC_C_ADDRS],
 					(long long)f.aentries);
-		} else if (!f.counts_seen && (res->per_type[REC_KEY] || f.aentries)) {
+		} else if (!f.counts_seen && (res->per_type[REC_KEY] || f.aentries || res->per_type[REC_MAIL])) {
 			problem(&f, "m:counts: missing");
 		}
 	}

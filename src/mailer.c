@@ -47,7 +47,16 @@ int mailer_queue(struct store_txn *tx, const char *msg, size_t len, char id[MAIL
 	m.queued = ts.tv_sec;
 	m.msg = (char *)msg;
 	m.len = len;
-	return txn_rec_put(tx, REC_MAIL, id, &m) < 0 || txn_sched(tx, "q", id, m.next) < 0 ? -1 : 0;
+	return txn_rec_put(tx, REC_MAIL, id, &m) < 0 || txn_count(tx, "mail", 1) < 0 ||
+	       txn_sched(tx, "q", id, m.next) < 0 ? -1 : 0;
+}
+
+/* Delete a queued mail and count it out (m:counts "mail"). 0 or -1. */
+static int drop(struct store_txn *tx, const char *id)
+{
+	int rc = txn_rec_del(tx, REC_MAIL, id);
+
+	return rc < 0 || (rc == 1 && txn_count(tx, "mail", -1) < 0) ? -1 : 0;
 }
 
 /* ---- delivery ---- */
@@ -207,12 +216,12 @@ static enum sched_result attempt(void *arg, struct keyproc *kp, const char *kind
 	if (rc == 0) {
 		fprintf(stderr, "keyward: mail %s delivered after %u failed attempt%s\n", id, rec.attempts,
 			rec.attempts == 1 ? "" : "s");
-		rc = txn_rec_del(tx, REC_MAIL, id) < 0 ? -1 : 0;
+		rc = drop(tx, id);
 		gone = 1;
 	} else if (now - rec.queued > m->cfg->token_lifetime) {
 		fprintf(stderr, "keyward: mail %s dropped: %s, undeliverable since %lld s\n", id, why,
 			(long long)(now - rec.queued));
-		rc = txn_rec_del(tx, REC_MAIL, id) < 0 ? -1 : 0;
+		rc = drop(tx, id);
 		gone = 1;
 	} else {
 		rec.attempts++;
@@ -239,17 +248,10 @@ out:
 	return res;
 }
 
-static int count_one(void *arg, const char *name, void *rec)
-{
-	(void)name;
-	(void)rec;
-	atomic_fetch_add((atomic_long *)arg, 1);
-	return 0;
-}
-
 struct mailer *mailer_new(struct store *st, const struct config *cfg, char *why, size_t whylen)
 {
 	struct mailer *m = calloc(1, sizeof *m);
+	struct store_stats s;
 	long n;
 
 	if (!m) {
@@ -258,12 +260,13 @@ struct mailer *mailer_new(struct store *st, const struct config *cfg, char *why,
 	}
 	m->st = st;
 	m->cfg = cfg;
-	atomic_init(&m->queued, 0);
-	if (store_rec_scan(st, REC_MAIL, 0, count_one, &m->queued) != 0) {
-		snprintf(why, whylen, "cannot read the mail queue");
+	/* The count kept in m:counts beside the records (one read, not a pass over the store). */
+	if (store_stats(st, &s) < 0) {
+		snprintf(why, whylen, "cannot read the mail queue's count");
 		free(m);
 		return NULL;
 	}
+	atomic_init(&m->queued, (long)s.mail);
 	if ((n = atomic_load(&m->queued)))
 		fprintf(stderr, "keyward: %ld queued mail%s to deliver\n", n, n == 1 ? "" : "s");
 	return m;

@@ -1698,6 +1698,34 @@ out:
 	return rc;
 }
 
+/* Version 5: m:counts counts the queued mails (its fourth slot, written as "pending" by early
+ * versions and unused since), so a start reads the count instead of passing over the store. */
+static int migrate_4_to_5(struct kvdb_txn *tx, char *why, size_t whylen)
+{
+	struct names l = { NULL, 0, 0, 0 };
+	struct rec_counts c;
+	int rc = -1, r;
+
+	if (names_of(tx, REC_MAIL, &l) < 0 || (r = rec_tget(tx, REC_COUNTS, "", &c)) < 0) {
+		snprintf(why, whylen, "cannot read the mail queue or the counters");
+		goto out;
+	}
+	if (r == 0)
+		memset(&c, 0, sizeof c);
+	c.c[REC_C_MAIL] = (int64_t)l.n;
+	if ((r || l.n) && rec_put(tx, REC_COUNTS, "", &c) < 0) {
+		snprintf(why, whylen, "cannot write the counters");
+		goto out;
+	}
+	if (l.n)
+		fprintf(stderr, "keyward: schema 4 to 5: %zu queued mail%s counted\n", l.n, l.n == 1 ? "" : "s");
+	rc = 0;
+out:
+	names_clear(&l);
+	free(l.v);
+	return rc;
+}
+
 int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 {
 	struct rec_schema s = { REC_SCHEMA_VERSION };
@@ -1706,10 +1734,11 @@ int rec_migrate(struct kvdb_txn *tx, int from, char *why, size_t whylen)
 		snprintf(why, whylen, "no migration from schema version %d", from);
 		return -1;
 	}
-	/* One step per version, in order: a store of version 1 goes through 1 → 2 → 3 → 4. */
+	/* One step per version, in order: a store of version 1 goes through 1 → 2 → 3 → 4 → 5. */
 	if ((from <= 1 && migrate_1_to_2(tx, why, whylen) < 0) ||
 	    (from <= 2 && migrate_2_to_3(tx, why, whylen) < 0) ||
-	    (from <= 3 && migrate_3_to_4(tx, (int64_t)time(NULL), why, whylen) < 0))
+	    (from <= 3 && migrate_3_to_4(tx, (int64_t)time(NULL), why, whylen) < 0) ||
+	    (from <= 4 && migrate_4_to_5(tx, why, whylen) < 0))
 		return -1;
 	if (rec_put(tx, REC_SCHEMA, "", &s) < 0) {
 		snprintf(why, whylen, "cannot write the schema version");

@@ -37,7 +37,9 @@
  * (The scheduler's due entries live in their own file beside the store, due.h: not records.)
  * Version 1 stored t:, c: and u: as text lines. Version 2 wrote c: and u: in format 2 (no keys, no
  * addresses), and its stores could lack "p:" for pending keys and "ob:" for bindings (written before
- * those records existed); version 3 rewrote c: and u:; version 4 backfills "p:" and "ob:". Opening
+ * those records existed); version 3 rewrote c: and u:; version 4 backfills "p:" and "ob:"; version 5 counts the queued mails ("q:") in
+ * m:counts (the slot an early version used for pending keys), so a start reads one record, not the
+ * whole store. Opening
  * an older store writable upgrades it, step by step. */
 #ifndef KW_RECORD_H
 #define KW_RECORD_H
@@ -48,7 +50,7 @@
 #include "key.h"
 #include "kvdb.h"
 
-#define REC_SCHEMA_VERSION 4
+#define REC_SCHEMA_VERSION 5
 
 enum rec_type {
 	REC_SCHEMA,         /* "m:schema"  struct rec_schema         store.c */
@@ -80,7 +82,7 @@ enum rec_type {
 /* ---- the value structs ---- */
 
 struct rec_schema { int version; };
-enum { REC_C_KEYS, REC_C_PUBLISHED, REC_C_ADDRS, REC_C_RESERVED, REC_C_N };
+enum { REC_C_KEYS, REC_C_PUBLISHED, REC_C_ADDRS, REC_C_MAIL, REC_C_N };   /* REC_C_MAIL: "q:" records */
 struct rec_counts { int64_t c[REC_C_N]; };
 struct rec_key {                    /* release frees key and pubs */
 	struct kw_key key;

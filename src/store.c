@@ -144,7 +144,7 @@ int txn_rec_del(struct store_txn *tx, enum rec_type t, const char *name)
 
 /* ---- counters ---- */
 
-static const char *const counter_names[REC_C_N] = { "keys", "published", "addrs", "pending" };
+static const char *const counter_names[REC_C_N] = { "keys", "published", "addrs", "mail" };
 
 static int read_counts(struct kvdb *kv, struct kvdb_txn *tx, struct rec_counts *c)
 {
@@ -304,6 +304,7 @@ int store_stats(struct store *st, struct store_stats *s)
 	s->keys = (uint64_t)c.c[REC_C_KEYS];
 	s->published = (uint64_t)c.c[REC_C_PUBLISHED];
 	s->addrs = (uint64_t)c.c[REC_C_ADDRS];
+	s->mail = (uint64_t)c.c[REC_C_MAIL];
 	/* Pending: stored keys with nothing confirmed yet. */
 	s->pending = c.c[REC_C_KEYS] > c.c[REC_C_PUBLISHED] ? (uint64_t)(c.c[REC_C_KEYS] - c.c[REC_C_PUBLISHED]) : 0;
 	s->file_bytes = kvdb_bytes(st->kv);

@@ -60,6 +60,7 @@ void store_free_addrs(char **addrs, size_t n);
 
 struct store_stats {
 	uint64_t keys, published, addrs, pending;
+	uint64_t mail;                  /* queued mails */
 	uint64_t file_bytes;
 };
 int store_stats(struct store *st, struct store_stats *s);
@@ -134,7 +135,7 @@ void store_set_companion(struct store *st, const struct store_companion *c);
 /* The registered companion's arg (NULL: none) and, in *slot, this transaction's slot. */
 void *store_txn_companion(struct store_txn *tx, void ***slot);
 
-/* Add delta to counter name ("keys", "published", "addrs", "pending") in m:counts. */
+/* Add delta to counter name ("keys", "published", "addrs", "mail" — queued mails) in m:counts. */
 int txn_count(struct store_txn *tx, const char *name, int64_t delta);
 
 #endif

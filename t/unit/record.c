@@ -455,6 +455,43 @@ static void test_migration_3(const char *tmp)
 	rmdir(dir);
 }
 
+/* A store of version 4: m:counts' fourth slot held an early version's pending count (7 here); the step
+ * to version 5 makes it the number of queued mails, which the mailer reads at start. */
+static void test_migration_4(const char *tmp)
+{
+	char dir[512];
+	struct kw_error e;
+	struct kvdb *kv;
+	struct kvdb_txn *tx;
+	struct store *st = NULL;
+	struct store_stats s;
+	unsigned char mail[1024];
+	const char *mname;
+	struct rec_counts c = { { 1, 0, 0, 7 } };
+	int ok_put;
+
+	snprintf(dir, sizeof dir, "%s/mig4XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return;
+	sample(REC_MAIL, mail, &mname);
+	ok(kvdb_open(&kv, dir, 0, &e) == 0, "a bare database");
+	tx = kvdb_begin(kv);
+	ok_put = kvdb_put(tx, "m:schema", 8, "4", 1) == 0 && rec_put(tx, REC_COUNTS, "", &c) == 0 &&
+		 rec_put(tx, REC_MAIL, "0123456789abcdef", mail) == 0 && rec_put(tx, REC_MAIL, "0123456789abcde0", mail) == 0;
+	ok(ok_put && kvdb_commit(tx) == 0, "version 4 records written: two queued mails, a stale fourth counter");
+	kvdb_close(kv);
+
+	ok(store_open(&st, dir, STORE_NOSYNC, &e) == 0, "writable: opened (%s)", st ? "" : e.msg);
+	if (!st)
+		return;
+	is(rec_schema_version(store_kv(st)), REC_SCHEMA_VERSION, "upgraded to the current version");
+	ok(store_stats(st, &s) == 0 && s.mail == 2, "the queued mails are counted (%llu)", (unsigned long long)s.mail);
+	ok(s.keys == 1, "the other counters stay as they were");
+	store_close(st);
+	rm_contents(dir);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -465,5 +502,6 @@ int main(void)
 	test_migration(tmp);
 	test_migration_2(tmp);
 	test_migration_3(tmp);
+	test_migration_4(tmp);
 	return done_testing();
 }
