@@ -10,6 +10,7 @@
 #include "ingest.h"
 #include "keycard.h"
 #include "lookup.h"
+#include "lookup_http.h"
 #include "packet.h"
 #include "page.h"
 #include "pending.h"
@@ -64,21 +65,14 @@ static void reply_take(struct hreq *r, int code, const char *ctype, struct buf *
 /* Resolve a search to primary fingerprints. Returns the count, or -1 after replying with an error. */
 static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_MAX + 1])
 {
-	struct store *st = r->app->st;
-	long n = 0;
-	int rc = 0;
+	long n;
 
 	switch (s->kind) {
 	case SEARCH_FPR:
-		rc = store_find_fpr(st, s->term, fprs[0]);
-		n = rc == 1;
-		break;
 	case SEARCH_KEYID:
-		n = store_find_keyid(st, s->term, fprs, MAX_MATCHES);
-		rc = n < 0 ? -1 : 0;
 		break;
 	case SEARCH_ADDR:               /* answered through lookup.h, see addr_lookup */
-		break;
+		return 0;
 	case SEARCH_SHORTID:
 		http_text(r, 400, "Short key IDs are not supported: search by fingerprint or long key ID");
 		return -1;
@@ -93,10 +87,8 @@ static long resolve(struct hreq *r, const struct search *s, char (*fprs)[KW_FPR_
 		http_text(r, 400, "Invalid search term");
 		return -1;
 	}
-	if (rc < 0) {
+	if ((n = lookup_search(r->app->st, s, fprs, MAX_MATCHES)) < 0)
 		http_text(r, 500, "store error");
-		return -1;
-	}
 	return n;
 }
 
@@ -159,18 +151,8 @@ static void op_index(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n, int m
 {
 	struct buf lines = BUF_INIT;
 	json_t *cards = mr ? NULL : json_array();
-	size_t before;
-	long i, found = 0;
+	long found = keycard_list(r->app->st, fprs, n, &lines, cards);
 
-	for (i = 0; i < n; i++) {
-		before = lines.len;
-		if (store_get_view(r->app->st, fprs[i], NULL, &lines) != 1)
-			continue;
-		found++;
-		if (cards)
-			json_array_append_new(cards, keycard_from_index(fprs[i], (const char *)lines.data + before,
-									lines.len - before));
-	}
 	reply_index(r, &lines, cards, found, mr);
 }
 
@@ -214,10 +196,9 @@ static void op_stats(struct hreq *r, int mr)
 	page_reply(r, 200, "hkp-stats.html", json_pack("{s:s,s:o}", "title", "keyward statistics", "stats", stats));
 }
 
-/* ---- by address: through the one lookup (lookup.h) ---- */
+/* ---- by address: through the one lookup (lookup.h, lookup_http.h) ---- */
 
-struct addr_call {
-	struct hreq *r;
+struct addr_op {
 	int get, mr;
 };
 
@@ -241,50 +222,26 @@ static void serve_answer(struct hreq *r, const struct lookup_answer *a, int get,
 			    rc <= 0 ? 0 : a->nkeys > 1 ? a->nkeys : 1, mr);
 }
 
-static void addr_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, int get, int mr)
+static void addr_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, void *arg)
 {
+	const struct addr_op *op = arg;
+
 	if (st == LOOKUP_FOUND)
-		serve_answer(r, a, get, mr);
+		serve_answer(r, a, op->get, op->mr);
 	else if (st == LOOKUP_MISS)
 		http_text(r, 404, "No key found");
-	else if (!gw_refused(r, a))
+	else
 		http_text(r, 500, "store error");
-}
-
-/* A deferred answer, back on the request's thread. */
-static void addr_done(void *arg, enum lookup_status st, struct lookup_answer *a)
-{
-	struct addr_call *c = arg;
-
-	addr_answer(c->r, st, a, c->get, c->mr);
-	lookup_answer_free(a);
-	free(c);
 }
 
 static void addr_lookup(struct hreq *r, const char *addr, int get, int mr)
 {
 	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
-	struct lookup_answer a;
-	struct lookup_wait *w;
-	struct addr_call *c;
-	enum lookup_status st;
+	struct addr_op op = { get, mr };
 
 	if (gw_request(r, &q) < 0)      /* credentials, container=signing: 401/403 answered */
 		return;
-	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
-		addr_answer(r, st, &a, get, mr);
-		lookup_answer_free(&a);
-		return;
-	}
-	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
-		free(c);
-		lookup_wait_cancel(w);
-		http_text(r, 500, "out of memory");
-		return;
-	}
-	c->get = get;
-	c->mr = mr;
-	lookup_wait_then(w, addr_done, c);
+	lookup_http(r, &q, addr_answer, &op, sizeof op);
 }
 
 void hkp_lookup(struct hreq *r)

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "buf.h"
 #include "keycard.h"
 #include "query.h"
+#include "store.h"
 
 const char *keycard_algo(int algo, char tmp[24])
 {
@@ -108,4 +110,23 @@ fail:
 	json_decref(uids);
 	json_decref(card);
 	return NULL;
+}
+
+long keycard_list(struct store *st, char (*fprs)[KW_FPR_MAX + 1], long n, struct buf *lines, json_t *cards)
+{
+	struct buf one = BUF_INIT;
+	long i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		buf_reset(&one);
+		if (store_get_view(st, fprs[i], NULL, &one) != 1)
+			continue;
+		found++;
+		if (lines)
+			buf_add(lines, one.data, one.len);
+		if (cards)
+			json_array_append_new(cards, keycard_from_index(fprs[i], (const char *)one.data, one.len));
+	}
+	buf_free(&one);
+	return found;
 }

@@ -4,6 +4,7 @@
 #include "armor.h"
 #include "lookup.h"
 #include "packet.h"
+#include "query.h"
 
 struct prov {
 	struct lookup_provider p;
@@ -292,4 +293,24 @@ out:
 	free(keep);
 	key_free(&key);
 	return rc;
+}
+
+long lookup_search(struct store *st, const struct search *s, char (*fprs)[KW_FPR_MAX + 1], size_t max)
+{
+	int rc;
+
+	if (!max)
+		return 0;
+	switch (s->kind) {
+	case SEARCH_FPR:
+		rc = store_find_fpr(st, s->term, fprs[0]);
+		return rc < 0 ? -1 : rc;
+	case SEARCH_KEYID:
+		return store_find_keyid(st, s->term, fprs, max);
+	case SEARCH_ADDR:
+		rc = store_find_addr(st, s->term, fprs[0]);
+		return rc < 0 ? -1 : rc;
+	default:
+		return 0;
+	}
 }

@@ -130,6 +130,15 @@ typedef void (*lookup_done_fn)(void *arg, enum lookup_status status, struct look
 void lookup_wait_then(struct lookup_wait *w, lookup_done_fn done, void *arg);
 void lookup_wait_cancel(struct lookup_wait *w);
 
+/* ---- searches by key ---- */
+
+/* A classified search (query.h) resolved in the store to primary fingerprints: a fingerprint (of the
+ * primary key or a subkey), a long key ID (every key that has it, up to max), or an address (its
+ * binding here only, not the chain: for pages that list this directory's own entries). Other kinds
+ * find nothing (the caller refuses them). Returns the count, or -1 on a store error. */
+struct search;
+long lookup_search(struct store *st, const struct search *s, char (*fprs)[KW_FPR_MAX + 1], size_t max);
+
 /* ---- the forms an answer is served in (appended to out) ---- 1 done, 0 nothing to serve, -1 error */
 
 /* Armored key (HKP op=get, VKS): the stored published view, or the armor of bin. */

@@ -16,6 +16,7 @@
 #include "gwlookup.h"
 #include "ingest.h"
 #include "lookup.h"
+#include "lookup_http.h"
 #include "packet.h"
 #include "pending.h"
 #include "query.h"
@@ -125,16 +126,15 @@ static void by_keyid(struct hreq *r, const char *arg)
 	buf_free(&b);
 }
 
-/* By address: through the one lookup (lookup.h). */
-static void email_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, const char *addr)
+/* By address: through the one lookup (lookup.h, lookup_http.h); arg is the address. */
+static void email_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, void *arg)
 {
+	const char *addr = arg;
 	struct buf b = BUF_INIT;
 	char disp[128];
-	int rc;
+	int rc = 0;
 
-	if (st == LOOKUP_ERROR && gw_refused(r, a)) {
-		/* answered: 429 or 503 */
-	} else if (st == LOOKUP_ERROR || (st == LOOKUP_FOUND && (rc = lookup_armored(r->app->st, a, &b)) < 0)) {
+	if (st == LOOKUP_ERROR || (st == LOOKUP_FOUND && (rc = lookup_armored(r->app->st, a, &b)) < 0)) {
 		http_text(r, 500, "store error");
 	} else if (st != LOOKUP_FOUND || rc == 0) {
 		http_text(r, 404, "No key found for e-mail address %s", addr);
@@ -148,28 +148,10 @@ static void email_answer(struct hreq *r, enum lookup_status st, const struct loo
 	buf_free(&b);
 }
 
-struct email_call {
-	struct hreq *r;
-	char addr[ADDR_MAX + 1];
-};
-
-static void email_done(void *arg, enum lookup_status st, struct lookup_answer *a)
-{
-	struct email_call *c = arg;
-
-	email_answer(c->r, st, a, c->addr);
-	lookup_answer_free(a);
-	free(c);
-}
-
 static void by_email(struct hreq *r, const char *arg)
 {
 	char addr[ADDR_MAX + 1];
 	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
-	struct lookup_answer a;
-	struct lookup_wait *w;
-	struct email_call *c;
-	enum lookup_status st;
 	size_t n;
 	char *dec = pct_decode(arg, strlen(arg), 0, &n);
 
@@ -181,19 +163,7 @@ static void by_email(struct hreq *r, const char *arg)
 	free(dec);
 	if (gw_request(r, &q) < 0)      /* credentials, container=signing: 401/403 answered */
 		return;
-	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
-		email_answer(r, st, &a, addr);
-		lookup_answer_free(&a);
-		return;
-	}
-	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
-		free(c);
-		lookup_wait_cancel(w);
-		http_text(r, 500, "out of memory");
-		return;
-	}
-	memcpy(c->addr, addr, sizeof addr);
-	lookup_wait_then(w, email_done, c);
+	lookup_http(r, &q, email_answer, addr, strlen(addr) + 1);
 }
 
 /* ---- upload records ---- */

@@ -6,6 +6,7 @@
 #include "hkp.h"
 #include "ingest.h"
 #include "keycard.h"
+#include "lookup.h"
 #include "page.h"
 #include "pending.h"
 #include "query.h"
@@ -50,15 +51,9 @@ void web_home(struct hreq *r)
 static json_t *cards(struct hreq *r, char (*fprs)[KW_FPR_MAX + 1], long n)
 {
 	json_t *a = json_array();
-	struct buf lines = BUF_INIT;
-	long i;
 
-	for (i = 0; a && i < n; i++) {
-		buf_reset(&lines);
-		if (store_get_view(r->app->st, fprs[i], NULL, &lines) == 1)
-			json_array_append_new(a, keycard_from_index(fprs[i], (const char *)lines.data, lines.len));
-	}
-	buf_free(&lines);
+	if (a)
+		keycard_list(r->app->st, fprs, n, NULL, a);
 	return a;
 }
 
@@ -95,18 +90,12 @@ void web_search(struct hreq *r)
 	search_classify(term ? term->val : NULL, term ? term->vlen : 0, &s);
 	switch (s.kind) {
 	case SEARCH_FPR:
-		rc = store_find_fpr(r->app->st, s.term, fprs[0]);
-		n = rc == 1;
-		break;
 	case SEARCH_KEYID:
-		n = store_find_keyid(r->app->st, s.term, fprs, MAX_MATCHES);
-		rc = n < 0 ? -1 : 0;
-		break;
 	case SEARCH_ADDR:
-		/* The store only, not the lookup chain: the page lists confirmed entries of this
-		 * directory, never gateway containers or upstream answers (contract, section E). */
-		rc = store_find_addr(r->app->st, s.term, fprs[0]);
-		n = rc == 1;
+		/* An address in the store only, not the lookup chain: the page lists confirmed entries of
+		 * this directory, never gateway containers or upstream answers (contract, section E). */
+		n = lookup_search(r->app->st, &s, fprs, MAX_MATCHES);
+		rc = n < 0 ? -1 : 0;
 		break;
 	case SEARCH_SHORTID:
 		search_refused(r, term->val, "Short key IDs (8 hexadecimal digits) are not accepted: anyone can "

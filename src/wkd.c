@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "gwlookup.h"
 #include "lookup.h"
+#include "lookup_http.h"
 #include "query.h"
 #include "packet.h"
 #include "wkd.h"
@@ -39,9 +40,10 @@ static int domain_served(const struct config *cfg, const char *domain)
 	return 0;
 }
 
-/* The binary key answering addr, with only that address's user ID. */
-static void key_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, const char *addr)
+/* The binary key answering addr (arg), with only that address's user ID. */
+static void key_answer(struct hreq *r, enum lookup_status st, const struct lookup_answer *a, void *arg)
 {
+	const char *addr = arg;
 	struct buf bin = BUF_INIT;
 	int rc = 0;
 
@@ -49,28 +51,12 @@ static void key_answer(struct hreq *r, enum lookup_status st, const struct looku
 		if (a->origin)
 			http_add_header(r, "Keyward-Source", a->origin);
 		http_reply_buf(r, 200, "application/octet-stream", &bin);
-	} else if (st == LOOKUP_ERROR && gw_refused(r, a)) {
-		/* answered: 429 or 503 */
 	} else if (st == LOOKUP_ERROR || rc < 0) {
 		http_text(r, 500, "cannot build the key");
 	} else {
 		http_text(r, 404, "No key for this address");
 	}
 	buf_free(&bin);
-}
-
-struct key_call {
-	struct hreq *r;
-	char addr[ADDR_MAX + 1];
-};
-
-static void key_done(void *arg, enum lookup_status st, struct lookup_answer *a)
-{
-	struct key_call *c = arg;
-
-	key_answer(c->r, st, a, c->addr);
-	lookup_answer_free(a);
-	free(c);
 }
 
 /* The address a WKD request names: the one stored under DOMAIN/HASH (every bound address has that
@@ -109,28 +95,12 @@ static void serve_key(struct hreq *r, const char *domain, const char *hash)
 {
 	char addr[ADDR_MAX + 1];
 	struct lookup_req q = { addr, r->base, http_peer(r), NULL, NULL, 0 };
-	struct lookup_answer a;
-	struct lookup_wait *w;
-	struct key_call *c;
-	enum lookup_status st;
 
 	if (wkd_addr(r, domain, hash, addr) < 0) {
 		http_text(r, 404, "No key for this address");
 		return;
 	}
-	if ((st = lookup_addr(r->app->lookup, &q, &a, &w)) != LOOKUP_DEFERRED) {
-		key_answer(r, st, &a, addr);
-		lookup_answer_free(&a);
-		return;
-	}
-	if (!(c = calloc(1, sizeof *c)) || !(c->r = http_async(r))) {
-		free(c);
-		lookup_wait_cancel(w);
-		http_text(r, 500, "out of memory");
-		return;
-	}
-	memcpy(c->addr, addr, sizeof addr);
-	lookup_wait_then(w, key_done, c);
+	lookup_http(r, &q, key_answer, addr, strlen(addr) + 1);
 }
 
 /* rest is what follows "/.well-known/openpgpkey/" for one domain: "hu/HASH", "policy", … */
