@@ -15,6 +15,7 @@
 #include "challenge.h"
 #include "bindtime.h"
 #include "mime.h"
+#include "ownermail.h"
 #include "pending.h"
 #include "ratelimit.h"
 #include "token.h"
@@ -226,18 +227,6 @@ abort:
 
 /* ---- the mail ---- */
 
-static void fmt_fpr(const char *fpr, char *out, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; fpr[i] && o + 2 < n; i++) {
-		if (i && i % 4 == 0)
-			out[o++] = ' ';
-		out[o++] = fpr[i];
-	}
-	out[o] = 0;
-}
-
 /* The readable part and the key, as one MIME entity (the part that is encrypted or signed). */
 static int inner_entity(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
 			const char *token, int64_t expires, const struct kw_key *k, const char *note, struct buf *out)
@@ -249,7 +238,7 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 	int rc;
 
 	mime_random_hex(b, 12);
-	fmt_fpr(fpr, f, sizeof f);
+	key_fmt_fpr(fpr, f, sizeof f);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
 	if (armor_encode(k->bin, k->binlen, NULL, &armored) < 0)
@@ -273,7 +262,7 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 	if (!rc && note)
 		rc = buf_printf(out, "%s\r\n\r\n", note);
 	if (!rc && prior && *prior) {
-		fmt_fpr(prior, pf, sizeof pf);
+		key_fmt_fpr(prior, pf, sizeof pf);
 		rc = buf_printf(out,
 			"This address is now published with another key:\r\n"
 			"  %s\r\n"
@@ -303,102 +292,29 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 	return rc;
 }
 
-static int outer_headers(const struct challenger *c, const char *addr, struct buf *out)
-{
-	char date[64], id[40];
-	const char *domain = strrchr(c->cfg->mail_from, '@');
-
-	mime_date(date, sizeof date);
-	mime_random_hex(id, 16);
-	return buf_printf(out,
-		"From: keyward <%s>\r\n"
-		"To: %s\r\n"
-		"Subject: Confirm your OpenPGP key for %s\r\n"
-		"Date: %s\r\n"
-		"Message-ID: <%s@%s>\r\n"
-		"MIME-Version: 1.0\r\n"
-		"Auto-Submitted: auto-generated\r\n",
-		c->cfg->mail_from, addr, addr, date, id, domain ? domain + 1 : "keyward.invalid");
-}
-
 #define NOENC_NOTE "This mail is signed but not encrypted: the key has no usable encryption subkey\r\n" \
 	"(a signing-only key), so only the mailbox is checked, not that you hold the key.\r\n" \
 	"Add an encryption subkey to have challenges encrypted to you."
 
-/* The whole RFC 5322 message (with LF line ends, as a local sendmail expects). encrypt: 1 encrypted
- * and signed, 0 signed only, with note in the text. e->code is KW_ENOENC when the key cannot encrypt. */
+/* The whole RFC 5322 message (with LF line ends, as a local sendmail expects): PGP/MIME by ownermail.h,
+ * signed by the server key and, with encrypt, encrypted to the uploaded key; note (may be NULL) goes
+ * into the text. e->code is KW_ENOENC when the key cannot encrypt. */
 static int compose_as(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
 		      const char *token, int64_t expires, const struct kw_key *k, int encrypt, const char *note,
 		      struct buf *msg, struct kw_error *e)
 {
-	struct buf inner = BUF_INIT, crypt = BUF_INIT, full = BUF_INIT;
-	char b[40], micalg[32];
-	const char *why = NULL;
+	struct buf inner = BUF_INIT;
+	char subject[ADDR_MAX + 64];
 	int rc = -1;
 
-	mime_random_hex(b, 12);
-	if (inner_entity(c, fpr, addr, prior, token, expires, k, note, &inner) < 0 ||
-	    outer_headers(c, addr, &full) < 0) {
+	if (inner_entity(c, fpr, addr, prior, token, expires, k, note, &inner) < 0) {
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (encrypt) {
-		if (serverkey_encrypt_sign(c->sk, k->bin, k->binlen, (const char *)inner.data, inner.len, &crypt, e) < 0) {
-			goto out;
-		}
-		rc = buf_printf(&full,
-			"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
-			" boundary=\"kw-%s\"\r\n"
-			"\r\n"
-			"This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n"
-			"--kw-%s\r\n"
-			"Content-Type: application/pgp-encrypted\r\n"
-			"Content-Description: PGP/MIME version identification\r\n"
-			"\r\n"
-			"Version: 1\r\n"
-			"\r\n"
-			"--kw-%s\r\n"
-			"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
-			"Content-Description: OpenPGP encrypted message\r\n"
-			"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
-			"\r\n", b, b, b);
-		if (!rc)
-			rc = mime_add_crlf(&full, crypt.data, crypt.len);
-		if (!rc)
-			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
-	} else {
-		if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &crypt, micalg, &why) < 0) {
-			kw_errf(e, KW_EINTERNAL, "%s", why);
-			goto out;
-		}
-		rc = buf_printf(&full,
-			"Content-Type: multipart/signed; micalg=%s;\r\n"
-			" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
-			"\r\n"
-			"This is an OpenPGP/MIME signed message (RFC 3156).\r\n"
-			"--kw-%s\r\n", micalg, b, b);
-		rc |= buf_add(&full, inner.data, inner.len);
-		rc |= buf_printf(&full,
-			"\r\n--kw-%s\r\n"
-			"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
-			"Content-Description: OpenPGP digital signature\r\n"
-			"\r\n", b);
-		if (!rc)
-			rc = mime_add_crlf(&full, crypt.data, crypt.len);
-		if (!rc)
-			rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
-	}
-	if (rc) {
-		rc = kw_errf(e, KW_EINTERNAL, "out of memory");
-		goto out;
-	}
-	/* CRLF → LF for the local mail command, which restores CRLF on the wire. */
-	if ((rc = mime_to_lf(&full, msg)) < 0)
-		kw_errf(e, KW_EINTERNAL, "out of memory");
+	snprintf(subject, sizeof subject, "Confirm your OpenPGP key for %s", addr);
+	rc = ownermail_wrap(c->sk, c->cfg, addr, subject, &inner, encrypt ? k : NULL, msg, e);
 out:
 	buf_free(&inner);
-	buf_free(&crypt);
-	buf_free(&full);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
-/* ownermail — the mails keyward writes to an address's holder outside the confirmation round-trip:
- * links to manage an entry, release recovery data or re-confirm a binding, and notices of what
- * happened to a binding. Each is PGP/MIME (RFC 3156): signed by the server key and, when a key is
- * given, encrypted to it (the link mails; notices are signed only, since the key may be gone).
+/* ownermail — the one composer of the mails keyward writes to an address's holder: the confirmation
+ * mails (challenge.c wraps its own MIME entity, the text and the key), links to manage an entry,
+ * release recovery data or re-confirm a binding, and notices of what happened to a binding. Each is
+ * PGP/MIME (RFC 3156): signed by the server key and, when a key is given, encrypted to it (the link
+ * mails; notices are signed only, since the key may be gone).
  * The text is plain UTF-8 with LF line ends; the result is an RFC 5322 message with LF line ends, as
  * the mail queue takes it. Waits on gpg: key-processing threads only. */
 #ifndef KW_OWNERMAIL_H
