@@ -15,6 +15,7 @@
 #include <gpgme.h>
 #include "addr.h"
 #include "gpgdata.h"
+#include "gpghome.h"
 #include "keyproc.h"
 #include "packet.h"
 #include "util.h"
@@ -40,20 +41,9 @@ int keyproc_global_init(const char **why)
 	return 0;
 }
 
-static int write_conf(const char *home, int keep_third_party)
-{
-	char path[PATH_MAX + 16];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/gpg.conf", home);
-	if (!(f = fopen(path, "w")))
-		return -1;
-	fputs("trust-model always\nno-auto-check-trustdb\nno-autostart\nno-greeting\nno-permission-warning\n"
-	      "lock-never\n", f);
-	if (!keep_third_party)
-		fputs("import-options self-sigs-only\n", f);
-	return fclose(f) == 0 ? 0 : -1;
-}
+/* The scratch home's gpg.conf: no agent, no trust database, no locks (one thread per home). */
+#define KEYPROC_CONF "trust-model always\nno-auto-check-trustdb\nno-autostart\nno-greeting\n" \
+		     "no-permission-warning\nlock-never\n"
 
 struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why)
 {
@@ -71,22 +61,9 @@ struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, co
 		kp->o.max_uid_len = 1024;
 	if (!kp->o.max_key_bytes)
 		kp->o.max_key_bytes = 1 << 20;
-	snprintf(kp->home, sizeof kp->home, "%s/kp-XXXXXX", tmpdir);
-	if (!mkdtemp(kp->home)) {
-		*why = "cannot create a private GnuPG home";
-		kp->home[0] = 0;
+	if (gpghome_new(tmpdir, "kp", kp->o.keep_third_party ? KEYPROC_CONF : KEYPROC_CONF "import-options self-sigs-only\n",
+			kp->home, &kp->ctx, why) < 0)
 		goto fail;
-	}
-	if (write_conf(kp->home, kp->o.keep_third_party) < 0) {
-		*why = "cannot write gpg.conf";
-		goto fail;
-	}
-	if (gpgme_new(&kp->ctx) ||
-	    gpgme_ctx_set_engine_info(kp->ctx, GPGME_PROTOCOL_OpenPGP, NULL, kp->home)) {
-		*why = "cannot create a GPGME context";
-		goto fail;
-	}
-	gpgme_set_offline(kp->ctx, 1);
 	return kp;
 fail:
 	keyproc_free(kp);
@@ -97,12 +74,7 @@ void keyproc_free(struct keyproc *kp)
 {
 	if (!kp)
 		return;
-	if (kp->ctx)
-		gpgme_release(kp->ctx);
-	if (kp->home[0]) {
-		rm_contents(kp->home);
-		rmdir(kp->home);
-	}
+	gpghome_free(kp->home, kp->ctx);
 	free(kp);
 }
 
