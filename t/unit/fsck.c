@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap.h"
+#include "keyfix.h"
 #include "fsck.h"
 #include "store.h"
 #include "token.h"
@@ -17,40 +18,6 @@
 #define NOW 1800000000
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
-
-static void make_key(struct kw_key *k, const char *fpr, const char *subfpr, int n)
-{
-	struct buf b = BUF_INIT;
-	int i;
-
-	memset(k, 0, sizeof *k);
-	snprintf(k->fpr, sizeof k->fpr, "%s", fpr);
-	k->version = 4;
-	k->nsub = 2;
-	k->sub = calloc(2, sizeof *k->sub);
-	snprintf(k->sub[0].fpr, sizeof k->sub[0].fpr, "%s", fpr);
-	key_keyid_of_fpr(fpr, k->sub[0].keyid);
-	k->sub[0].algo = 22;
-	k->sub[0].bits = 255;
-	k->sub[0].created = 1704067200;
-	snprintf(k->sub[1].fpr, sizeof k->sub[1].fpr, "%s", subfpr);
-	key_keyid_of_fpr(subfpr, k->sub[1].keyid);
-	k->uid = calloc((size_t)n, sizeof *k->uid);
-	k->nuid = (size_t)n;
-	buf_add(&b, "\xc6\x06\x04\x65\x92\x00\x80\x16", 8);
-	for (i = 0; i < n; i++) {
-		char u[160], a[64];
-		snprintf(a, sizeof a, "u%d@example.org", i);
-		snprintf(u, sizeof u, "U%d <%s>", i, a);
-		k->uid[i].uid = strdup(u);
-		k->uid[i].addr = strdup(a);
-		buf_addch(&b, 0xcd);
-		buf_addch(&b, (int)strlen(u));
-		buf_addstr(&b, u);
-		buf_add(&b, "\xc2\x02\x04\x13", 4);
-	}
-	k->bin = (unsigned char *)buf_detach(&b, &k->binlen);
-}
 
 static int raw_put(struct store *st, const char *k, const char *v, size_t vl)
 {
