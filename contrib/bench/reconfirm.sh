@@ -17,9 +17,9 @@
 # 4. Lookups before T: `keyward serve --threads 2`, wrk with contrib/bench/lookup.lua
 #    (GET /pks/lookup?op=get&options=mr&search=0xFPR, a random corpus fingerprint per request,
 #    keep-alive), as the lookup figures of doc/performance.md.
-# 5. At T the wave begins: the same lookups run while the scheduler asks those bindings (paced,
-#    owner.h): per binding one mail signed by the server key and encrypted to the bound key (gpg),
-#    queued with fsync, then delivered to the Maildir outbox by the mailer (no --sendmail: no process
+# 5. At T the wave begins: the same lookups run while the scheduler asks those bindings (paced by
+#    --reconfirm-rate, 10 a second): per binding one mail signed by the server key and encrypted to
+#    the bound key (gpg), queued with fsync, then delivered to the Maildir outbox by the mailer (no --sendmail: no process
 #    per mail). From /metrics: the scheduler's longest tick and ticks over 10 ms in the server itself
 #    (since its start), entries handled, the queue.
 #
