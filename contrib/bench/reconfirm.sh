@@ -4,7 +4,7 @@
 #
 #   sh contrib/bench/reconfirm.sh [SECONDS-PER-RUN]     (default 10; `make bench-reconfirm`)
 #   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), DRAIN=1 to wait for the whole wave,
-#   START_ALLOW (300: seconds allowed for the server's start), KEEP=1 to keep the store
+#   START_ALLOW (180: seconds allowed for the server's start), KEEP=1 to keep the store
 #
 # 1. The store: the 5,000 synthetic keys of the benchmark corpus imported with --publish (their
 #    bindings are real: confirmed by the import), then bench-bindings (contrib/bench/bindings.c) adds
@@ -86,14 +86,14 @@ echo
 # One server start for both runs (starting on a store of this size takes minutes, see
 # doc/performance.md): the wave is made due at a time after the start and the first runs.
 n=0; for c in $CONNS; do n=$((n + 1)); done
-at=$(( $(date +%s) + ${START_ALLOW:-300} + n * (D + 2) ))
+at=$(( $(date +%s) + ${START_ALLOW:-180} + n * (D + 2) ))
 "$GEN" wave data "$WAVE" "$at" > wave.out 2>&1 || { cat wave.out >&2; exit 1; }
 ts=$(secs)
 serve
 printf 'keyward serve started in %.0f s; the wave is due in %s s\n\n' "$(echo "$(secs) - $ts" | bc)" "$((at - $(date +%s)))"
 base=""
 for c in $CONNS; do base="$base $c:$(bench "$c" | tr ' ' ,)"; done
-[ "$(date +%s)" -lt "$at" ] || { echo "reconfirm.sh: the start took too long for START_ALLOW=${START_ALLOW:-300}" >&2; exit 1; }
+[ "$(date +%s)" -lt "$at" ] || { echo "reconfirm.sh: the start took too long for START_ALLOW=${START_ALLOW:-180}" >&2; exit 1; }
 h0=$(metric keyward_sched_handled)
 while [ "$(date +%s)" -le "$at" ]; do sleep 0.2; done
 tw=$(secs)
