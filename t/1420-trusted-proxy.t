@@ -4,7 +4,7 @@
 . ./t/lib.sh
 
 start_server "$TRASH/data" -- --trusted-proxy 127.0.0.2 --trusted-proxy 10.9.0.0/16 --upload-rate 1 \
-	--mail-from keyward@example.org || bail "no server"
+	--max-client-connections 2 --mail-from keyward@example.org || bail "no server"
 # up XFF [curl args]: an upload (rate limited per client) with that X-Forwarded-For; prints the status
 up() { x=$1; shift; curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-For: $x" --data 'keytext=x' "$@" "$URL/pks/add"; }
 
@@ -40,6 +40,32 @@ if grep -q '198\.51\.100\.5[01] ' "$TRASH/server.log"; then ok 1 "log: never an 
 if grep -q '198\.51\.100\.2 POST' "$TRASH/server.log" && [ "$(grep -c '198\.51\.100\.2 POST' "$TRASH/server.log")" -eq 1 ]; then
 	ok 0 "log: the forged left entry is never taken as the client"
 else ok 1 "log: the forged left entry is never taken as the client"; fi
+# The per-client connection cap counts the TCP peer; a trusted proxy carries many clients and is not
+# capped (behind nginx every connection comes from the proxy). N connections held open at once from
+# SOURCE, then a request on each: how many were answered.
+conns() {
+	python3 - "$PORT" "$1" "$2" <<'PY'
+import socket, sys
+port, src, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+socks = []
+for i in range(n):
+    s = socket.create_connection(('127.0.0.1', port), timeout=5, source_address=(src, 0))
+    socks.append(s)
+answered = 0
+for s in socks:
+    try:
+        s.sendall(b'GET /pks/lookup?op=stats HTTP/1.1\r\nHost: x\r\n\r\n')
+        if s.recv(12).startswith(b'HTTP/1.1 '):
+            answered += 1
+    except OSError:
+        pass
+print(answered)
+PY
+}
+is "$(conns 127.0.0.2 5)" 5 "--max-client-connections 2: five connections of a trusted proxy at once are all answered"
+N=$(conns 127.0.0.3 5)
+ok "$([ "$N" -le 2 ] && [ "$N" -ge 1 ]; echo $?)" "--max-client-connections 2: of five connections of one client at once, $N answered (at most 2)"
+
 stop_server
 
 "$KEYWARD" serve --trusted-proxy 127.0.0.1/40 --datadir "$TRASH/data" 2>err

@@ -54,7 +54,11 @@ bench() {   # bench PORT CONNECTIONS FILE ADDRS -> "req/s p50 p99 non2xx cpu-us/
 start_kw() {   # start_kw BINARY DATADIR PORT
 	rm -rf "$2"
 	"$1" import --datadir "$2" --publish corpus/synthetic.gpg > "$2.import" 2>&1 || { echo "import failed" >&2; exit 1; }
-	"$1" serve --listen 127.0.0.1:"$3" --datadir "$2" --threads 2 --mail-from keyward@bench.example 2> "$2.log" &
+	# every benchmark connection comes from 127.0.0.1: lift the per-client connection cap (default 32)
+	# of the builds that have one
+	cap=""
+	grep -qa -- max-client-connections "$1" && cap="--max-client-connections 100000"
+	"$1" serve --listen 127.0.0.1:"$3" --datadir "$2" --threads 2 --mail-from keyward@bench.example $cap 2> "$2.log" &
 	last_pid=$!
 	pids="$pids $!"
 	wait_port "$3" || { echo "keyward ($1) did not start" >&2; exit 1; }
