@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include "guess.h"
+#include "siphash.h"
 
 #define SLOTS 65536
 
@@ -21,43 +22,6 @@ struct guess {
 	uint64_t k0, k1;       /* the hash key */
 	struct slot slot[SLOTS];
 };
-
-/* SipHash-2-4 (Aumasson, Bernstein) of p[0..n) under (k0, k1). */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
-
-static uint64_t siphash(uint64_t k0, uint64_t k1, const unsigned char *p, size_t n)
-{
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t m, b = (uint64_t)n << 56;
-	size_t i, j;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		for (m = 0, j = 0; j < 8; j++)
-			m |= (uint64_t)p[i + j] << (8 * j);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (j = 0; i + j < n; j++)
-		b |= (uint64_t)p[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
 
 struct guess *guess_new(int limit, int window)
 {
@@ -112,7 +76,7 @@ static uint64_t client_tag(const struct guess *g, const char *peer)
 		memcpy(a + 1, peer, n);
 		n++;
 	}
-	h = siphash(g->k0, g->k1, a, n);
+	h = siphash24(g->k0, g->k1, a, n);
 	return h ? h : 1;
 }
 
