@@ -312,6 +312,20 @@ static void kick(struct handoff_svc *h, int n)
 		notify_kick(h->notify);
 }
 
+/* Finish a change of a code: abort tx when failed, else commit it and wake the notifier for its n
+ * queued events. 1 committed, -1 not. */
+static int settle(struct handoff_svc *h, struct store_txn *tx, int failed, int n)
+{
+	if (failed) {
+		store_abort(tx);
+		return -1;
+	}
+	if (store_commit(tx) < 0)
+		return -1;
+	kick(h, n);
+	return 1;
+}
+
 /* Replace the live record by its tombstone (inside tx): the tombstone's purge is scheduled, the
  * code's expiry entry dropped. 0 or -1. */
 static int bury(struct store_txn *tx, const struct rec_handoff *r, enum rec_handoff_state state, int64_t fetches)
@@ -345,16 +359,8 @@ int handoff_take(struct handoff_svc *h, const char *code, const char *tenant, st
 	}
 	r.fetches++;
 	last = !r.receipt && r.max_fetches > 0 && r.fetches >= r.max_fetches;
-	if ((last ? bury(tx, &r, HS_USED, r.fetches) : put_rec(tx, &r)) < 0 ||
-	    queue_event(tx, &r, "fetched", tenant, ids, &n) < 0 || buf_addstr(key_out, r.key) < 0) {
-		store_abort(tx);
-		rc = -1;
-	} else if (store_commit(tx) < 0) {
-		rc = -1;
-	} else {
-		kick(h, n);
-		rc = 1;
-	}
+	rc = settle(h, tx, (last ? bury(tx, &r, HS_USED, r.fetches) : put_rec(tx, &r)) < 0 ||
+			   queue_event(tx, &r, "fetched", tenant, ids, &n) < 0 || buf_addstr(key_out, r.key) < 0, n);
 	rec_release(REC_HANDOFF, &r);
 	return rc;
 }
@@ -386,15 +392,7 @@ static int end_code(struct handoff_svc *h, const char *code, enum rec_handoff_st
 		return 0;
 	}
 	r.fetches += handoff_pending_fetches(h, code);
-	if (bury(tx, &r, why, r.fetches) < 0 || queue_event(tx, &r, event, tenant, ids, &n) < 0) {
-		store_abort(tx);
-		rc = -1;
-	} else if (store_commit(tx) < 0) {
-		rc = -1;
-	} else {
-		kick(h, n);
-		rc = 1;
-	}
+	rc = settle(h, tx, bury(tx, &r, why, r.fetches) < 0 || queue_event(tx, &r, event, tenant, ids, &n) < 0, n);
 	rec_release(REC_HANDOFF, &r);
 	return rc;
 }
