@@ -231,25 +231,23 @@ abort:
 static int inner_entity(const struct challenger *c, const char *fpr, const char *addr, const char *prior,
 			const char *token, int64_t expires, const struct kw_key *k, const char *note, struct buf *out)
 {
-	char b[40], f[100], pf[100], when[64];
+	char f[100], pf[100], when[64], keypart[400];
 	struct buf armored = BUF_INIT;
+	struct mime_multipart m;
 	time_t t = (time_t)expires;
 	struct tm tm;
 	int rc;
 
-	mime_random_hex(b, 12);
 	key_fmt_fpr(fpr, f, sizeof f);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
 	if (armor_encode(k->bin, k->binlen, NULL, &armored) < 0)
 		return -1;
-	rc = buf_printf(out,
-		"Content-Type: multipart/mixed; boundary=\"kw-%s\"\r\n"
-		"\r\n"
-		"--kw-%s\r\n"
+	rc = mime_multipart_begin(out, &m, "mixed; ", NULL);
+	rc |= mime_multipart_part(out, &m,
 		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Transfer-Encoding: 8bit\r\n"
-		"\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n");
+	rc |= buf_printf(out,
 		"Hello,\r\n"
 		"\r\n"
 		"an OpenPGP key for the address %s was uploaded to the keyserver at\r\n"
@@ -258,7 +256,7 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 		"Key fingerprint:\r\n"
 		"  %s\r\n"
 		"\r\n",
-		b, b, addr, c->cfg->base_url, f);
+		addr, c->cfg->base_url, f);
 	if (!rc && note)
 		rc = buf_printf(out, "%s\r\n\r\n", note);
 	if (!rc && prior && *prior) {
@@ -276,18 +274,18 @@ static int inner_entity(const struct challenger *c, const char *fpr, const char 
 			"%s/verify/%s\r\n"
 			"\r\n"
 			"The link works once, until %s. If you did not upload this key,\r\n"
-			"ignore this mail: nothing is published without your confirmation.\r\n"
-			"\r\n"
-			"--kw-%s\r\n"
-			"Content-Type: application/pgp-keys; name=\"0x%s.asc\"\r\n"
-			"Content-Disposition: attachment; filename=\"0x%s.asc\"\r\n"
-			"Content-Description: the uploaded key\r\n"
-			"\r\n",
-			addr, c->cfg->base_url, token, when, b, fpr, fpr);
+			"ignore this mail: nothing is published without your confirmation.\r\n",
+			addr, c->cfg->base_url, token, when);
+	snprintf(keypart, sizeof keypart,
+		"Content-Type: application/pgp-keys; name=\"0x%s.asc\"\r\n"
+		"Content-Disposition: attachment; filename=\"0x%s.asc\"\r\n"
+		"Content-Description: the uploaded key\r\n", fpr, fpr);
+	if (!rc)
+		rc = mime_multipart_part(out, &m, keypart);
 	if (!rc)
 		rc = mime_add_crlf(out, armored.data, armored.len);
 	if (!rc)
-		rc = buf_printf(out, "\r\n--kw-%s--\r\n", b);
+		rc = mime_multipart_end(out, &m);
 	buf_free(&armored);
 	return rc;
 }

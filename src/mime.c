@@ -53,3 +53,27 @@ int mime_to_lf(const struct buf *in, struct buf *out)
 			return -1;
 	return 0;
 }
+
+int mime_multipart_begin(struct buf *out, struct mime_multipart *m, const char *params, const char *preamble)
+{
+	memcpy(m->boundary, "kw-", 3);
+	mime_random_hex(m->boundary + 3, 12);
+	m->parts = 0;
+	if (buf_printf(out, "Content-Type: multipart/%sboundary=\"%s\"\r\n\r\n", params, m->boundary) < 0)
+		return -1;
+	return preamble ? buf_addstr(out, preamble) : 0;
+}
+
+int mime_multipart_part(struct buf *out, struct mime_multipart *m, const char *headers)
+{
+	/* The CRLF before a delimiter belongs to it (RFC 2046 5.1.1); the first one follows the blank
+	 * line or the preamble's last line end. */
+	if (buf_printf(out, "%s--%s\r\n", m->parts++ ? "\r\n" : "", m->boundary) < 0)
+		return -1;
+	return headers ? buf_printf(out, "%s\r\n", headers) : 0;
+}
+
+int mime_multipart_end(struct buf *out, const struct mime_multipart *m)
+{
+	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}

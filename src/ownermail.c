@@ -1,4 +1,5 @@
 /* ownermail — see ownermail.h. */
+#include <stdio.h>
 #include <string.h>
 #include "mime.h"
 #include "ownermail.h"
@@ -25,32 +26,25 @@ static int encrypted(struct serverkey *sk, const struct kw_key *k, const struct 
 		     struct kw_error *e)
 {
 	struct buf crypt = BUF_INIT;
-	char b[40];
+	struct mime_multipart m;
 	int rc = -1;
 
-	mime_random_hex(b, 12);
 	if (serverkey_encrypt_sign(sk, k->bin, k->binlen, (const char *)inner->data, inner->len, &crypt, e) < 0)
 		goto out;
-	rc = buf_printf(full,
-		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
-		" boundary=\"kw-%s\"\r\n"
-		"\r\n"
-		"This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n"
-		"--kw-%s\r\n"
+	rc = mime_multipart_begin(full, &m, "encrypted; protocol=\"application/pgp-encrypted\";\r\n ",
+				  "This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n");
+	rc |= mime_multipart_part(full, &m,
 		"Content-Type: application/pgp-encrypted\r\n"
-		"Content-Description: PGP/MIME version identification\r\n"
-		"\r\n"
-		"Version: 1\r\n"
-		"\r\n"
-		"--kw-%s\r\n"
+		"Content-Description: PGP/MIME version identification\r\n");
+	rc |= buf_addstr(full, "Version: 1\r\n");
+	rc |= mime_multipart_part(full, &m,
 		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
 		"Content-Description: OpenPGP encrypted message\r\n"
-		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
-		"\r\n", b, b, b);
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n");
 	if (!rc)
 		rc = mime_add_crlf(full, crypt.data, crypt.len);
 	if (!rc)
-		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
+		rc = mime_multipart_end(full, &m);
 	if (rc)
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 out:
@@ -61,31 +55,26 @@ out:
 static int signed_only(struct serverkey *sk, const struct buf *inner, struct buf *full, struct kw_error *e)
 {
 	struct buf sig = BUF_INIT;
-	char b[40], micalg[32];
+	struct mime_multipart m;
+	char params[128], micalg[32];
 	const char *why = NULL;
 	int rc = -1;
 
-	mime_random_hex(b, 12);
 	if (serverkey_sign(sk, (const char *)inner->data, inner->len, &sig, micalg, &why) < 0) {
 		kw_errf(e, KW_EINTERNAL, "%s", why ? why : "cannot sign");
 		goto out;
 	}
-	rc = buf_printf(full,
-		"Content-Type: multipart/signed; micalg=%s;\r\n"
-		" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
-		"\r\n"
-		"This is an OpenPGP/MIME signed message (RFC 3156).\r\n"
-		"--kw-%s\r\n", micalg, b, b);
+	snprintf(params, sizeof params, "signed; micalg=%s;\r\n protocol=\"application/pgp-signature\"; ", micalg);
+	rc = mime_multipart_begin(full, &m, params, "This is an OpenPGP/MIME signed message (RFC 3156).\r\n");
+	rc |= mime_multipart_part(full, &m, NULL);
 	rc |= buf_add(full, inner->data, inner->len);
-	rc |= buf_printf(full,
-		"\r\n--kw-%s\r\n"
+	rc |= mime_multipart_part(full, &m,
 		"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
-		"Content-Description: OpenPGP digital signature\r\n"
-		"\r\n", b);
+		"Content-Description: OpenPGP digital signature\r\n");
 	if (!rc)
 		rc = mime_add_crlf(full, sig.data, sig.len);
 	if (!rc)
-		rc = buf_printf(full, "\r\n--kw-%s--\r\n", b);
+		rc = mime_multipart_end(full, &m);
 	if (rc)
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 out:

@@ -77,37 +77,36 @@ int wks_compose_request(const struct challenger *c, const struct kw_key *k, cons
 			const char *token, struct buf *msg, struct kw_error *e)
 {
 	struct buf payload = BUF_INIT, crypt = BUF_INIT, inner = BUF_INIT, sig = BUF_INIT, full = BUF_INIT;
-	char b1[40], b2[40], micalg[32];
+	struct mime_multipart mixed, sgn;
+	char params[128], micalg[32];
 	const char *why = NULL;
 	int rc = -1;
 
-	mime_random_hex(b1, 12);
-	mime_random_hex(b2, 12);
 	if (buf_printf(&payload, "type: confirmation-request\nsender: %s\naddress: %s\nfingerprint: %s\nnonce: %s\n",
 		       c->cfg->submission_address, addr, k->fpr, token) < 0)
 		goto oom;
 	if (serverkey_encrypt(c->sk, k->bin, k->binlen, (const char *)payload.data, payload.len, &crypt, e) < 0)
 		goto out;
-	if (buf_printf(&inner,
-		       "Content-Type: multipart/mixed; boundary=\"kw-%s\"\r\n\r\n"
-		       "--kw-%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	if (mime_multipart_begin(&inner, &mixed, "mixed; ", NULL) < 0 ||
+	    mime_multipart_part(&inner, &mixed, "Content-Type: text/plain; charset=utf-8\r\n") < 0 ||
+	    buf_printf(&inner,
 		       "This message asks you to confirm the publication of your key for %s\r\n"
 		       "in the Web Key Directory of %s. Your mail client answers it\r\n"
-		       "(gpg-wks-client --receive); nothing is published without that answer.\r\n\r\n"
-		       "--kw-%s\r\nContent-Type: application/vnd.gnupg.wks\r\n\r\n",
-		       b2, b2, addr, c->cfg->base_url, b2) < 0 ||
-	    mime_add_crlf(&inner, crypt.data, crypt.len) < 0 || buf_printf(&inner, "\r\n--kw-%s--\r\n", b2) < 0)
+		       "(gpg-wks-client --receive); nothing is published without that answer.\r\n",
+		       addr, c->cfg->base_url) < 0 ||
+	    mime_multipart_part(&inner, &mixed, "Content-Type: application/vnd.gnupg.wks\r\n") < 0 ||
+	    mime_add_crlf(&inner, crypt.data, crypt.len) < 0 || mime_multipart_end(&inner, &mixed) < 0)
 		goto oom;
 	if (serverkey_sign(c->sk, (const char *)inner.data, inner.len, &sig, micalg, &why) < 0) {
 		kw_errf(e, KW_EINTERNAL, "%s", why);
 		goto out;
 	}
+	snprintf(params, sizeof params, "signed; micalg=%s;\r\n protocol=\"application/pgp-signature\"; ", micalg);
 	if (headers(c, addr, "Confirm your key publication", "confirm", &full) < 0 ||
-	    buf_printf(&full, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\"; "
-		       "boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\n", micalg, b1, b1) < 0 ||
+	    mime_multipart_begin(&full, &sgn, params, NULL) < 0 || mime_multipart_part(&full, &sgn, NULL) < 0 ||
 	    buf_add(&full, inner.data, inner.len) < 0 ||
-	    buf_printf(&full, "\r\n--kw-%s\r\nContent-Type: application/pgp-signature\r\n\r\n", b1) < 0 ||
-	    mime_add_crlf(&full, sig.data, sig.len) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b1) < 0 || mime_to_lf(&full, msg) < 0)
+	    mime_multipart_part(&full, &sgn, "Content-Type: application/pgp-signature\r\n") < 0 ||
+	    mime_add_crlf(&full, sig.data, sig.len) < 0 || mime_multipart_end(&full, &sgn) < 0 || mime_to_lf(&full, msg) < 0)
 		goto oom;
 	rc = 0;
 	goto out;
@@ -129,11 +128,10 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 	struct store_txn *tx = NULL;
 	struct kw_error e;
 	struct kw_key k;
-	char b[40];
+	struct mime_multipart m;
 	int rc = -1;
 
 	memset(&k, 0, sizeof k);
-	mime_random_hex(b, 12);
 	if (store_get_key(c->st, fpr, &k, NULL, NULL) != 1)
 		goto out;
 	if (buf_printf(&inner, "Content-Type: text/plain; charset=utf-8\r\n\r\nThe key %s is now published\r\n"
@@ -141,10 +139,11 @@ static int queue_notice(const struct challenger *c, const char *fpr, const char 
 	    serverkey_encrypt_sign(c->sk, k.bin, k.binlen, (const char *)inner.data, inner.len, &crypt, &e) < 0)
 		goto out;
 	if (headers(c, addr, "Your key has been published", "done", &full) < 0 ||
-	    buf_printf(&full, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
-		       " boundary=\"kw-%s\"\r\n\r\n--kw-%s\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
-		       "Version: 1\r\n\r\n--kw-%s\r\nContent-Type: application/octet-stream\r\n\r\n", b, b, b) < 0 ||
-	    mime_add_crlf(&full, crypt.data, crypt.len) < 0 || buf_printf(&full, "\r\n--kw-%s--\r\n", b) < 0 || mime_to_lf(&full, &msg) < 0)
+	    mime_multipart_begin(&full, &m, "encrypted; protocol=\"application/pgp-encrypted\";\r\n ", NULL) < 0 ||
+	    mime_multipart_part(&full, &m, "Content-Type: application/pgp-encrypted\r\n") < 0 ||
+	    buf_addstr(&full, "Version: 1\r\n") < 0 ||
+	    mime_multipart_part(&full, &m, "Content-Type: application/octet-stream\r\n") < 0 ||
+	    mime_add_crlf(&full, crypt.data, crypt.len) < 0 || mime_multipart_end(&full, &m) < 0 || mime_to_lf(&full, &msg) < 0)
 		goto out;
 	if (!(tx = store_begin(c->st)))
 		goto out;
