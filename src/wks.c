@@ -318,29 +318,58 @@ static int fsync_dir(const char *spool, const char *sub)
 	return rc;
 }
 
+/* The mails in one subdirectory of the spool, one after the other (dot files are skipped): each
+ * one's name, its path there, and its path in failed/ (where it goes when it cannot be handled). */
+struct spool_walk {
+	DIR *d;
+	char dir[PATH_MAX + 8];
+	const char *name;
+	char path[PATH_MAX + 300], failed[PATH_MAX + 300];
+};
+
+/* Start walking spool/sub. 0, or -1 when there is nothing to walk (no such directory). */
+static int walk_open(struct spool_walk *sw, const struct wks *w, const char *sub)
+{
+	snprintf(sw->dir, sizeof sw->dir, "%s/%s", w->spool, sub);
+	sw->d = opendir(sw->dir);
+	return sw->d ? 0 : -1;
+}
+
+/* The next mail: 1 with name, path and failed set; 0 at the end, the directory then closed. */
+static int walk_next(struct spool_walk *sw, const struct wks *w)
+{
+	struct dirent *de;
+
+	while ((de = readdir(sw->d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		sw->name = de->d_name;
+		snprintf(sw->path, sizeof sw->path, "%s/%s", sw->dir, de->d_name);
+		snprintf(sw->failed, sizeof sw->failed, "%s/failed/%s", w->spool, de->d_name);
+		return 1;
+	}
+	closedir(sw->d);
+	sw->d = NULL;
+	return 0;
+}
+
 /* Handle every mail in spool/new. Each is first moved to spool/cur (the one being handled), then
  * removed, or moved to failed/ when it could not be handled: a mail that crashes the server is
  * found in cur/ at the next start and set aside instead of being retried forever. */
 void wks_run_spool(void *arg, struct keyproc *kp)
 {
 	struct wks *w = arg;
-	char dir[PATH_MAX + 8], path[PATH_MAX + 300], cur[PATH_MAX + 300], failed[PATH_MAX + 300];
+	char cur[PATH_MAX + 300];
 	struct buf mail = BUF_INIT;
-	struct dirent *de;
+	struct spool_walk sw;
 	struct kw_error e;
 	const char *why;
-	DIR *d;
 
-	snprintf(dir, sizeof dir, "%s/new", w->spool);
-	if (!(d = opendir(dir)))
+	if (walk_open(&sw, w, "new") < 0)
 		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		snprintf(cur, sizeof cur, "%s/cur/%s", w->spool, de->d_name);
-		snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
-		if (rename(path, cur) < 0 || fsync_dir(w->spool, "cur") < 0)
+	while (walk_next(&sw, w)) {
+		snprintf(cur, sizeof cur, "%s/cur/%s", w->spool, sw.name);
+		if (rename(sw.path, cur) < 0 || fsync_dir(w->spool, "cur") < 0)
 			continue;
 		buf_reset(&mail);
 		why = NULL;
@@ -351,11 +380,10 @@ void wks_run_spool(void *arg, struct keyproc *kp)
 			unlink(cur);
 			continue;
 		}
-		fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", de->d_name, e.msg);
-		if (rename(cur, failed) < 0)
+		fprintf(stderr, "keyward: wks: mail %s not handled: %s\n", sw.name, e.msg);
+		if (rename(cur, sw.failed) < 0)
 			unlink(cur);
 	}
-	closedir(d);
 	buf_free(&mail);
 }
 
@@ -363,23 +391,14 @@ void wks_run_spool(void *arg, struct keyproc *kp)
  * failed/ with a log line, never back into the queue. */
 static void set_aside(struct wks *w)
 {
-	char dir[PATH_MAX + 8], path[PATH_MAX + 300], failed[PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d;
+	struct spool_walk sw;
 
-	snprintf(dir, sizeof dir, "%s/cur", w->spool);
-	if (!(d = opendir(dir)))
+	if (walk_open(&sw, w, "cur") < 0)
 		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		snprintf(failed, sizeof failed, "%s/failed/%s", w->spool, de->d_name);
-		if (rename(path, failed) == 0)
+	while (walk_next(&sw, w))
+		if (rename(sw.path, sw.failed) == 0)
 			fprintf(stderr, "keyward: wks: mail %s was being handled when the server stopped; moved to failed/\n",
-				de->d_name);
-	}
-	closedir(d);
+				sw.name);
 }
 
 struct wks *wks_new(const struct challenger *c, char *why, size_t whylen)
