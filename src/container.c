@@ -10,6 +10,7 @@
 #include <gpgme.h>
 #include "container.h"
 #include "gpghome.h"
+#include "keygen.h"
 #include "packet.h"
 #include "record.h"
 #include "store.h"
@@ -360,36 +361,10 @@ out:
 int gwkey_generate(const char *tmpdir, const char *domain, struct buf *secret, char fpr[KW_FPR_MAX + 1],
 		   const char **why)
 {
-	char home[PATH_MAX], uid[300];
-	gpgme_ctx_t ctx = NULL;
-	gpgme_key_t *keys = NULL;
-	size_t nk = 0;
-	int rc = -1;
+	char uid[300];
 
-	if (home_new(tmpdir, "gwkey", home, &ctx, why) < 0)
-		goto out;
 	snprintf(uid, sizeof uid, "keyward gateway for %s", domain);
-	if (gpgme_op_createkey(ctx, uid, "ed25519", 0, 0, NULL, GPGME_CREATE_SIGN | GPGME_CREATE_CERT |
-			       GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE)) {
-		*why = "gpg cannot generate the gateway key";
-		goto out;
-	}
-	if (!(keys = list_secret(ctx, &nk)) || nk != 1 ||
-	    gpgme_op_createsubkey(ctx, keys[0], "cv25519", 0, 0,
-				  GPGME_CREATE_ENCR | GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE)) {
-		*why = "gpg cannot generate the gateway key's encryption subkey";
-		goto out;
-	}
-	snprintf(fpr, KW_FPR_MAX + 1, "%s", keys[0]->subkeys->fpr);
-	if (export(ctx, fpr, GPGME_EXPORT_MODE_SECRET, secret) < 0 || !secret->len) {
-		*why = "gpg cannot export the new gateway key";
-		goto out;
-	}
-	rc = 0;
-out:
-	keys_unref(keys, nk);
-	gpghome_free(home, ctx);
-	return rc;
+	return keygen_secret(tmpdir, container_conf, uid, secret, fpr, why);
 }
 
 int gwkey_check(const char *tmpdir, const unsigned char *in, size_t len, struct buf *secret,

@@ -12,7 +12,8 @@
  * self-signature carries it), add the user ID, certify it with the server key, export; the export
  * is then cut to that one user ID by packet.c (GPGME 1.18 has no export filter).
  *
- * Also here: making a new gateway key and checking one given by the operator (keyward gateway). */
+ * Also here: making a new gateway key (by keygen.h) and checking one given by the operator (keyward
+ * gateway). */
 #ifndef KW_CONTAINER_H
 #define KW_CONTAINER_H
 #include <stddef.h>
