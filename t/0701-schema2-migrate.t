@@ -30,7 +30,7 @@ http_get "/pks/lookup?op=get&options=mr&search=bob@example.org"
 is "$STATUS" 200 "and by the imported one"
 
 # The backfilled binding counts as confirmed at the upgrade: asked again --reconfirm-after later.
-reconfirm_mail() { M=$(grep -l "^Subject: Is this still your OpenPGP key" "$MAILS"/*.eml 2>/dev/null | xargs -r grep -li "^To: $1$" | head -1); [ -n "$M" ]; }
+reconfirm_mail() { M=$(mail_about "Is this still your OpenPGP key" "$1"); }
 wait_for reconfirm_mail alice@example.org; ok $? "a re-confirmation mail to alice@example.org (its binding's due entry works)"
 stop_server
 is "$SERVER_STATUS" 0 "the server stops cleanly"

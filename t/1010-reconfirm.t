@@ -10,14 +10,13 @@ is "$STATUS" 200 "both addresses confirmed"
 
 # The server dies at once (kill -9) and comes back: the due entries are in the store.
 stop_server -KILL
-start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
-	--reconfirm-after 4 --reconfirm-grace 6 || bail "no restart"
+start_mail_server "$TRASH/data" --reconfirm-after 4 --reconfirm-grace 6
 
-reconfirm_mail() { M=$(grep -l "^Subject: Is this still your OpenPGP key" "$MAILS"/*.eml 2>/dev/null | xargs -r grep -li "^To: $1$" | head -1); [ -n "$M" ]; }
+reconfirm_mail() { M=$(mail_about "Is this still your OpenPGP key" "$1"); }
 wait_for reconfirm_mail alice@example.org; ok $? "a re-confirmation mail to alice@example.org after --reconfirm-after"
 decrypt_mail "$M"; ok $? "it is encrypted to the bound key"
 like "$(cat decrypt.status)" "VALIDSIG $SERVER" "and signed by the server key"
-LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/reconfirm/')
+LINK=$(link_in decrypted /reconfirm/)
 is "$(printf '%s\n' "$LINK" | grep -c .)" 1 "exactly one link"
 wait_for reconfirm_mail alice@example.net; ok $? "and one to alice@example.net"
 is "$(curl -s -o page.html -w '%{http_code}' "$LINK")" 200 "GET on the link: a page"
@@ -29,7 +28,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --data 'action=keep' "$LINK")" 410 
 # alice@example.net does not answer: dropped after the grace, with a notice.
 gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/pks/lookup?op=get&options=mr&search=alice@example.net")" = 404 ]; }
 wait_for gone; ok $? "the silent binding is dropped after --reconfirm-grace"
-notice() { N=$(grep -l "^Subject: Your OpenPGP key is no longer published" "$MAILS"/*.eml 2>/dev/null | xargs -r grep -li "^To: alice@example.net$" | head -1); [ -n "$N" ]; }
+notice() { N=$(mail_about "Your OpenPGP key is no longer published" alice@example.net); }
 wait_for notice; ok $? "a last notice goes to the dropped address"
 like "$(python3 "$KW_ROOT/t/mailtool.py" body "$N" | tr -d '\r')" "nobody confirmed in time" "saying why"
 http_get "/pks/lookup?op=get&options=mr&search=alice@example.org"

@@ -14,13 +14,12 @@ is "$(mail_count)" "$before" "and no mail"
 c1=$(curl -s -o p1.html -w '%{http_code}' --data-urlencode "form_token=$T" --data-urlencode "email=alice@example.org" "$URL/manage")
 c2=$(curl -s -o p2.html -w '%{http_code}' --data-urlencode "form_token=$T" --data-urlencode "email=stranger@example.org" "$URL/manage")
 is "$c1 $c2" "200 200" "POST /manage: 200 for a listed and an unlisted address"
-sed 's/alice@example.org/ADDR/g' p1.html > p1.norm; sed 's/stranger@example.org/ADDR/g' p2.html > p2.norm
-cmp -s p1.norm p2.norm; ok $? "the same page for both (but the address)"
+same_but_address p1.html alice@example.org p2.html stranger@example.org; ok $? "the same page for both (but the address)"
 wait_mails $((before + 1)); ok $? "one mail for the listed address"
 M=$(mail_for alice@example.org)
 decrypt_mail "$M"; ok $? "the manage mail is encrypted to the bound key"
 like "$(cat decrypt.status)" "VALIDSIG $SERVER" "and signed by the server key"
-LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/manage/')
+LINK=$(link_in decrypted /manage/)
 is "$(printf '%s\n' "$LINK" | grep -c .)" 1 "exactly one link"
 is "$(curl -s -o key.html -w '%{http_code}' "$LINK")" 200 "GET on the link: the key's page"
 like "$(cat key.html)" 'value="alice@example.org"' "lists alice@example.org"
@@ -36,21 +35,17 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/manage/AAAAAAAAAAAAAAAAAAAAAA
 # A second link: remove all.
 curl -s -o /dev/null --data-urlencode "form_token=$T" --data-urlencode "email=alice@example.org" "$URL/manage"
 wait_for sh -c "[ \$(grep -l '^Subject: Manage your published' '$MAILS'/*.eml | wc -l) -ge 2 ]"
-M=$(ls -t $(grep -l '^Subject: Manage your published' "$MAILS"/*.eml) | head -1)
-decrypt_mail "$M"
-LINK=$(python3 "$KW_ROOT/t/mailtool.py" body decrypted | tr -d '\r' | grep -E '/manage/')
+decrypt_mail "$(mail_about 'Manage your published' alice@example.org)"
+LINK=$(link_in decrypted /manage/)
 is "$(curl -s -o /dev/null -w '%{http_code}' --data "remove=all" "$LINK")" 200 "remove all: 200"
 http_get "/pks/lookup?op=get&options=mr&search=0x$ALICE"; is "$STATUS" 404 "the key is no longer served"
 stop_server
 
 # At most N addresses per key.
 rm -rf "$MAILS"
-start_server "$TRASH/d2" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org --challenge-interval 0 \
-	--max-addresses-per-key 1 || bail "no second server"
-curl -s "$URL/server-key" > server2.asc
-gpg --batch --import server2.asc 2>/dev/null
-curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
-wait_mails 2
+start_mail_server "$TRASH/d2" --max-addresses-per-key 1
+server_key
+upload_alice
 decrypt_mail "$(mail_for alice@example.org)"
 is "$(confirm "$(link_in decrypted)")" 200 "--max-addresses-per-key 1: the first address confirmed"
 decrypt_mail "$(mail_for alice@example.net)"

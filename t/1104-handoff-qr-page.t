@@ -26,7 +26,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/handoff/1234567890123456/qr.p
 STATUS=$(curl -s -o page.html -w '%{http_code}' "$URL/handoff"); is "$STATUS" 200 "GET /handoff: 200"
 grep -q '<form method="post" action="/handoff" enctype="multipart/form-data">' page.html; ok $? "a form posting to /handoff"
 grep -q 'name="keytext"' page.html && grep -q 'type="file" id="keyfile" name="keyfile"' page.html; ok $? "paste or choose a key"
-FT=$(sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' page.html)
+FT=$(form_token page.html)
 test -n "$FT"; ok $? "the form carries a form token"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -F format=html -F "keytext=<$KEYS/alice.asc" "$URL/handoff")
 is "$STATUS" 403 "the page's form without its token: 403, nothing made"

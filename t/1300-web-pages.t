@@ -65,7 +65,7 @@ is "$(stats_pending)" "$keys0" "nothing stored"
 is "$(mail_count)" 0 "no mail"
 
 headers /upload
-TOKEN=$(printf '%s' "$BODY" | sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p')
+TOKEN=$(form_token "$TRASH/body")
 like "$TOKEN" '^[0-9]+\.[A-Za-z0-9_-]{22}$' "the upload form carries a token"
 STATUS=$(curl -s -o body -w '%{http_code}' -H 'Sec-Fetch-Site: cross-site' -F "form_token=$TOKEN" -F "keytext=<$KEYS/alice.asc" "$URL/upload")
 is "$STATUS" 403 "a valid token posted from another site: 403"
@@ -128,7 +128,7 @@ headers "/key/$ALICE.asc"
 is "$STATUS" 200 "download: 200"
 like "$(hdr Content-Type)" "application/pgp-keys" "download: application/pgp-keys"
 like "$(hdr Content-Disposition)" "attachment; filename=\"$ALICE.asc\"" "download: as a file"
-is "$(gpg --batch --with-colons --import-options show-only --import "$TRASH/body" 2>/dev/null | awk -F: '/^fpr:/ {print $10; exit}')" "$ALICE" "the download is the key"
+is "$(fpr_of "$TRASH/body")" "$ALICE" "the download is the key"
 headers "/key/nothex"
 is "$STATUS" 404 "key page of garbage: 404"
 like "$BODY" "ends in its fingerprint" "says what went wrong"
@@ -140,7 +140,7 @@ gpg --batch --passphrase '' --quick-gen-key "Evil\" onmouseover=\"alert(1)\" 'x'
 EVIL=$(gpg --batch --with-colons --list-keys evil@example.org | awk -F: '/^fpr:/ {print $10; exit}')
 gpg --batch --armor --export "$EVIL" > evil.asc
 headers /upload
-TOKEN=$(printf '%s' "$BODY" | sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p')
+TOKEN=$(form_token "$TRASH/body")
 STATUS=$(curl -s -o body -w '%{http_code}' --data-urlencode "form_token=$TOKEN" --data-urlencode "keytext@evil.asc" "$URL/upload")
 is "$STATUS" 200 "hostile key uploaded through the paste field (urlencoded)"
 wait_mails 3; ok $? "its challenge"

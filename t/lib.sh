@@ -193,8 +193,19 @@ decrypt_mail() {
 	gpg --batch --status-fd 3 --decrypt "$TRASH/enc.asc" 3> "$TRASH/decrypt.status" > "$TRASH/decrypted" 2>/dev/null
 	grep -q '^\[GNUPG:\] DECRYPTION_OKAY' "$TRASH/decrypt.status"   # the signature is checked apart
 }
-# link_in FILE: the confirmation links in the text part of a MIME entity.
-link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E '/verify/'; }
+# mail_about SUBJECT [ADDR]: the newest captured mail whose subject starts with SUBJECT (and to ADDR).
+mail_about() {
+	for f in $(ls -t "$MAILS"/*.eml 2>/dev/null); do
+		grep -q "^Subject: $1" "$f" || continue
+		[ -z "${2:-}" ] || grep -qi "^To: $2\$" "$f" || continue
+		echo "$f"
+		return 0
+	done
+	return 1
+}
+# link_in FILE [PATTERN]: the links matching PATTERN (grep -E; by default the confirmation links,
+# /verify/) in the text part of a MIME entity.
+link_in() { python3 "$KW_ROOT/t/mailtool.py" body "$1" | tr -d '\r' | grep -E "${2:-/verify/}"; }
 # confirm LINK: POST to it; prints the status.
 confirm() { curl -s -o "$TRASH/confirm.body" -w '%{http_code}' -X POST "$1"; }
 
@@ -202,23 +213,46 @@ confirm() { curl -s -o "$TRASH/confirm.body" -w '%{http_code}' -X POST "$1"; }
 form_token() { sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
 
 # ---- the owner's control (t/10xx) ----
-# publish_alice [serve options...]: a server that mails into $MAILS (--challenge-interval 0, so
-# mails to one address follow each other), alice's key uploaded and both her addresses confirmed;
-# a fresh GNUPGHOME with alice's secret key and the server key (server.asc). Sets ALICE and SERVER
-# (fingerprints). Bails out when the server does not start; the test checks the bindings.
-publish_alice() {
-	ALICE=$(fpr_of "$KEYS/alice.asc")
-	start_server "$TRASH/data" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org \
+# start_mail_server DATADIR [serve options...]: start_server mailing into $MAILS from
+# keyward@example.org with --challenge-interval 0 (so mails to one address follow each other).
+# Bails out when the server does not start.
+start_mail_server() {
+	d=$1
+	shift
+	start_server "$d" -- --sendmail "$(sendmail_cmd)" --mail-from keyward@example.org \
 		--challenge-interval 0 "$@" || bail "no server"
+}
+# server_key: the server's public key into $TRASH/server.asc, imported into $GNUPGHOME; its
+# fingerprint in SERVER.
+server_key() {
 	curl -s "$URL/server-key" > "$TRASH/server.asc"
 	SERVER=$(fpr_of "$TRASH/server.asc")
-	new_gnupghome alice
-	gpg --batch --import "$KEYS/alice.sec.asc" "$TRASH/server.asc" 2>/dev/null
+	gpg --batch --import "$TRASH/server.asc" 2>/dev/null
+}
+# upload_alice: alice's key uploaded over HKP; waits for the two confirmation mails (one for each
+# of her addresses; the test checks them).
+upload_alice() {
 	curl -s -o /dev/null --data-urlencode "keytext@$KEYS/alice.asc" "$URL/pks/add"
 	wait_mails 2
+}
+# publish_alice [serve options...]: start_mail_server on $TRASH/data, alice's key uploaded and both
+# her addresses confirmed; a fresh GNUPGHOME with alice's secret key and the server key (server.asc).
+# Sets ALICE and SERVER (fingerprints). The test checks the bindings.
+publish_alice() {
+	ALICE=$(fpr_of "$KEYS/alice.asc")
+	start_mail_server "$TRASH/data" "$@"
+	new_gnupghome alice
+	gpg --batch --import "$KEYS/alice.sec.asc" 2>/dev/null
+	server_key
+	upload_alice
 	for a in alice@example.org alice@example.net; do
 		decrypt_mail "$(mail_for $a)" && confirm "$(link_in decrypted)" >/dev/null
 	done
+}
+# same_but_address PAGE1 ADDR1 PAGE2 ADDR2: the exit status of comparing the two pages, each with
+# its address (a grep pattern) replaced by ADDR (into PAGE1.norm, PAGE2.norm).
+same_but_address() {
+	sed "s/$2/ADDR/g" "$1" > "$1.norm" && sed "s/$4/ADDR/g" "$3" > "$3.norm" && cmp -s "$1.norm" "$3.norm"
 }
 
 # ---- LDAP (t/15xx) ----
