@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include "damm.h"
+#include "kvnames.h"
 #include "record.h"
 
 #define KEY_FORMAT 1
@@ -1535,45 +1536,10 @@ out:
  * upgrade may have rewritten them. */
 #define UPGRADE_GRACE 86400
 
-struct names {
-	char **v;
-	size_t n, cap, plen;
-};
-
-static int names_add(void *arg, const char *k, size_t kl, const unsigned char *v, size_t vl)
-{
-	struct names *l = arg;
-	char **nv;
-
-	(void)v;
-	(void)vl;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		if (!(nv = realloc(l->v, l->cap * sizeof *nv)))
-			return -1;
-		l->v = nv;
-	}
-	if (!(l->v[l->n] = strndup(k + l->plen, kl - l->plen)))
-		return -1;
-	l->n++;
-	return 0;
-}
-
-static void names_clear(struct names *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	l->n = 0;
-}
-
 /* The names of the records of type t (the part after the prefix). 0 or -1. */
-static int names_of(struct kvdb_txn *tx, enum rec_type t, struct names *l)
+static int names_of(struct kvdb_txn *tx, enum rec_type t, struct kvnames *l)
 {
-	names_clear(l);
-	l->plen = strlen(rec_types[t].prefix);
-	return kvdb_scan(kvdb_of(tx), rec_types[t].prefix, l->plen, 0, names_add, l) < 0 ? -1 : 0;
+	return kvnames_scan(kvdb_of(tx), rec_types[t].prefix, l);
 }
 
 struct held {
@@ -1589,7 +1555,7 @@ static int cmp_held(const void *a, const void *b)
 /* Every key a token or an upload token names, with that record's expiry, into *out (*n). 0 or -1. */
 static int uploaded_keys(struct kvdb_txn *tx, struct held **out, size_t *n)
 {
-	struct names l = { NULL, 0, 0, 0 };
+	struct kvnames l = KVNAMES_INIT;
 	struct held *v = NULL, *nv;
 	size_t i, cap = 0;
 	int k, rc = -1;
@@ -1621,8 +1587,7 @@ static int uploaded_keys(struct kvdb_txn *tx, struct held **out, size_t *n)
 	}
 	rc = 0;
 out:
-	names_clear(&l);
-	free(l.v);
+	kvnames_free(&l);
 	if (rc < 0) {
 		free(v);
 		v = NULL;
@@ -1634,7 +1599,7 @@ out:
 
 static int migrate_3_to_4(struct kvdb_txn *tx, int64_t now, char *why, size_t whylen)
 {
-	struct names l = { NULL, 0, 0, 0 };
+	struct kvnames l = KVNAMES_INIT;
 	struct held *h = NULL;
 	struct rec_resched mark = { now };
 	size_t nh = 0, i, k, holds = 0, bindings = 0;
@@ -1693,8 +1658,7 @@ static int migrate_3_to_4(struct kvdb_txn *tx, int64_t now, char *why, size_t wh
 	rc = 0;
 out:
 	free(h);
-	names_clear(&l);
-	free(l.v);
+	kvnames_free(&l);
 	return rc;
 }
 
@@ -1702,7 +1666,7 @@ out:
  * versions and unused since), so a start reads the count instead of passing over the store. */
 static int migrate_4_to_5(struct kvdb_txn *tx, char *why, size_t whylen)
 {
-	struct names l = { NULL, 0, 0, 0 };
+	struct kvnames l = KVNAMES_INIT;
 	struct rec_counts c;
 	int rc = -1, r;
 
@@ -1721,8 +1685,7 @@ static int migrate_4_to_5(struct kvdb_txn *tx, char *why, size_t whylen)
 		fprintf(stderr, "keyward: schema 4 to 5: %zu queued mail%s counted\n", l.n, l.n == 1 ? "" : "s");
 	rc = 0;
 out:
-	names_clear(&l);
-	free(l.v);
+	kvnames_free(&l);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include "kvnames.h"
 #include "sched.h"
 
 #define MAX_KINDS 32
@@ -462,30 +463,6 @@ int sched_every(struct sched *s, const char *name, int seconds, sched_periodic f
 	return 0;
 }
 
-struct names {
-	char **v;
-	size_t n, cap, plen;
-};
-
-static int collect_name(void *arg, const char *k, size_t kl, const unsigned char *v, size_t vl)
-{
-	struct names *nm = arg;
-	char **nv;
-
-	(void)v;
-	(void)vl;
-	if (nm->n == nm->cap) {
-		nm->cap = nm->cap ? nm->cap * 2 : 64;
-		if (!(nv = realloc(nm->v, nm->cap * sizeof *nv)))
-			return -1;
-		nm->v = nv;
-	}
-	if (!(nm->v[nm->n] = strndup(k + nm->plen, kl - nm->plen)))
-		return -1;
-	nm->n++;
-	return 0;
-}
-
 /* A due index created beside an existing store, or a store upgraded since the last start (its
  * "m:resched" marker: the upgrade wrote records the index knows nothing of): an entry "look at it
  * now" for every record of every registered kind (the handlers reschedule what is not due yet; a
@@ -494,15 +471,14 @@ static int collect_name(void *arg, const char *k, size_t kl, const unsigned char
 static int rebuild(struct sched *s, int upgraded, struct kw_error *e)
 {
 	struct store_txn *tx = NULL;
-	struct names nm = { NULL, 0, 0, 0 };
+	struct kvnames nm = KVNAMES_INIT;
 	char prefix[SCHED_KIND_MAX + 2];
 	long total = 0;
 	size_t k, i;
 
 	for (k = 0; k < s->nkinds; k++) {
 		snprintf(prefix, sizeof prefix, "%s:", s->kinds[k].name);
-		nm.plen = strlen(prefix);
-		if (kvdb_scan(store_kv(s->st), prefix, nm.plen, 0, collect_name, &nm) != 0)
+		if (kvnames_scan(store_kv(s->st), prefix, &nm) < 0)
 			goto fail;
 		for (i = 0; i < nm.n; i++) {
 			if (!due_valid(s->kinds[k].name, nm.v[i]))
@@ -519,9 +495,8 @@ static int rebuild(struct sched *s, int upgraded, struct kw_error *e)
 				tx = NULL;
 			}
 		}
-		store_free_addrs(nm.v, nm.n);
-		memset(&nm, 0, sizeof nm);
 	}
+	kvnames_free(&nm);
 	if (tx && store_commit(tx) < 0) {
 		tx = NULL;
 		goto fail;
@@ -544,7 +519,7 @@ static int rebuild(struct sched *s, int upgraded, struct kw_error *e)
 fail:
 	if (tx)
 		store_abort(tx);
-	store_free_addrs(nm.v, nm.n);
+	kvnames_free(&nm);
 	return kw_errf(e, KW_ESTORE, "cannot rebuild the due index from the store");
 }
 
