@@ -52,7 +52,7 @@
 	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
 	" token-keep reconfirm-after reconfirm-grace reconfirm-rate max-addresses-per-key max-recovery-bytes" \
 	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
-	" header-timeout max-client-connections"
+	" header-timeout max-client-connections gpg-nice store-cache"
 
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
@@ -332,6 +332,10 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", e.msg);
 		goto out;
 	}
+	if (kvdb_cache(store_kv(app.st), (size_t)c.store_cache << 20) < 0) {
+		fprintf(stderr, "keyward serve: cannot set up a record cache of %d MiB\n", c.store_cache);
+		goto out;
+	}
 	if (!(app.pages = pages_open(c.datadir, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
@@ -370,7 +374,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
 		goto out;
 	}
-	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, tmpdir, &ko, why, sizeof why)) ||
+	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, c.gpg_nice, tmpdir, &ko, why, sizeof why)) ||
 	    !(wks = wks_new(&app.ch, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;

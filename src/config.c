@@ -33,6 +33,8 @@ static const struct opt opts[] = {
 	O("threads", OPT_INT, threads, 1, 256),
 	O("gpg-workers", OPT_INT, gpg_workers, 1, 256),
 	O("gpg-queue", OPT_INT, gpg_queue, 1, 1000000),
+	O("gpg-nice", OPT_INT, gpg_nice, 0, 19),
+	O("store-cache", OPT_INT, store_cache, 0, 1 << 20),
 	O("max-body", OPT_LONG, max_body, 1024, 1L << 30),
 	O("max-header", OPT_LONG, max_header, 1024, 1L << 20),
 	O("max-uri", OPT_LONG, max_uri, 256, 1L << 20),
@@ -110,6 +112,8 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->threads = c->gpg_workers = n > 0 && n < 64 ? (int)n : 2;
 	c->gpg_queue = 64;
+	c->gpg_nice = 10;
+	c->store_cache = 64;
 	c->max_body = 8L << 20;
 	c->max_header = 16L << 10;
 	c->max_uri = 8L << 10;

@@ -23,6 +23,8 @@ struct config {
 	char *port_file;                  /* write "HOST:PORT\n" per bound listener here once serving */
 	int threads;                      /* HTTP worker threads, default: cores */
 	int gpg_workers;                  /* key processing threads, default: cores */
+	int gpg_nice;                     /* niceness of those threads and their gpg processes (10) */
+	int store_cache;                  /* MiB of committed records kept in memory (64; 0 none) */
 	int gpg_queue;                    /* queued uploads beyond which /pks/add answers 503 (64) */
 	long max_body;                    /* bytes (8 MiB) */
 	long max_header;                  /* bytes of all request headers (16 KiB) */

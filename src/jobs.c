@@ -1,6 +1,8 @@
 /* jobs — see jobs.h. */
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include "jobs.h"
@@ -19,6 +21,7 @@ struct jobs {
 	struct job *head, *tail;
 	int queued, running, queue_max, stopping, closed;
 	int n;
+	int nice;                           /* of every worker thread (and so of the gpg it starts) */
 	struct worker *w;
 };
 
@@ -39,6 +42,10 @@ static void *worker_main(void *arg)
 	struct jobs *js = w->js;
 	struct job *j;
 
+	/* Linux keeps a niceness per thread, and a process inherits its thread's: so gpg started from
+	 * here runs at this one too. Raising it needs no privilege; failing to is harmless. */
+	if (js->nice)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), js->nice);
 	for (;;) {
 		pthread_mutex_lock(&js->mu);
 		while (!js->head && !js->stopping)
@@ -71,7 +78,7 @@ static void *worker_main(void *arg)
 	}
 }
 
-struct jobs *jobs_start(int n, int queue_max, const char *tmpdir, const struct keyproc_opts *o,
+struct jobs *jobs_start(int n, int queue_max, int nice, const char *tmpdir, const struct keyproc_opts *o,
 			char *why, size_t whylen)
 {
 	struct jobs *js = calloc(1, sizeof *js);
@@ -86,6 +93,7 @@ struct jobs *jobs_start(int n, int queue_max, const char *tmpdir, const struct k
 	pthread_cond_init(&js->cv, NULL);
 	pthread_cond_init(&js->idle, NULL);
 	js->queue_max = queue_max;
+	js->nice = nice;
 	js->n = n;
 	for (i = 0; i < n; i++) {
 		js->w[i].js = js;

@@ -20,8 +20,10 @@ struct job {
 
 struct jobs;
 
-/* Start n workers, each with a keyproc under tmpdir. NULL with why on failure. */
-struct jobs *jobs_start(int n, int queue_max, const char *tmpdir, const struct keyproc_opts *o,
+/* Start n workers, each with a keyproc under tmpdir, at niceness nice (0: the process's own; the gpg
+ * processes they start inherit it, so key processing, mail and every scheduled job yield the CPU to
+ * the HTTP threads). NULL with why on failure. */
+struct jobs *jobs_start(int n, int queue_max, int nice, const char *tmpdir, const struct keyproc_opts *o,
 			char *why, size_t whylen);
 /* Queue j. 0, or -1 when the queue is full or the pool is stopping (j untouched, still the caller's). */
 int jobs_submit(struct jobs *js, struct job *j);

@@ -13,8 +13,18 @@
  * own reads, kvdb_tget, look there first) and reach the file only at commit: first the old values
  * of the keys it touches are copied into a shadow that readers consult first (taking the reader
  * lock for a moment), then the writes are applied and committed with Kyoto Cabinet's transaction
- * (fsync), then the shadow is dropped. Readers never wait for the disk: only for the copy of the old
- * values and the switch back. An aborted transaction never touched the file. */
+ * (fsync), then the shadow is dropped. Readers wait only for the copy of the old values and the
+ * switch back. An aborted transaction never touched the file.
+ *
+ * The record cache (kvdb_cache, kvcache.h). Kyoto Cabinet holds its database lock while a commit
+ * syncs, and any read of the file waits for that: a lookup would wait on the disk whenever anything
+ * commits. With the cache on, a read of a record held in memory touches neither the file nor its lock.
+ * It stays true to the file because a commit drops every key it writes from the cache in step 1,
+ * under the writer side of the reader lock, and readers put what they read from the file only under
+ * the reader side and only outside the shadow: so no reader can put an old value of a key after the
+ * commit dropped it (a key being written is read from the shadow, which is never put), and once the
+ * shadow is left the file holds the new values. Only a writable kvdb has a cache (it is the only
+ * writer of the file: nobody else can change it under the cache). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <kclangc.h>
+#include "kvcache.h"
 #include "kvdb.h"
 
 #define MMAP_SIZE (128L << 20)
@@ -38,6 +49,7 @@ struct kvdb {
 	KCDB *shadow;               /* while a commit is applied: 'V'+old value or 'A' (absent) per key */
 	int shadowing;              /* readers look in shadow first (under rw) */
 	pthread_rwlock_t rw;        /* readers: shared around shadow check + read; writer: to switch it */
+	struct kvcache *cache;      /* committed records in memory (NULL: none) */
 };
 
 struct kvdb_txn {
@@ -165,6 +177,7 @@ void kvdb_close(struct kvdb *kv)
 		kcdbclose(kv->shadow);
 		kcdbdel(kv->shadow);
 	}
+	kvcache_free(kv->cache);
 	pthread_rwlock_destroy(&kv->rw);
 	pthread_mutex_destroy(&kv->wmu);
 	free(kv);
@@ -228,6 +241,25 @@ static int tagged_get(KCDB *db, const void *k, size_t kl, char *tag, struct buf 
 	return rc;
 }
 
+/* A committed record through the cache: from memory when held, else from the file (and then held).
+ * The caller holds the reader lock outside the shadow, or is the writer between transactions. */
+static int cached_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
+{
+	size_t start = out ? out->len : 0;
+	int rc, present;
+
+	if (!kv->cache)
+		return file_get(kv->db, k, kl, out);
+	if ((rc = kvcache_get(kv->cache, k, kl, out, &present)) != 0)
+		return rc < 0 ? -1 : present;
+	rc = file_get(kv->db, k, kl, out);
+	if (rc == 0)
+		kvcache_put(kv->cache, k, kl, NULL, 0, 0);
+	else if (rc == 1 && out)                /* an existence check alone brings no value to hold */
+		kvcache_put(kv->cache, k, kl, out->data + start, out->len - start, 1);
+	return rc;
+}
+
 int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
 {
 	char tag;
@@ -237,9 +269,28 @@ int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
 	if (kv->shadowing && (rc = tagged_get(kv->shadow, k, kl, &tag, out)) != 0)
 		rc = rc < 0 ? -1 : tag == 'V';          /* the value before the commit being applied */
 	else
-		rc = file_get(kv->db, k, kl, out);
+		rc = cached_get(kv, k, kl, out);
 	pthread_rwlock_unlock(&kv->rw);
 	return rc;
+}
+
+int kvdb_cache(struct kvdb *kv, size_t bytes)
+{
+	if (kv->flags & KVDB_RDONLY)
+		return bytes ? -1 : 0;
+	kvcache_free(kv->cache);
+	kv->cache = NULL;
+	if (bytes && !(kv->cache = kvcache_new(bytes)))
+		return -1;
+	return 0;
+}
+
+int kvdb_cache_stats(struct kvdb *kv, struct kvcache_stats *s)
+{
+	if (!kv->cache)
+		return 0;
+	kvcache_stats(kv->cache, s);
+	return 1;
 }
 
 /* ---- transactions ---- */
@@ -272,6 +323,8 @@ static const char *apply_one(const char *k, size_t kl, const char *v, size_t vl,
 
 	(void)sp;
 	if (a->phase == 0) {
+		if (a->kv->cache)               /* under the writer lock: see "The record cache" above */
+			kvcache_drop(a->kv->cache, k, kl);
 		rc = file_get(a->kv->db, k, kl, &old);
 		if (rc >= 0 && buf_addch(&old, 0) == 0) {
 			/* 'V' + value, or 'A' (absent): shift the value behind the tag */
@@ -351,7 +404,7 @@ int kvdb_tget(struct kvdb_txn *tx, const void *k, size_t kl, struct buf *out)
 
 	if (rc != 0)
 		return rc < 0 ? -1 : tag == 'P';
-	return file_get(tx->kv->db, k, kl, out);        /* the writer's own: nothing is being applied */
+	return cached_get(tx->kv, k, kl, out);  /* the writer's own: nothing is being applied */
 }
 
 int kvdb_put(struct kvdb_txn *tx, const void *k, size_t kl, const void *v, size_t vl)

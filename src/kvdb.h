@@ -5,7 +5,8 @@
  * (k bytea PRIMARY KEY, v bytea), a transaction per kvdb_begin … kvdb_commit, kvdb_scan an index range
  * scan — can take the place of Kyoto Cabinet by reimplementing kvdb.c alone. What the layers above rely on:
  *   - kvdb_get sees every committed transaction; kvdb_tget (inside a transaction) also sees its own writes;
- *   - one writer at a time (kvdb_begin waits), readers never wait for it;
+ *   - one writer at a time (kvdb_begin waits), readers never wait for it (with kvdb_cache, a read of a
+ *     record held in memory does not wait for a commit's disk sync either);
  *   - a committed transaction survives kill -9 (and power loss unless KVDB_NOSYNC); an interrupted one
  *     leaves nothing — once a writer has opened the file (Kyoto Cabinet rolls an interrupted transaction
  *     back at a writer's open; a reader opening the file before that sees its half-written records,
@@ -43,6 +44,14 @@ void kvdb_close(struct kvdb *kv);                 /* NULL is fine */
 int kvdb_sync(struct kvdb *kv);                   /* everything committed to the disk now: 0 or -1 */
 uint64_t kvdb_bytes(struct kvdb *kv);             /* size of the database on disk */
 int kvdb_flags(const struct kvdb *kv);
+
+/* Keep up to bytes of committed records in memory (kvcache.h), so that reads of them wait neither on
+ * the file nor on a commit's sync; 0 turns it off. Only on a writable kv, before other threads use it.
+ * 0, or -1 (out of memory, too small a budget, read-only). */
+struct kvcache_stats;
+int kvdb_cache(struct kvdb *kv, size_t bytes);
+/* 1 and the cache's figures in s, or 0 when there is no cache. */
+int kvdb_cache_stats(struct kvdb *kv, struct kvcache_stats *s);
 
 /* A committed record: 1 found (value appended to out; out NULL only tests existence), 0 absent,
  * -1 error. */

@@ -3,6 +3,7 @@
 #include "cidr.h"
 #include "mailer.h"
 #include "metrics.h"
+#include "kvcache.h"
 #include "scrape.h"
 
 void scrape_handler(struct hreq *r)
@@ -77,6 +78,22 @@ static double sched_ticks(void *a) { return sched_stat(a, 0); }
 static double sched_tick_max(void *a) { return sched_stat(a, 1); }
 static double sched_ticks_slow(void *a) { return sched_stat(a, 2); }
 static double sched_handled(void *a) { return sched_stat(a, 3); }
+static double cache_stat(struct app *app, int which)
+{
+	struct kvcache_stats s;
+
+	if (kvdb_cache_stats(store_kv(app->st), &s) != 1)
+		return 0;
+	switch (which) {
+	case 0: return (double)s.hits;
+	case 1: return (double)s.misses;
+	default: return (double)s.bytes;
+	}
+}
+
+static double cache_hits(void *a) { return cache_stat(a, 0); }
+static double cache_misses(void *a) { return cache_stat(a, 1); }
+static double cache_bytes(void *a) { return cache_stat(a, 2); }
 
 int scrape_register(struct app *app)
 {
@@ -98,5 +115,10 @@ int scrape_register(struct app *app)
 			     sched_tick_max, app) |
 	       metrics_gauge(m, "keyward_sched_ticks_over_10ms", "", "Scheduler ticks since start that took over 10 ms",
 			     sched_ticks_slow, app) |
-	       metrics_gauge(m, "keyward_sched_handled", "", "Due entries handled since start", sched_handled, app);
+	       metrics_gauge(m, "keyward_sched_handled", "", "Due entries handled since start", sched_handled, app) |
+	       metrics_gauge(m, "keyward_store_cache_hits", "",
+			     "Store reads answered from the record cache since start (--store-cache)", cache_hits, app) |
+	       metrics_gauge(m, "keyward_store_cache_misses", "", "Store reads that went to the database file since start",
+			     cache_misses, app) |
+	       metrics_gauge(m, "keyward_store_cache_bytes", "", "Bytes held by the record cache", cache_bytes, app);
 }

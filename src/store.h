@@ -11,7 +11,8 @@
  * in one transaction (record.h, rec_migrate) when opened writable and refused when opened read-only
  * ("… run keyward serve once to upgrade it"), a newer one is refused.
  *
- * Reads are thread-safe and never wait on gpg or on a disk sync. Writes go through a transaction
+ * Reads are thread-safe and never wait on gpg; with the record cache on (kvdb_cache on store_kv), a
+ * read of a record held in memory does not wait for a commit's disk sync either. Writes go through a transaction
  * (store_begin … store_commit); one writer at a time; a committed transaction survives kill -9 (and,
  * with sync on, power loss). */
 #ifndef KW_STORE_H

@@ -48,6 +48,10 @@ wait_for drained; ok $? "the mail queue and the key-processing queue drain"
 ok $? "the scheduler's ticks and handled entries are counted"
 like "$(metric mq keyward_sched_tick_seconds_max "{}")" '^[0-9]' "the longest scheduler tick is a number"
 like "$(metric mq keyward_sched_ticks_over_10ms "{}")" '^[0-9]+$' "ticks over 10 ms are counted"
+# The second lookup of alice read her records from memory (--store-cache, on by default).
+[ "$(metric mq keyward_store_cache_hits "{}")" -ge 1 ] 2>/dev/null && [ "$(metric mq keyward_store_cache_misses "{}")" -ge 1 ] 2>/dev/null &&
+	[ "$(metric mq keyward_store_cache_bytes "{}")" -gt 0 ] 2>/dev/null
+ok $? "store reads answered from the record cache are counted, and the bytes it holds"
 
 is "$(scrape m1)" 200 "GET /metrics from loopback: 200"
 like "$(curl -s -D - -o /dev/null "$URL/metrics" | tr -d '\r')" "Content-Type: text/plain; version=0.0.4" "text format 0.0.4"
