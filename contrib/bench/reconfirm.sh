@@ -4,7 +4,9 @@
 #
 #   sh contrib/bench/reconfirm.sh [SECONDS-PER-RUN]     (default 10; `make bench-reconfirm`)
 #   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), DRAIN=1 to wait for the whole wave,
-#   START_ALLOW (180: seconds allowed for the server's start), KEEP=1 to keep the store
+#   START_ALLOW (180: seconds allowed for the server's start), KEEP=1 to keep the store, SERVE_ARGS (more
+#   options for keyward serve, e.g. "--store-cache 0 --gpg-nice 0" for the server without the record
+#   cache and with gpg at full priority)
 #
 # 1. The store: the 5,000 synthetic keys of the benchmark corpus imported with --publish (their
 #    bindings are real: confirmed by the import), then bench-bindings (contrib/bench/bindings.c) adds
@@ -53,7 +55,7 @@ grep -q -- "max-client-connections" "$root/doc/keyward.8" && extra="--max-client
 serve() {
 	rm -f port
 	"$KW" serve --listen 127.0.0.1:0 --port-file port --datadir data --threads 2 --mail-from keyward@bench.example \
-		$extra 2>> serve.log &
+		$extra ${SERVE_ARGS:-} 2>> serve.log &
 	pid=$!
 	i=0; while [ ! -s port ]; do i=$((i + 1)); [ $i -gt 9000 ] && { echo "keyward did not start" >&2; tail serve.log >&2; exit 1; }; sleep 0.1; done
 	PORT=$(sed -n '1s/.*://p' port)
@@ -105,6 +107,8 @@ queued=$(metric keyward_mail_queue)
 ticks=$(metric keyward_sched_ticks)
 tmax=$(metric keyward_sched_tick_seconds_max)
 slow=$(metric keyward_sched_ticks_over_10ms)
+chits=$(metric keyward_store_cache_hits)
+cmiss=$(metric keyward_store_cache_misses)
 mailed=$(outbox)
 
 echo "### Lookups by fingerprint (wrk -t2, $D s each, keep-alive, $(wc -l < "$FPRS") corpus keys)"
@@ -122,6 +126,7 @@ echo
 printf 'The wave during the lookups (%.0f s): %s re-confirmation mails queued (%s delivered to the outbox, %s waiting); %s due entries handled (asks, deliveries).\n' \
 	"$(echo "$tl - $tw" | bc)" "$((mailed + queued))" "$mailed" "$queued" "$handled"
 echo "The server's own ticks since its start: $ticks, the longest $(awk -v s="$tmax" 'BEGIN {printf "%.1f", s * 1000}') ms, $slow over 10 ms."
+echo "Store reads since its start: ${chits:-n/a} from the record cache, ${cmiss:-n/a} from the file (--store-cache)."
 if [ "${DRAIN:-0}" = 1 ]; then
 	while [ "$(outbox)" -lt "$WAVE" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
 	printf 'The whole wave: %s mails in the outbox after %.0f s.\n' "$(outbox)" "$(echo "$(secs) - $tw" | bc)"
