@@ -16,7 +16,7 @@ struct kvc_entry {
 	uint64_t h;
 	uint64_t used;          /* the set's clock at the last hit or put */
 	uint32_t kl, vl;
-	int present;
+	int present;            /* 1: the value is held; 0: absent; 2: exists, the value not held */
 };
 
 struct kvc_set {
@@ -114,11 +114,11 @@ int kvcache_get(struct kvcache *c, const void *k, size_t kl, struct buf *out, in
 
 	s = set_of(c, k, kl, &h);
 	pthread_mutex_lock(&s->mu);
-	if ((en = find(s, h, k, kl))) {
+	if ((en = find(s, h, k, kl)) && !(en->present == 2 && out)) {
 		en->used = ++s->clock;
-		*present = en->present;
+		*present = en->present != 0;
 		rc = 1;
-		if (en->present && out && buf_add(out, en->mem + en->kl, en->vl) < 0)
+		if (en->present == 1 && out && buf_add(out, en->mem + en->kl, en->vl) < 0)
 			rc = -1;
 		s->hits++;
 	} else {
@@ -153,7 +153,7 @@ static struct kvc_entry *make_room(struct kvcache *c, struct kvc_set *s, size_t 
 	}
 }
 
-void kvcache_put(struct kvcache *c, const void *k, size_t kl, const void *v, size_t vl, int present)
+static void put(struct kvcache *c, const void *k, size_t kl, const void *v, size_t vl, int present)
 {
 	struct kvc_entry *en;
 	struct kvc_set *s;
@@ -161,7 +161,7 @@ void kvcache_put(struct kvcache *c, const void *k, size_t kl, const void *v, siz
 	size_t need;
 	uint64_t h;
 
-	if (!present)
+	if (present != 1)
 		vl = 0;
 	need = OVERHEAD + kl + vl;
 	if (kl > UINT32_MAX || vl > UINT32_MAX || need > c->share / 2 || !(mem = malloc(kl + vl ? kl + vl : 1)))
@@ -182,10 +182,20 @@ void kvcache_put(struct kvcache *c, const void *k, size_t kl, const void *v, siz
 	en->h = h;
 	en->kl = (uint32_t)kl;
 	en->vl = (uint32_t)vl;
-	en->present = present != 0;
+	en->present = present;
 	en->used = ++s->clock;
 	s->bytes += need;
 	pthread_mutex_unlock(&s->mu);
+}
+
+void kvcache_put(struct kvcache *c, const void *k, size_t kl, const void *v, size_t vl, int present)
+{
+	put(c, k, kl, v, vl, present != 0);
+}
+
+void kvcache_put_exists(struct kvcache *c, const void *k, size_t kl)
+{
+	put(c, k, kl, NULL, 0, 2);
 }
 
 void kvcache_drop(struct kvcache *c, const void *k, size_t kl)

@@ -1,7 +1,8 @@
 /* kvcache — a bounded in-memory copy of committed records, so that a read of a hot record touches
  * neither the database file nor its lock (which Kyoto Cabinet holds while a commit syncs).
  *
- * An entry is a key and either a copy of its value or "absent". Keys hash (SipHash, keyed at random
+ * An entry is a key and either a copy of its value, or "absent", or "exists" (the value not held: what
+ * an existence check learns). Keys hash (SipHash, keyed at random
  * per cache) into sets of KVCACHE_WAYS entries; every set has an equal share of the byte budget, and a
  * full set loses its least recently used entry. A value larger than half a set's share is not kept.
  * Thread-safe: one mutex per set, so readers on different threads rarely meet.
@@ -32,11 +33,14 @@ struct kvcache *kvcache_new(size_t bytes);
 void kvcache_free(struct kvcache *c);           /* NULL is fine */
 
 /* 1 when k is held: *present is 1 (its value appended to out unless out is NULL) or 0 (absent);
- * 0 when not held; -1 when out cannot grow. */
+ * 0 when not held (also when out asks for a value that is not held: an "exists" entry); -1 when out
+ * cannot grow. */
 int kvcache_get(struct kvcache *c, const void *k, size_t kl, struct buf *out, int *present);
 /* Hold k with the value v[0..vl) (present) or as absent (present 0, v ignored), replacing what was
  * held for k. Silently nothing when the value is too large or memory is short. */
 void kvcache_put(struct kvcache *c, const void *k, size_t kl, const void *v, size_t vl, int present);
+/* Hold that k exists, its value unknown (replacing what was held for k). */
+void kvcache_put_exists(struct kvcache *c, const void *k, size_t kl);
 /* Forget k (nothing when not held). */
 void kvcache_drop(struct kvcache *c, const void *k, size_t kl);
 void kvcache_stats(struct kvcache *c, struct kvcache_stats *s);

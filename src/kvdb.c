@@ -255,8 +255,10 @@ static int cached_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out
 	rc = file_get(kv->db, k, kl, out);
 	if (rc == 0)
 		kvcache_put(kv->cache, k, kl, NULL, 0, 0);
-	else if (rc == 1 && out)                /* an existence check alone brings no value to hold */
+	else if (rc == 1 && out)
 		kvcache_put(kv->cache, k, kl, out->data + start, out->len - start, 1);
+	else if (rc == 1)                       /* an existence check: no value to hold */
+		kvcache_put_exists(kv->cache, k, kl);
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 #define RETRY_SECONDS 10        /* a handler that answered SCHED_RETRY is tried again after this */
 #define UNKNOWN_SECONDS 3600    /* an entry of a kind nobody handles waits this long */
 #define REBUILD_BATCH 1000
+#define PACED_BUDGET_MS 1000    /* a batch runs paced handlers only this long, then books the rest later */
 
 struct kind {
 	char name[SCHED_KIND_MAX + 1];
@@ -90,8 +91,23 @@ static struct kind *find_kind(struct sched *s, const char *name)
 	return NULL;
 }
 
-/* A paced kind: may an entry run now? 1 yes (counted), 0 no: *later gets the first second after
- * the ones already handed out that has room, so a backlog is laid out once, per_second a second. */
+/* A paced kind: the next second with room for one more entry (under mu), per_second to a second
+ * after the ones already handed out, so a backlog is laid out once. */
+static int64_t pace_book(struct sched *s, struct kind *k, int64_t now)
+{
+	if (k->frontier <= now) {
+		k->frontier = now + 1;
+		k->booked = 0;
+	} else if (k->booked >= k->per_second) {
+		k->frontier++;
+		k->booked = 0;
+	}
+	k->booked++;
+	s->stats.paced++;
+	return k->frontier;
+}
+
+/* A paced kind: may an entry run now? 1 yes (counted), 0 no: *later gets its booked second. */
 static int pace_take(struct sched *s, struct kind *k, int64_t now, int64_t *later)
 {
 	int rc = 1;
@@ -104,54 +120,84 @@ static int pace_take(struct sched *s, struct kind *k, int64_t now, int64_t *late
 	if (k->ran < k->per_second) {
 		k->ran++;
 	} else {
-		if (k->frontier <= now) {
-			k->frontier = now + 1;
-			k->booked = 0;
-		} else if (k->booked >= k->per_second) {
-			k->frontier++;
-			k->booked = 0;
-		}
-		k->booked++;
-		*later = k->frontier;
-		s->stats.paced++;
+		*later = pace_book(s, k, now);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
+/* Milliseconds since start on the monotonic clock. */
+static int64_t ms_since(const struct timespec *start)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - start->tv_sec) * 1000 + (t.tv_nsec - start->tv_nsec) / 1000000;
+}
+
 /* Run the handlers of n entries; then remove the done ones and move the others in one tree
  * transaction each: a retry 10 s on, a paced entry to its second, an entry of a kind nobody handles
  * an hour on (from now, the time the caller runs them at). On return the done ones are at the front
- * of en. Returns the number done, or -1 (out of memory: nothing ran). */
+ * of en. Returns the number done, or -1 (out of memory: nothing ran).
+ *
+ * Entries of unpaced kinds run first (mail deliveries, expiries: cheap, and somebody waits for
+ * them), then those of paced kinds, and those only while the batch has run less than PACED_BUDGET_MS:
+ * the rest are booked to later seconds. Paced handlers can be slower than their pace (each
+ * re-confirmation ask is a gpg signature and encryption, at a low priority on a busy machine); without
+ * this a wave would keep both of the scheduler's jobs busy and a confirmation mail queued meanwhile
+ * would wait behind it (t/unit/sched.c). */
 static long run_entries(struct sched *s, struct keyproc *kp, struct due_entry *en, size_t n, int64_t now)
 {
 	int64_t *when = calloc(n ? n : 1, sizeof *when);
+	unsigned char *ok = calloc(n ? n : 1, 1);
 	size_t i, done = 0;
 	struct due_entry tmp;
+	struct timespec start;
 	struct kind *k;
+	int pass;
 
-	if (!when)
+	if (!when || !ok) {
+		free(when);
+		free(ok);
 		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	/* The entries may come from a transaction still committing: its records are not visible yet,
 	 * and a handler would take "no record" for "nothing left to do". */
 	store_settle(s->st);
-	for (i = 0; i < n; i++) {
-		if (!(k = find_kind(s, en[i].kind))) {
-			fprintf(stderr, "keyward: sched: no handler for due entries of kind '%s'; %s waits an hour\n",
-				en[i].kind, en[i].id);
-			when[i] = now + UNKNOWN_SECONDS;
-		} else if (k->per_second && !pace_take(s, k, now, &when[i])) {
-			;               /* moved to its second */
-		} else if (k->fn(k->arg, kp, en[i].kind, en[i].id, en[i].due) == SCHED_RETRY) {
-			when[i] = now + RETRY_SECONDS;
-		} else {
-			tmp = en[done];         /* done: to the front (when[] of the front ones is unused) */
-			en[done] = en[i];
-			en[i] = tmp;
-			when[i] = when[done];
-			done++;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			k = find_kind(s, en[i].kind);
+			if ((k && k->per_second) != pass)
+				continue;
+			if (!k) {
+				fprintf(stderr, "keyward: sched: no handler for due entries of kind '%s'; %s waits an hour\n",
+					en[i].kind, en[i].id);
+				when[i] = now + UNKNOWN_SECONDS;
+			} else if (k->per_second && ms_since(&start) >= PACED_BUDGET_MS) {
+				pthread_mutex_lock(&s->mu);
+				when[i] = pace_book(s, k, now);
+				pthread_mutex_unlock(&s->mu);
+			} else if (k->per_second && !pace_take(s, k, now, &when[i])) {
+				;               /* moved to its second */
+			} else if (k->fn(k->arg, kp, en[i].kind, en[i].id, en[i].due) == SCHED_RETRY) {
+				when[i] = now + RETRY_SECONDS;
+			} else {
+				ok[i] = 1;
+			}
 		}
+	}
+	/* The done ones to the front, their when[] unused. */
+	for (i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		tmp = en[done];
+		en[done] = en[i];
+		en[i] = tmp;
+		when[i] = when[done];
+		ok[i] = ok[done];
+		done++;
 	}
 	/* A crash before this leaves the entries: their handlers find nothing left to do, or run again. */
 	if (due_remove_many(s->due, en, done) < 0)
@@ -159,6 +205,7 @@ static long run_entries(struct sched *s, struct keyproc *kp, struct due_entry *e
 	if (due_move_many(s->due, en + done, when + done, n - done) < 0)
 		fprintf(stderr, "keyward: sched: cannot move %zu due entries to later\n", n - done);
 	free(when);
+	free(ok);
 	return (long)done;
 }
 

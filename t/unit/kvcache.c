@@ -89,6 +89,12 @@ static void cache_alone(void)
 	kvcache_put(c, "none", 4, NULL, 0, 0);
 	buf_reset(&b);
 	ok(kvcache_get(c, "none", 4, &b, &present) == 1 && present == 0 && b.len == 0, "absent is held as absent");
+	kvcache_put_exists(c, "e", 1);
+	ok(kvcache_get(c, "e", 1, NULL, &present) == 1 && present == 1, "an existence is held");
+	ok(kvcache_get(c, "e", 1, &b, &present) == 0, "but not as a value");
+	kvcache_put(c, "e", 1, "v", 1, 1);
+	buf_reset(&b);
+	ok(kvcache_get(c, "e", 1, &b, &present) == 1 && present == 1 && b.len == 1, "a value replaces an existence");
 	kvcache_drop(c, "a", 1);
 	ok(kvcache_get(c, "a", 1, NULL, &present) == 0, "a dropped key is not held");
 	memset(big, 'x', sizeof big);
@@ -121,6 +127,7 @@ int main(void)
 	char dir[512];
 	pthread_t t[2];
 	long i, spins, stale = 0;
+	uint64_t h0, m0;
 
 	cache_alone();
 
@@ -135,6 +142,17 @@ int main(void)
 	ok(st.hits == 1 && st.misses == 1, "the second read came from memory (%llu hit, %llu miss)",
 	   (unsigned long long)st.hits, (unsigned long long)st.misses);
 	ok(put_num("k", 2) == 0 && get_num("k") == 2, "a commit replaces the held value");
+	kvdb_cache_stats(kv, &st);
+	h0 = st.hits;
+	m0 = st.misses;
+	ok(put_num("e", 3) == 0 && kvdb_get(kv, "e", 1, NULL) == 1 && kvdb_get(kv, "e", 1, NULL) == 1 &&
+	   get_num("e") == 3 && get_num("e") == 3, "existence checks, then the value twice");
+	kvdb_cache_stats(kv, &st);
+	ok(st.hits - h0 == 2 && st.misses - m0 == 2,
+	   "an existence check is held; the first value read after it goes to the file (%llu hits, %llu misses)",
+	   (unsigned long long)(st.hits - h0), (unsigned long long)(st.misses - m0));
+	ok(kvdb_get(kv, "x", 1, NULL) == 0 && put_num("x", 5) == 0 && kvdb_get(kv, "x", 1, NULL) == 1,
+	   "an existence check sees a commit that adds the key");
 	ok(get_num("new") == -1 && put_num("new", 7) == 0 && get_num("new") == 7,
 	   "a key held as absent is seen once a commit adds it");
 	ok(del_key("k") == 0 && get_num("k") == -1, "a deleted key is seen absent");
