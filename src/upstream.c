@@ -4,15 +4,12 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include "tlsclient.h"
 #include "upstream.h"
 
 enum kind { UP_HKP, UP_VKS };
@@ -131,14 +128,8 @@ struct upstreams *upstreams_new(char *const *urls, size_t n, int timeout, long m
 		u->n++;
 		tls |= u->u[i].tls;
 	}
-	if (tls) {
-		if (!(u->ssl = SSL_CTX_new(TLS_client_method())) || SSL_CTX_set_default_verify_paths(u->ssl) != 1) {
-			snprintf(why, whylen, "cannot set up TLS for the upstreams");
-			goto fail;
-		}
-		SSL_CTX_set_verify(u->ssl, SSL_VERIFY_PEER, NULL);
-		SSL_CTX_set_min_proto_version(u->ssl, TLS1_2_VERSION);
-	}
+	if (tls && !(u->ssl = tlsclient_ctx_new(why, whylen)))
+		goto fail;
 	return u;
 fail:
 	upstreams_free(u);
@@ -273,7 +264,6 @@ int upstream_fetch(struct upstreams *us, size_t i, struct event_base *base, cons
 	struct bufferevent *bev = NULL;
 	struct timeval tv = { us->timeout, 0 };
 	char enc[800], path[1024], hosthdr[300];
-	SSL *ssl = NULL;
 
 	if (!f)
 		return -1;
@@ -283,26 +273,8 @@ int upstream_fetch(struct upstreams *us, size_t i, struct event_base *base, cons
 	f->arg = arg;
 	if (!numeric_host(u->host) && !(f->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)))
 		goto fail;
-	if (u->tls) {
-		if (!(ssl = SSL_new(us->ssl)))
-			goto fail;
-		/* The certificate must name the host: an address literal as an IP SAN, a name as a DNS
-		 * name (sent as SNI too). */
-		if (numeric_host(u->host)) {
-			if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u->host) != 1) {
-				SSL_free(ssl);
-				goto fail;
-			}
-		} else if (SSL_set_tlsext_host_name(ssl, u->host) != 1 || SSL_set1_host(ssl, u->host) != 1) {
-			SSL_free(ssl);
-			goto fail;
-		}
-		if (!(bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-							   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
-			SSL_free(ssl);
-			goto fail;
-		}
-	}
+	if (u->tls && !(bev = tlsclient_bev_new(us->ssl, base, u->host)))
+		goto fail;
 	if (!(f->conn = evhttp_connection_base_bufferevent_new(base, f->dns, bev, u->host, (unsigned short)u->port)))
 		goto fail;
 	bev = NULL;
