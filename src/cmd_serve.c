@@ -264,7 +264,8 @@ static int start_handoff(struct app *app, struct handoff_svc *ho, char *why, siz
 {
 	ho->st = app->st;
 	ho->cfg = app->cfg;
-	if (!(ho->notify = notify_start(app->st, app->cfg, app->sched, app->ch.sk, app->ch.mailer, why, whylen)) ||
+	if (!(ho->notify = notify_start(app->st, app->cfg, app->sched, app->ch.sk, app->ch.mailer, app->metrics,
+					why, whylen)) ||
 	    handoff_start(ho, app->sched, why, whylen) < 0)
 		return -1;
 	app->ho = ho;

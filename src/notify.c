@@ -19,14 +19,17 @@
 #include <gcrypt.h>
 #include <jansson.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include "cidr.h"
 #include "mailer.h"
+#include "metrics.h"
 #include "mime.h"
 #include "notify.h"
 #include "sched.h"
 #include "serverkey.h"
+#include "tlsclient.h"
 
 #define KIND "hq"           /* due entries: the record's prefix */
 #define MAX_BACKOFF 3600
@@ -41,6 +44,8 @@ struct notify {
 	struct sched *sched;
 	struct serverkey *sk;
 	struct mailer *mailer;
+	SSL_CTX *tls;                       /* https callbacks (tlsclient.h: always verified) */
+	struct metrics_counter *m_delivered, *m_failed, *m_tls_failed;
 	pthread_mutex_t mu;                 /* calls[] and done[] */
 	struct call *calls[MAX_INFLIGHT];   /* callbacks on the wire or delivered, not yet deleted */
 	struct evhttp_connection *done[MAX_INFLIGHT];   /* finished connections, freed next */
@@ -116,6 +121,7 @@ void notify_signature(const char *secret, const char *body, size_t len, char out
 
 struct target {
 	char host[256];           /* for the Host header */
+	char name[256];           /* host without an IPv6 literal's brackets: resolved, and what TLS verifies */
 	char path[2048];
 	int port;
 	int https;
@@ -125,6 +131,7 @@ static int parse_url(const char *url, struct target *t, const char **why)
 {
 	struct evhttp_uri *u = evhttp_uri_parse(url);
 	const char *scheme, *host, *path, *query;
+	size_t n;
 	int rc = -1;
 
 	*why = "notify_url is not an http or https URL";
@@ -134,11 +141,13 @@ static int parse_url(const char *url, struct target *t, const char **why)
 	    strlen(host) >= sizeof t->host || strlen(url) > 1024)
 		goto out;
 	t->https = !strcasecmp(scheme, "https");
-	if (t->https) {
-		*why = "https callbacks are not supported by this server yet; use an http notify_url";
-		goto out;
-	}
 	snprintf(t->host, sizeof t->host, "%s", host);
+	/* evhttp keeps the brackets of an IPv6 literal. */
+	n = strlen(host);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(t->name, sizeof t->name, "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(t->name, sizeof t->name, "%s", host);
 	t->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : (t->https ? 443 : 80);
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);
@@ -154,18 +163,11 @@ out:
 static int resolve(const struct target *t, int allow_private, char ip[INET6_ADDRSTRLEN], const char **why)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	char host[256];
-	size_t n = strlen(t->host);
 	int rc = -1;
 
-	/* evhttp keeps the brackets of an IPv6 literal. */
-	if (t->host[0] == '[' && n > 2 && t->host[n - 1] == ']')
-		snprintf(host, sizeof host, "%.*s", (int)(n - 2), t->host + 1);
-	else
-		snprintf(host, sizeof host, "%s", t->host);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) || !res) {
+	if (getaddrinfo(t->name, NULL, &hints, &res) || !res) {
 		*why = "the host of notify_url does not resolve";
 		return -1;
 	}
@@ -350,7 +352,13 @@ static void call_done(struct evhttp_request *req, void *arg)
 	struct notify *n = c->n;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	struct timeval now = { 0, 0 };
+	char why[160];
+	const char *tls = NULL;
 
+	/* A refused handshake or certificate ends the call without an answer; say why. */
+	if (!code && c->t.https)
+		tls = tlsclient_failure(evhttp_connection_get_bufferevent(c->con), why, sizeof why);
+	metrics_add(code >= 200 && code < 300 ? n->m_delivered : tls ? n->m_tls_failed : n->m_failed, 1);
 	pthread_mutex_lock(&n->mu);
 	n->done[c->slot] = c->con;      /* the connection cannot be freed inside its own callback */
 	c->con = NULL;
@@ -362,8 +370,8 @@ static void call_done(struct evhttp_request *req, void *arg)
 	}
 	pthread_mutex_unlock(&n->mu);
 	if (c) {
-		char why[32];
-		snprintf(why, sizeof why, code ? "status %d" : "no answer", code);
+		if (!tls)
+			snprintf(why, sizeof why, code ? "status %d" : "no answer", code);
 		fprintf(stderr, "keyward: notification %s to %s failed (%s); next attempt in %llds\n", c->x.id,
 			c->x.r.dest, why, (long long)(c->x.r.next - (int64_t)time(NULL)));
 		call_free(c);
@@ -377,18 +385,25 @@ static void call_start(evutil_socket_t fd, short what, void *arg)
 	struct call *c = arg;
 	struct notify *n = c->n;
 	struct evhttp_request *req = NULL;
+	struct event_base *base = sched_base(n->sched);
+	struct bufferevent *bev = NULL;
 	struct evkeyvalq *h;
 	char sig[7 + 64 + 1], hosthdr[300];
 
 	(void)fd;
 	(void)what;
-	if (!(c->con = evhttp_connection_base_new(sched_base(n->sched), NULL, c->ip, (unsigned short)c->t.port)) ||
-	    !(req = evhttp_request_new(call_done, c)))
+	/* To the address checked by resolve(), never a fresh lookup; https verifies the URL's host. */
+	if (c->t.https && !(bev = tlsclient_bev_new(n->tls, base, c->t.name)))
+		goto fail;
+	if (!(c->con = evhttp_connection_base_bufferevent_new(base, NULL, bev, c->ip, (unsigned short)c->t.port)))
+		goto fail;
+	bev = NULL;             /* the connection's now */
+	if (!(req = evhttp_request_new(call_done, c)))
 		goto fail;
 	evhttp_connection_set_timeout(c->con, HTTP_TIMEOUT);
 	notify_signature(c->x.r.secret, c->x.r.body, strlen(c->x.r.body), sig);
 	h = evhttp_request_get_output_headers(req);
-	if (c->t.port == 80)
+	if (c->t.port == (c->t.https ? 443 : 80))
 		snprintf(hosthdr, sizeof hosthdr, "%s", c->t.host);
 	else
 		snprintf(hosthdr, sizeof hosthdr, "%s:%d", c->t.host, c->t.port);
@@ -404,6 +419,9 @@ static void call_start(evutil_socket_t fd, short what, void *arg)
 fail:
 	if (req)
 		evhttp_request_free(req);
+	if (bev)
+		bufferevent_free(bev);
+	metrics_add(n->m_failed, 1);
 	fprintf(stderr, "keyward: notification %s to %s: cannot send; next attempt in %llds\n", c->x.id,
 		c->x.r.dest, (long long)(c->x.r.next - (int64_t)time(NULL)));
 	pthread_mutex_lock(&n->mu);
@@ -433,6 +451,7 @@ static enum sched_result send_url(struct notify *n, struct notice *x)
 	c->x = *x;
 	memset(x, 0, sizeof *x);
 	if (parse_url(c->x.r.dest, &c->t, &why) < 0 || resolve(&c->t, n->cfg->notify_private, c->ip, &why) < 0) {
+		metrics_add(n->m_failed, 1);
 		rc = retry_later(n, &c->x, why);
 		call_free(c);
 		return rc < 0 ? SCHED_RETRY : SCHED_DONE;
@@ -602,8 +621,18 @@ static enum sched_result notify_due(void *arg, struct keyproc *kp, const char *k
 	return rc < 0 ? SCHED_RETRY : SCHED_DONE;
 }
 
+/* The callbacks' counters, by outcome (a refused TLS handshake or certificate on its own). */
+static void count_register(struct notify *n, struct metrics *m)
+{
+	static const char help[] = "Handoff callback attempts by outcome";
+
+	n->m_delivered = metrics_counter(m, "keyward_notify_callbacks_total", "outcome=\"delivered\"", help);
+	n->m_failed = metrics_counter(m, "keyward_notify_callbacks_total", "outcome=\"failed\"", help);
+	n->m_tls_failed = metrics_counter(m, "keyward_notify_callbacks_total", "outcome=\"tls_failed\"", help);
+}
+
 struct notify *notify_start(struct store *st, const struct config *cfg, struct sched *s, struct serverkey *sk,
-			    struct mailer *mailer, char *why, size_t whylen)
+			    struct mailer *mailer, struct metrics *m, char *why, size_t whylen)
 {
 	struct notify *n = calloc(1, sizeof *n);
 
@@ -617,14 +646,22 @@ struct notify *notify_start(struct store *st, const struct config *cfg, struct s
 	n->sk = sk;
 	n->mailer = mailer;
 	pthread_mutex_init(&n->mu, NULL);
+	if (m)
+		count_register(n, m);
+	if (!(n->tls = tlsclient_ctx_new(why, whylen)))
+		goto fail;
 	if (sched_register(s, KIND, notify_due, n) < 0 ||
 	    sched_every(s, "notify-delivered", 1, delivered_periodic, n) < 0) {
 		snprintf(why, whylen, "cannot register the notifications' timed work");
-		pthread_mutex_destroy(&n->mu);
-		free(n);
-		return NULL;
+		goto fail;
 	}
 	return n;
+fail:
+	if (n->tls)
+		SSL_CTX_free(n->tls);
+	pthread_mutex_destroy(&n->mu);
+	free(n);
+	return NULL;
 }
 
 void notify_stop(struct notify *n)
@@ -644,6 +681,7 @@ void notify_stop(struct notify *n)
 			evhttp_connection_free(n->calls[i]->con);
 		call_free(n->calls[i]);
 	}
+	SSL_CTX_free(n->tls);   /* after the last connection that used it */
 	pthread_mutex_destroy(&n->mu);
 	free(n);
 }

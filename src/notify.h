@@ -2,7 +2,9 @@
  *
  * A notification is first a record "hq:"ID (record.h, struct rec_notify) written in the transaction
  * of the change it tells about, with its due entry (sched.h, kind "hq") in the same transaction.
- * Callbacks are POSTed with libevent's HTTP client on the scheduler's event base (sched_base): body
+ * Callbacks are POSTed with libevent's HTTP client on the scheduler's event base (sched_base), over
+ * TLS for https (tlsclient.h: certificate and host always verified; a failed handshake is a failed
+ * attempt like any other): body
  * = the JSON event, header Keyward-Signature: sha256=HEX (HMAC-SHA256 of the body with the code's
  * secret); a 2xx ends it, anything else is retried after --notify-retry seconds, doubling up to an
  * hour, until a day after the first attempt (the next attempt is scheduled before each call, so a
@@ -24,10 +26,13 @@ struct sched;
 struct mailer;
 struct serverkey;
 struct notify;
+struct metrics;
 
-/* Register the "hq" handler and the periodic "notify-delivered" with s (before sched_start). */
+/* Register the "hq" handler and the periodic "notify-delivered" with s (before sched_start), and
+ * the counter keyward_notify_callbacks_total{outcome=delivered|failed|tls_failed} with m (NULL:
+ * none). */
 struct notify *notify_start(struct store *st, const struct config *cfg, struct sched *s, struct serverkey *sk,
-			    struct mailer *mailer, char *why, size_t whylen);
+			    struct mailer *mailer, struct metrics *m, char *why, size_t whylen);
 /* After sched_stop, before sched_free (calls on the scheduler's base are freed). NULL is fine;
  * queued records stay. */
 void notify_stop(struct notify *n);

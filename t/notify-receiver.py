@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """A loopback receiver of handoff callbacks for the tests (standard library only).
 
-notify-receiver.py PORT PORTFILE SECRETS LOG
+notify-receiver.py PORT PORTFILE SECRETS LOG [CERT KEY]
   listens on 127.0.0.1:PORT (0: any free port, written to PORTFILE); for each POST looks up the
   secret of the event's code_last4 in SECRETS ("LAST4 SECRET" lines, read at each request), checks
   Keyward-Signature (sha256=HEX of HMAC-SHA256 over the body) and appends one JSON line to LOG:
   {"event", "code_last4", "tenant", "fingerprint", "time", "sig_ok", "path", "at"}. Answers 200; 503
   (nothing logged) while the code's secret is not in SECRETS yet, so the server retries.
+  With CERT and KEY (PEM files) it speaks https; a handshake the client breaks off (say, because the
+  certificate did not verify) is appended as one line to LOG.tls and reaches no handler.
 """
-import hashlib, hmac, http.server, json, os, sys, time
+import hashlib, hmac, http.server, json, os, ssl, sys, time
 
 port, portfile, secrets, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 
@@ -49,7 +51,22 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-srv = http.server.HTTPServer(('127.0.0.1', port), H)
+class TLSServer(http.server.HTTPServer):
+    def get_request(self):
+        try:
+            return super().get_request()    # accept, and the handshake
+        except ssl.SSLError as e:
+            with open(log + '.tls', 'a') as f:
+                f.write('%s\n' % (e.reason or e))
+            raise
+
+if len(sys.argv) > 6:
+    srv = TLSServer(('127.0.0.1', port), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+else:
+    srv = http.server.HTTPServer(('127.0.0.1', port), H)
 tmp = portfile + '.tmp'
 with open(tmp, 'w') as f:
     f.write('%d\n' % srv.server_address[1])

@@ -1,0 +1,116 @@
+#!/bin/sh
+# https callbacks: delivered over TLS to a receiver whose certificate comes from a CA the server
+# trusts (SSL_CERT_FILE here, the system's CA store in production), signed as over http; a
+# certificate for another host, or from a CA the server does not trust, gets no request at all: the
+# attempt fails, is logged and counted, and is retried (delivered once a verifiable receiver answers).
+. ./t/lib.sh
+. "$KW_ROOT/t/handoff-lib.sh"
+
+# ---- a test CA, and certificates ----
+ec() { echo "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"; }
+# ca NAME: a self-signed CA in NAME.pem / NAME.key
+ca() {
+	openssl req -x509 $(ec) -days 1 -subj "/CN=keyward test $1" -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign -keyout "$1.key" -out "$1.pem" >/dev/null 2>&1
+}
+# leaf NAME CA SAN: a server certificate NAME.pem / NAME.key for SAN, issued by CA
+leaf() {
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" > "$1.ext"
+	openssl req -new $(ec) -subj "/CN=$1" -keyout "$1.key" -out "$1.csr" >/dev/null 2>&1 &&
+		openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -days 1 \
+			-extfile "$1.ext" -out "$1.pem" >/dev/null 2>&1
+}
+ca ca && ca rogue && leaf good ca IP:127.0.0.1 && leaf wrongname ca DNS:elsewhere.example &&
+	leaf untrusted rogue IP:127.0.0.1 || bail "cannot make the test certificates"
+openssl verify -CAfile ca.pem good.pem >/dev/null 2>&1; ok $? "the receiver's certificate verifies against the test CA"
+
+RLOG=$TRASH/received.jsonl SECRETS=$TRASH/secrets
+: > "$RLOG"; : > "$SECRETS"
+# start_receiver PORT CERTNAME: an https receiver (t/notify-receiver.py) with CERTNAME.pem
+start_receiver() {
+	rm -f "$TRASH/rport"
+	python3 "$KW_ROOT/t/notify-receiver.py" "$1" "$TRASH/rport" "$SECRETS" "$RLOG" "$2.pem" "$2.key" &
+	RPID=$!
+	KW_BG_PIDS="$KW_BG_PIDS $RPID"
+	wait_for test -s "$TRASH/rport" && RPORT=$(cat "$TRASH/rport")
+}
+stop_receiver() { kill "$RPID"; wait "$RPID" 2>/dev/null; }
+received() { python3 - "$RLOG" "$1" "$2" <<'PY'
+import json, sys
+ok = [d for d in map(json.loads, open(sys.argv[1])) if d.get('code_last4') == sys.argv[2] and d.get('event') == sys.argv[3]]
+sys.exit(0 if ok and all(d['sig_ok'] for d in ok) else 1)
+PY
+}
+count_events() { grep -c "\"code_last4\": \"$1\"" "$RLOG"; }
+remember() { echo "${DIGITS#????????????} $(jget "$TRASH/created" 'd["notify_secret"]')" >> "$SECRETS"; L4=${DIGITS#????????????}; }
+metric() { curl -s "$URL/metrics" | awk -v k="keyward_notify_callbacks_total{outcome=\"$1\"}" '$1 == k {print $2}'; }
+tls_failures_logged() { [ "$(grep -c "notification .* to $1 failed (TLS: certificate verify failed" "$TRASH/server.log")" -ge "$2" ]; }
+handshakes_refused() { [ -s "$RLOG.tls" ] && [ "$(wc -l < "$RLOG.tls")" -ge "$1" ]; }
+
+SSL_CERT_FILE=$TRASH/ca.pem; export SSL_CERT_FILE
+start_server "$TRASH/data" -- --notify-private yes --notify-retry 1 --mail-from keyward@example.org ||
+	bail "no server"
+
+# ---- a verified receiver: delivered over https, signed ----
+start_receiver 0 good || bail "no https receiver"
+CB=https://127.0.0.1:$RPORT/cb
+create "$(kjson "$KEYS/alice.asc" "{\"notify_url\": \"$CB\"}")"
+is "$STATUS" 201 "a code with an https notify_url"
+remember
+fetch "$DIGITS"; is "$STATUS" 200 "fetch"
+wait_for received "$L4" fetched; ok $? "callback over https: fetched, signature valid"
+python3 - "$RLOG" "$L4" "$(fpr_of "$KEYS/alice.asc")" <<'PY'; ok $? "callback body: event, code_last4, fingerprint, time, tenant"
+import json, sys
+d = [d for d in map(json.loads, open(sys.argv[1])) if d['code_last4'] == sys.argv[2]][0]
+assert set(d) >= {'event', 'code_last4', 'fingerprint', 'time', 'tenant'}, d
+assert d['event'] == 'fetched' and d['fingerprint'] == sys.argv[3], d
+assert d['path'] == '/cb' and d['content_type'] == 'application/json', d
+PY
+is "$(count_events "$L4")" 1 "delivered exactly once"
+delivered() { [ "$(metric delivered)" = 1 ]; }
+wait_for delivered; ok $? "counted: keyward_notify_callbacks_total{outcome=\"delivered\"} 1"
+is "$(metric tls_failed)" 0 "no TLS failure counted"
+[ ! -e "$RLOG.tls" ]; ok $? "no handshake was refused"
+stop_receiver
+
+# ---- a certificate for another host (from the trusted CA): no request, failure logged and counted ----
+start_receiver 0 wrongname || bail "no https receiver (wrong name)"
+CB=https://127.0.0.1:$RPORT/cb
+create "$(kjson "$KEYS/bob.asc" "{\"notify_url\": \"$CB\"}")"
+is "$STATUS" 201 "a code whose receiver has a certificate for another host"
+remember
+fetch "$DIGITS"; is "$STATUS" 200 "fetch"
+wait_for tls_failures_logged "$CB" 2; ok $? "the failed handshake is logged, and retried"
+like "$(grep "to $CB failed" "$TRASH/server.log" | head -1)" "TLS: certificate verify failed: [Hh]ostname mismatch|IP address mismatch" \
+	"the log names the mismatch"
+wait_for handshakes_refused 2; ok $? "the receiver saw the handshakes broken off"
+is "$(count_events "$L4")" 0 "no request reached the receiver"
+tlsfail() { [ "$(metric tls_failed)" -ge 2 ]; }
+wait_for tlsfail; ok $? "counted: keyward_notify_callbacks_total{outcome=\"tls_failed\"}"
+# the same port with a certificate that verifies: the retry delivers
+P=$RPORT
+stop_receiver
+start_receiver "$P" good || bail "no https receiver on port $P"
+wait_for received "$L4" fetched; ok $? "a later retry is delivered once the certificate verifies"
+is "$(count_events "$L4")" 1 "delivered exactly once"
+stop_receiver
+
+# ---- a certificate from a CA the server does not trust ----
+: > "$RLOG.tls"
+start_receiver 0 untrusted || bail "no https receiver (untrusted CA)"
+CB=https://127.0.0.1:$RPORT/cb
+create "$(kjson "$KEYS/alice2.asc" "{\"notify_url\": \"$CB\"}")"
+is "$STATUS" 201 "a code whose receiver's certificate comes from a CA the server does not trust"
+remember
+fetch "$DIGITS"; is "$STATUS" 200 "fetch"
+wait_for tls_failures_logged "$CB" 1; ok $? "the failed verification is logged"
+like "$(grep "to $CB failed" "$TRASH/server.log" | head -1)" "TLS: certificate verify failed: unable to get local issuer certificate" \
+	"the log names the unknown issuer"
+wait_for handshakes_refused 1; ok $? "the receiver saw the handshake broken off"
+is "$(count_events "$L4")" 0 "no request reached the receiver"
+stop_receiver
+
+stop_server
+is "$SERVER_STATUS" 0 "the server stops cleanly"
+unset SSL_CERT_FILE
+done_testing
