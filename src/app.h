@@ -15,6 +15,7 @@
 struct pages;
 struct metrics;
 struct handoff_svc;
+struct logq;
 
 struct app {
 	const struct config *cfg;
@@ -28,6 +29,7 @@ struct app {
 	struct gwsvc *gw;               /* gateway containers, credentials, upstreams (gwlookup.h), or NULL */
 	struct handoff_svc *ho;         /* handoff codes (handoff.h) */
 	struct sched *sched;            /* the one scheduler of timed work (sched.h) */
+	struct logq *logq;              /* access-log lines, written by a thread of their own (logq.h), or NULL */
 	time_t started;
 	atomic_ulong requests, lookups, uploads, errors;
 };

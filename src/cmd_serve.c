@@ -23,6 +23,7 @@
 #include "lookup.h"
 #include "ingest.h"
 #include "logfile.h"
+#include "logq.h"
 #include "ldapd.h"
 #include "mailer.h"
 #include "metrics.h"
@@ -41,6 +42,8 @@
 #include "web.h"
 #include "wkd.h"
 #include "wks.h"
+
+#define LOGQ_MAX (8u << 20)     /* access-log bytes waiting for the disk at most; then lines are dropped */
 
 #define SERVE_OPTS "listen datadir base-url sendmail mail-from submission-address port-file threads " \
 	"gpg-workers gpg-queue max-body max-header max-uri timeout max-connections max-keys-per-upload " \
@@ -303,7 +306,8 @@ int cmd_serve(int argc, char **argv)
 	app.started = time(NULL);
 	if (check_user(&c, &pd))
 		goto out;
-	if (!(app.metrics = metrics_new()) || scrape_register(&app) < 0) {
+	if (!(app.metrics = metrics_new()) || scrape_register(&app) < 0 ||
+	    (c.access_log && !(app.logq = logq_new(2, LOGQ_MAX)))) {
 		fprintf(stderr, "keyward serve: out of memory\n");
 		goto out;
 	}
@@ -415,6 +419,7 @@ sched_fail:
 out:
 	ldapd_stop(ldap);       /* after http_run drained the key-processing pool, before it stops */
 	http_free(hs);
+	logq_free(app.logq);    /* no request is logged after this: the queued lines are written */
 	sched_stop(app.sched);  /* no handler runs after this; due entries stay */
 	notify_stop(ho.notify); /* its calls live on the scheduler's event base */
 	handoff_stop(&ho);      /* folds the last fetch counts */

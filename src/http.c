@@ -31,6 +31,7 @@
 #include "connguard.h"
 #include "connlimit.h"
 #include "http.h"
+#include "logq.h"
 #include "logfile.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -279,11 +280,11 @@ static void access_log(struct hreq *r, int code, size_t bytes, double secs)
 	}
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %zu %.1fms%s%s\n",
 			      uri && uri[i] ? "..." : "", code, bytes, secs * 1e3, r->note ? " " : "", r->note ? r->note : "");
-	if (n > sizeof line - 1)
+	if (n > sizeof line - 1) {
 		n = sizeof line - 1;
-	if (write(2, line, n) < 0) {
-		/* nothing sensible to do: the log is gone */
+		line[n - 1] = '\n';
 	}
+	logq_line(r->app->logq, line, n);       /* never waits for the disk */
 }
 
 /* ---- caching ---- */

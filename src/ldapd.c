@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include "ingest.h"
 #include "ldapd.h"
+#include "logq.h"
 #include "ldapdir.h"
 #include "ldapsock.h"
 #include "lookup.h"
@@ -102,7 +103,7 @@ static const char *op_name(enum ls_op op)
 
 /* One access-log line per operation, like the HTTP log: time, client, operation, the filter or the
  * answer's text (control bytes and quotes escaped, cut at 200 bytes), result code, milliseconds.
- * One write(2), so lines of different threads never mix. */
+ * Queued whole (logq.h), so lines of different threads never mix and the LDAP thread never waits for the disk. */
 static void log_op(struct conn *c, int code, const char *what)
 {
 	struct timespec t1;
@@ -127,11 +128,11 @@ static void log_op(struct conn *c, int code, const char *what)
 	}
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s\" %d %.1fms\n", what && what[i] ? "..." : "", code,
 			      (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6);
-	if (n > sizeof line - 1)
+	if (n > sizeof line - 1) {
 		n = sizeof line - 1;
-	if (write(2, line, n) < 0) {
-		/* nothing sensible to do: the log is gone */
+		line[n - 1] = '\n';
 	}
+	logq_line(c->l->app->logq, line, n);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg);

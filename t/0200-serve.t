@@ -41,6 +41,7 @@ is "$STATUS" 404 "path traversal: 404"
 http_get /pks/lookup -X DELETE
 like "$STATUS" "^(405|501)$" "DELETE refused"
 
+wait_log 'GET "/no/such/path" 404'
 like "$(cat "$TRASH/server.log")" 'GET "/no/such/path" 404 [0-9]+ [0-9.]+ms' "access log line per request"
 
 stop_server

@@ -12,6 +12,7 @@ new_gnupghome sender
 gpg --batch --import "$KEYS/bob.asc" 2>/dev/null
 kgpg --send-keys "$BOB" 2>err
 ok $? "gpg --send-keys: accepted"
+wait_log 'POST "/pks/add" 200' 1 server.log
 like "$(cat server.log)" 'POST "/pks/add" 200' "POST /pks/add answered 200"
 
 http_get "/pks/lookup?op=get&options=mr&search=0x$BOB"

@@ -59,6 +59,7 @@ fetch "$C" -H "Authorization: Bearer $OTHER"; is "$STATUS" 403 "tenant: another 
 fetch "$C" -H "Authorization: Bearer nonsense"; is "$STATUS" 403 "tenant: an unknown token 403"
 fetch "$C" -H "Authorization: Bearer $TOKEN"; is "$STATUS" 200 "tenant: its token 200"
 # (the access log leaves the code out of the path, t/0804; the note names its last four digits)
+wait_log 'GET "/handoff/TOKEN" 200 .* tenant=shop' 1 server.log
 grep -q "GET \"/handoff/TOKEN\" 200 .* handoff=...${C#????????????} tenant=shop key=[0-9A-F]* fetched" server.log; ok $? "the fetch is logged with its tenant"
 grep -q "handoff=...${C#????????????} tenant=- key=[0-9A-F]* refused: tenant" server.log; ok $? "a refusal is logged with tenant -"
 "$KEYWARD" tenant remove shop --datadir "$TRASH/data" 2>/dev/null; ok $? "tenant remove while the server runs"

@@ -28,6 +28,7 @@ is "$(up '198.51.100.88' --interface 127.0.0.2)" 429 "... the client there was 1
 is "$(up 198.51.100.50)" 400 "untrusted peer: first upload"
 is "$(up 198.51.100.51)" 429 "untrusted peer: a different X-Forwarded-For does not escape the limit"
 
+wait_log '127\.0\.0\.1 POST "/pks/add" 429'   # the last request's line: all are there
 log=$(cat "$TRASH/server.log")
 like "$log" '198\.51\.100\.1 POST "/pks/add" 429' "log: the trusted proxy's client"
 like "$log" '198\.51\.100\.3 POST "/pks/add" 400' "log: the client behind two proxies"

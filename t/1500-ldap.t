@@ -32,6 +32,7 @@ lgpg --send-keys "$ALICE" 2>"$TRASH/send.err"
 ok $? "gpg --send-keys over LDAP"
 wait_mails 2; ok $? "two challenge mails arrive"
 is "$(mail_count)" 2 "exactly one per address"
+wait_log "LDAP MODIFY .*$ALICE new"
 like "$(cat "$TRASH/server.log")" "LDAP MODIFY .*$ALICE new" "the upload went through the ingest path"
 
 # Pending: nothing of it over LDAP (or HKP).

@@ -99,6 +99,12 @@ wait_for() {
 	return 0
 }
 
+# wait_log PATTERN [COUNT] [FILE]: until FILE (the server's log) has COUNT (1) lines matching the
+# extended regular expression. Access-log lines are written by a thread of their own (src/logq.h), a
+# moment after the answer.
+log_count_ge() { [ "$(grep -cE -- "$1" "$3" 2>/dev/null)" -ge "$2" ]; }
+wait_log() { wait_for log_count_ge "$1" "${2:-1}" "${3:-$TRASH/server.log}"; }
+
 # ---- the server ----
 # start_server [DATADIR] [-- extra serve options...]: starts keyward on a free loopback port,
 # waits until it listens, sets PORT, HKP (hkp://127.0.0.1:PORT), URL (http://127.0.0.1:PORT).
