@@ -11,24 +11,27 @@
  * (t/0191-unit-kvdb-isolation.t shows it on the library). So a lookup could serve a record that an
  * abort or a crash then takes back. Here a transaction's writes wait in an in-memory overlay (its
  * own reads, kvdb_tget, look there first) and reach the file only at commit: first the old values
- * of the keys it touches are copied into a shadow that readers consult first (taking the reader
- * lock for a moment), then the writes are applied and committed with Kyoto Cabinet's transaction
- * (fsync), then the shadow is dropped. Readers wait only for the copy of the old values and the
- * switch back. An aborted transaction never touched the file.
+ * of the keys it touches are copied into a shadow, readers are switched to consult it first
+ * (switch_readers: no lock; the writer waits until no reader acts on the state before), then the
+ * writes are applied and committed with Kyoto Cabinet's transaction (fsync), then readers are
+ * switched back and the shadow is dropped. Readers never wait for the writer. An aborted transaction
+ * never touched the file.
  *
  * The record cache (kvdb_cache, kvcache.h). Kyoto Cabinet holds its database lock while a commit
  * syncs, and any read of the file waits for that: a lookup would wait on the disk whenever anything
  * commits. With the cache on, a read of a record held in memory touches neither the file nor its lock.
- * It stays true to the file because a commit drops every key it writes from the cache in step 1,
- * under the writer side of the reader lock, and readers put what they read from the file only under
- * the reader side and only outside the shadow: so no reader can put an old value of a key after the
- * commit dropped it (a key being written is read from the shadow, which is never put), and once the
- * shadow is left the file holds the new values. Only a writable kvdb has a cache (it is the only
+ * It stays true to the file because a commit drops every key it writes from the cache only once
+ * every reader reads in the shadow (after switch_readers), and readers put what they read from the
+ * file only when they saw no shadow: so no reader can put an old value of a key after the commit
+ * dropped it (a key being written is read from the shadow, which is never put), and once readers
+ * are switched back the file holds the new values. Only a writable kvdb has a cache (it is the only
  * writer of the file: nobody else can change it under the cache). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +50,9 @@ struct kvdb {
 	pthread_mutex_t wmu;        /* the one writer */
 	KCDB *overlay;              /* the open transaction's writes: 'P'+value or 'D' per key */
 	KCDB *shadow;               /* while a commit is applied: 'V'+old value or 'A' (absent) per key */
-	int shadowing;              /* readers look in shadow first (under rw) */
-	pthread_rwlock_t rw;        /* readers: shared around shadow check + read; writer: to switch it */
+	atomic_int shadowing;       /* readers look in shadow first */
+	atomic_uint epoch;          /* a reader counts itself in readers[epoch & 1] (read_enter) */
+	atomic_long readers[2];
 	struct kvcache *cache;      /* committed records in memory (NULL: none) */
 };
 
@@ -99,17 +103,39 @@ static int mem_db(KCDB **db)
 	return 0;
 }
 
-/* The reader lock prefers the writer: a stream of lookups cannot keep a commit waiting. */
-static int rw_init(pthread_rwlock_t *rw)
+/* Readers never wait for the writer, not even for a lock: a reader counts itself in the half of
+ * readers[] that the epoch's parity names (and counts again if the epoch moved meanwhile); the writer,
+ * to switch readers to or from the shadow, stores the new state, moves the epoch on and waits until
+ * the old half is empty. After that every reader still reading has seen the new state. A lock would
+ * let a writer on a low-priority thread (--gpg-nice), preempted while holding it, stop the lookups. */
+static unsigned read_enter(struct kvdb *kv)
 {
-	pthread_rwlockattr_t a;
-	int rc;
+	unsigned e;
 
-	pthread_rwlockattr_init(&a);
-	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	rc = pthread_rwlock_init(rw, &a);
-	pthread_rwlockattr_destroy(&a);
-	return rc;
+	for (;;) {
+		e = atomic_load(&kv->epoch) & 1;
+		atomic_fetch_add(&kv->readers[e], 1);
+		if ((atomic_load(&kv->epoch) & 1) == e)
+			return e;
+		atomic_fetch_sub(&kv->readers[e], 1);
+	}
+}
+
+static void read_leave(struct kvdb *kv, unsigned e)
+{
+	atomic_fetch_sub(&kv->readers[e], 1);
+}
+
+/* The writer: readers look in the shadow first (1) or not (0) from now on; returns once no reader
+ * can still be acting on the state before. */
+static void switch_readers(struct kvdb *kv, int shadowing)
+{
+	unsigned old;
+
+	atomic_store(&kv->shadowing, shadowing);
+	old = atomic_fetch_add(&kv->epoch, 1) & 1;
+	while (atomic_load(&kv->readers[old]) > 0)
+		sched_yield();          /* a reader's section is one read: short */
 }
 
 int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error *e)
@@ -123,12 +149,6 @@ int kvdb_open(struct kvdb **out, const char *datadir, int flags, struct kw_error
 		return kw_errf(e, KW_EINTERNAL, "out of memory");
 	}
 	pthread_mutex_init(&kv->wmu, NULL);
-	if (rw_init(&kv->rw) != 0) {
-		pthread_mutex_destroy(&kv->wmu);
-		kcdbdel(kv->db);
-		free(kv);
-		return kw_errf(e, KW_EINTERNAL, "out of memory");
-	}
 	kv->flags = flags;
 	kv->mapfd = -1;
 	if (!(flags & KVDB_RDONLY) && (mem_db(&kv->overlay) < 0 || mem_db(&kv->shadow) < 0)) {
@@ -178,7 +198,6 @@ void kvdb_close(struct kvdb *kv)
 		kcdbdel(kv->shadow);
 	}
 	kvcache_free(kv->cache);
-	pthread_rwlock_destroy(&kv->rw);
 	pthread_mutex_destroy(&kv->wmu);
 	free(kv);
 }
@@ -242,7 +261,7 @@ static int tagged_get(KCDB *db, const void *k, size_t kl, char *tag, struct buf 
 }
 
 /* A committed record through the cache: from memory when held, else from the file (and then held).
- * The caller holds the reader lock outside the shadow, or is the writer between transactions. */
+ * The caller is a reader that saw no shadow (read_enter), or the writer between transactions. */
 static int cached_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
 {
 	size_t start = out ? out->len : 0;
@@ -267,12 +286,13 @@ int kvdb_get(struct kvdb *kv, const void *k, size_t kl, struct buf *out)
 	char tag;
 	int rc;
 
-	pthread_rwlock_rdlock(&kv->rw);
-	if (kv->shadowing && (rc = tagged_get(kv->shadow, k, kl, &tag, out)) != 0)
+	unsigned e = read_enter(kv);
+
+	if (atomic_load(&kv->shadowing) && (rc = tagged_get(kv->shadow, k, kl, &tag, out)) != 0)
 		rc = rc < 0 ? -1 : tag == 'V';          /* the value before the commit being applied */
 	else
 		rc = cached_get(kv, k, kl, out);
-	pthread_rwlock_unlock(&kv->rw);
+	read_leave(kv, e);
 	return rc;
 }
 
@@ -316,7 +336,8 @@ struct apply {
 	int phase;              /* 0: copy the old values into the shadow, 1: write the file */
 };
 
-/* For every key of the overlay: save its old value (phase 0) or write it (phase 1). */
+/* For every key of the overlay: save its old value (phase 0) or write it (phase 1, readers in the
+ * shadow: the key is dropped from the cache first, see "The record cache" above). */
 static const char *apply_one(const char *k, size_t kl, const char *v, size_t vl, size_t *sp, void *opq)
 {
 	struct apply *a = opq;
@@ -324,9 +345,9 @@ static const char *apply_one(const char *k, size_t kl, const char *v, size_t vl,
 	int rc, ok = 0;
 
 	(void)sp;
+	if (a->phase != 0 && a->kv->cache)
+		kvcache_drop(a->kv->cache, k, kl);
 	if (a->phase == 0) {
-		if (a->kv->cache)               /* under the writer lock: see "The record cache" above */
-			kvcache_drop(a->kv->cache, k, kl);
 		rc = file_get(a->kv->db, k, kl, &old);
 		if (rc >= 0 && buf_addch(&old, 0) == 0) {
 			/* 'V' + value, or 'A' (absent): shift the value behind the tag */
@@ -345,12 +366,10 @@ static const char *apply_one(const char *k, size_t kl, const char *v, size_t vl,
 	return KCVISNOP;
 }
 
-/* Leave the shadow: readers see the file again. */
+/* Leave the shadow: readers see the file again (and none reads the shadow any more). */
 static void unshadow(struct kvdb *kv)
 {
-	pthread_rwlock_wrlock(&kv->rw);
-	kv->shadowing = 0;
-	pthread_rwlock_unlock(&kv->rw);
+	switch_readers(kv, 0);
 	kcdbclear(kv->shadow);
 }
 
@@ -363,10 +382,9 @@ int kvdb_commit(struct kvdb_txn *tx)
 	if (kcdbcount(kv->overlay) > 0) {
 		/* 1. The old values of every key written, into the shadow; readers switch to it. */
 		kcdbclear(kv->shadow);
-		pthread_rwlock_wrlock(&kv->rw);
 		ok = kcdbiterate(kv->overlay, apply_one, &a, 0) && a.phase == 0;
-		kv->shadowing = ok;
-		pthread_rwlock_unlock(&kv->rw);
+		if (ok)
+			switch_readers(kv, 1);
 		/* 2. The writes, as one Kyoto Cabinet transaction (fsync unless KVDB_NOSYNC). */
 		if (ok && !kcdbbegintran(kv->db, !(kv->flags & KVDB_NOSYNC)))
 			ok = 0;
