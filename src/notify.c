@@ -25,8 +25,8 @@
 #include "cidr.h"
 #include "mailer.h"
 #include "metrics.h"
-#include "mime.h"
 #include "notify.h"
+#include "ownermail.h"
 #include "sched.h"
 #include "serverkey.h"
 #include "tlsclient.h"
@@ -530,44 +530,18 @@ static void delivered_periodic(void *arg, struct keyproc *kp)
  * removes the notification. 0, or -1 when even the retry could not be written. */
 static int send_mail(struct notify *n, struct notice *x)
 {
-	struct buf inner = BUF_INIT, sig = BUF_INIT, full = BUF_INIT, msg = BUF_INIT;
-	char b[40], micalg[32], date[64], mid[40], mailid[MAIL_ID_LEN + 1];
-	const char *why = "out of memory", *domain = strrchr(n->cfg->mail_from, '@');
+	struct buf msg = BUF_INIT;
+	char mailid[MAIL_ID_LEN + 1];
+	const char *why = "out of memory";
 	struct store_txn *tx;
-	int rc, ret = 0;
+	struct kw_error e;
+	int ret = 0;
 
-	mime_random_hex(b, 12);
-	mime_date(date, sizeof date);
-	mime_random_hex(mid, 16);
-	rc = buf_addstr(&inner, "Content-Type: text/plain; charset=utf-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\n\r\n");
-	if (!rc)
-		rc = mime_add_crlf(&inner, (const unsigned char *)x->r.body, strlen(x->r.body));
-	if (rc || serverkey_sign(n->sk, (const char *)inner.data, inner.len, &sig, micalg, &why) < 0)
+	if (ownermail_compose(n->sk, n->cfg, x->r.dest, x->r.subject, x->r.body, NULL, &msg, &e) < 0) {
+		why = e.msg;
 		goto fail;
-	rc = buf_printf(&full,
-		"From: keyward <%s>\r\n"
-		"To: %s\r\n"
-		"Subject: %s\r\n"
-		"Date: %s\r\n"
-		"Message-ID: <%s@%s>\r\n"
-		"MIME-Version: 1.0\r\n"
-		"Auto-Submitted: auto-generated\r\n"
-		"Content-Type: multipart/signed; micalg=%s;\r\n"
-		" protocol=\"application/pgp-signature\"; boundary=\"kw-%s\"\r\n"
-		"\r\n"
-		"This is an OpenPGP/MIME signed message (RFC 3156).\r\n"
-		"--kw-%s\r\n", n->cfg->mail_from, x->r.dest, x->r.subject, date, mid,
-		domain ? domain + 1 : "keyward.invalid", micalg, b, b);
-	rc |= buf_add(&full, inner.data, inner.len);
-	rc |= buf_printf(&full, "\r\n--kw-%s\r\n"
-			 "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
-			 "Content-Description: OpenPGP digital signature\r\n\r\n", b);
-	if (!rc)
-		rc = mime_add_crlf(&full, sig.data, sig.len);
-	if (!rc)
-		rc = buf_printf(&full, "\r\n--kw-%s--\r\n", b);
-	if (rc || mime_to_lf(&full, &msg) < 0 || !(tx = store_begin(n->st)))
+	}
+	if (!(tx = store_begin(n->st)))
 		goto fail;
 	if (mailer_queue(tx, (const char *)msg.data, msg.len, mailid) < 0 || txn_rec_del(tx, REC_NOTIFY, x->id) < 0 ||
 	    txn_unsched(tx, KIND, x->id, x->r.next) < 0) {
@@ -581,9 +555,6 @@ static int send_mail(struct notify *n, struct notice *x)
 fail:
 	ret = retry_later(n, x, why);
 out:
-	buf_free(&inner);
-	buf_free(&sig);
-	buf_free(&full);
 	buf_free(&msg);
 	return ret;
 }

@@ -1,6 +1,7 @@
 /* ownermail — the one composer of the mails keyward writes to an address's holder: the confirmation
  * mails (challenge.c wraps its own MIME entity, the text and the key), links to manage an entry,
- * release recovery data or re-confirm a binding, and notices of what happened to a binding. Each is
+ * release recovery data or re-confirm a binding, notices of what happened to a binding, and a handoff
+ * code's mail to its owner (notify.c). Each is
  * PGP/MIME (RFC 3156): signed by the server key and, when a key is given, encrypted to it (the link
  * mails; notices are signed only, since the key may be gone).
  * The text is plain UTF-8 with LF line ends; the result is an RFC 5322 message with LF line ends, as
