@@ -57,6 +57,13 @@
 	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
 	" header-timeout max-client-connections gpg-nice store-cache"
 
+/* Every second, on the scheduler: queued access-log lines to the log (logq.h). */
+static void flush_log(void *arg, struct keyproc *kp)
+{
+	(void)kp;
+	logq_flush(arg);
+}
+
 /* GET /server-key: the server's own key, as published. */
 static void server_key(struct hreq *r)
 {
@@ -406,7 +413,8 @@ int cmd_serve(int argc, char **argv)
 	if (mailer_register(app.ch.mailer, app.sched) < 0 || challenge_register(&app.ch, app.sched) < 0 ||
 	    vks_register(app.st, app.sched) < 0 || pending_register(app.sched, app.st) < 0 ||
 	    owner_register(&app.ch, app.sched) < 0 ||
-	    sched_every(app.sched, "wks-spool", 1, wks_run_spool, wks) < 0) {
+	    sched_every(app.sched, "wks-spool", 1, wks_run_spool, wks) < 0 ||
+	    (app.logq && sched_every(app.sched, "log-flush", 1, flush_log, app.logq) < 0)) {
 		kw_errf(&e, KW_EINTERNAL, "cannot register the scheduler's work");
 		goto sched_fail;
 	}

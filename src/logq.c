@@ -18,7 +18,10 @@ struct logq {
 	uint64_t dropped;           /* under mu: since start */
 	uint64_t dropped_told;      /* writer only: how many it has already said */
 	int stopping;               /* under mu */
+	int flush;                  /* under mu: logq_flush asked for what is queued to be written */
 };
+
+#define WAKE_BYTES (64u << 10)  /* the writer is woken when this much is queued (or by logq_flush) */
 
 /* All of data[0..n) to fd, going on after short writes and EINTR; gives up on other errors. */
 static void write_all(int fd, const unsigned char *data, size_t n)
@@ -46,8 +49,9 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
-		while (!q->pending.len && !q->stopping)
+		while (!q->stopping && q->pending.len < WAKE_BYTES && !q->flush)
 			pthread_cond_wait(&q->cv, &q->mu);
+		q->flush = 0;
 		tmp = q->pending;       /* take the lines, leave an empty buffer (the old one, emptied) */
 		q->pending = out;
 		out = tmp;
@@ -98,14 +102,24 @@ void logq_line(struct logq *q, const char *line, size_t n)
 		return;
 	}
 	pthread_mutex_lock(&q->mu);
-	wake = q->pending.len == 0;
-	if (q->pending.len + n > q->max || buf_add(&q->pending, line, n) < 0) {
+	if (q->pending.len + n > q->max || buf_add(&q->pending, line, n) < 0)
 		q->dropped++;
-		wake = 1;
-	}
+	/* Wake the writer once per WAKE_BYTES, not per line: a wake-up per line costs the thread that
+	 * logs a system call and the writer a context switch each. The rest goes at logq_flush. */
+	wake = q->pending.len >= WAKE_BYTES && q->pending.len - n < WAKE_BYTES;
 	pthread_mutex_unlock(&q->mu);
 	if (wake)
 		pthread_cond_signal(&q->cv);
+}
+
+void logq_flush(struct logq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->flush = 1;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
 }
 
 uint64_t logq_dropped(struct logq *q)

@@ -100,8 +100,8 @@ wait_for() {
 }
 
 # wait_log PATTERN [COUNT] [FILE]: until FILE (the server's log) has COUNT (1) lines matching the
-# extended regular expression. Access-log lines are written by a thread of their own (src/logq.h), a
-# moment after the answer.
+# extended regular expression. Access-log lines are written by a thread of their own (src/logq.h) in
+# batches, within about a second of the answer.
 log_count_ge() { [ "$(grep -cE -- "$1" "$3" 2>/dev/null)" -ge "$2" ]; }
 wait_log() { wait_for log_count_ge "$1" "${2:-1}" "${3:-$TRASH/server.log}"; }
 

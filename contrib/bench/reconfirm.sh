@@ -6,7 +6,7 @@
 #   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), DRAIN=1 to wait for the whole wave,
 #   START_ALLOW (180: seconds allowed for the server's start), KEEP=1 to keep the store, SERVE_ARGS (more
 #   options for keyward serve, e.g. "--store-cache 0 --gpg-nice 0" for the server without the record
-#   cache and with gpg at full priority)
+#   cache and with gpg at full priority), KEYWARD (the binary to serve with: another build for an A/B)
 #
 # 1. The store: the 5,000 synthetic keys of the benchmark corpus imported with --publish (their
 #    bindings are real: confirmed by the import), then bench-bindings (contrib/bench/bindings.c) adds
@@ -36,7 +36,7 @@ CONNS=${CONNS:-16 64}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 W=$here/work/reconfirm
-KW=$root/src/keyward
+KW=${KEYWARD:-$root/src/keyward}
 GEN=$root/t/bin/bench-bindings
 command -v wrk >/dev/null || { echo "reconfirm.sh: needs wrk" >&2; exit 1; }
 [ -x "$KW" ] && [ -x "$GEN" ] || { echo "reconfirm.sh: make src/keyward t/bin/bench-bindings first" >&2; exit 1; }

@@ -2,6 +2,7 @@
  * write (a pipe nobody reads) never blocks the threads that log — lines beyond the queue's room are
  * dropped, counted and said. */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -81,6 +82,24 @@ int main(void)
 	char *p, *nl;
 	int fd[2];
 	double t0;
+
+	/* 0. A line waits for 64 KiB or for logq_flush (the scheduler's, every second). */
+	{
+		char got[64] = "";
+		struct pollfd pf;
+		ssize_t n;
+		ok(pipe(fd) == 0 && (q = logq_new(fd[1], 1 << 20)) != NULL, "a queue on a pipe");
+		logq_line(q, "one line\n", 9);
+		pf.fd = fd[0];
+		pf.events = POLLIN;
+		is(poll(&pf, 1, 200), 0, "a single line is not written at once (no wake-up per line)");
+		logq_flush(q);
+		n = poll(&pf, 1, 5000) == 1 ? read(fd[0], got, sizeof got - 1) : -1;
+		ok(n == 9 && !memcmp(got, "one line\n", 9), "logq_flush writes it");
+		logq_free(q);
+		close(fd[0]);
+		close(fd[1]);
+	}
 
 	/* 1. Four threads, 20,000 lines, a reader on the other end. */
 	ok(pipe(fd) == 0, "a pipe");
