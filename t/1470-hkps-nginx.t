@@ -70,16 +70,19 @@ gpgconf --kill dirmngr
 Q="/pks/lookup?op=get&options=mr&search=0x$ALICE"
 cs() { curl -s -D - -o /dev/null --cacert "$TRASH/cert.pem" "$@" "$NGX$Q" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache-status" {print $2}'; }
 n_kw() { grep -c "GET \"/pks/lookup?op=get&options=mr&search=0x$ALICE\" $1" "$TRASH/server.log"; }
+log_settle
 before=$(n_kw 200)
 first=$(cs)
 like "$first" '^(MISS|EXPIRED|REVALIDATED)$' "first lookup through nginx reaches keyward ($first)"
 is "$(cs)" HIT "second lookup: a cache hit"
 is "$(cs --compressed)" HIT "a gzip client: the same cached entry"
+log_settle
 is "$(n_kw 200)" "$((before + 1))" "keyward saw one of those three lookups"
 # after max-age nginx asks keyward again with If-None-Match (in the background: the client may get
 # the stale copy meanwhile), and keyward answers 304
 revalidated() { cs >/dev/null; [ "$(n_kw 304)" -ge 1 ]; }
 wait_for revalidated; ok $? "after max-age: nginx revalidates, keyward answers 304"
+log_settle
 is "$(n_kw 200)" "$((before + 1))" "still only one full answer from keyward"
 is "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TRASH/cert.pem" "$NGX/pks/lookup?op=get&options=mr&search=nobody@example.org")" 404 \
 	"a miss through nginx: 404"

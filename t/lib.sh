@@ -104,6 +104,14 @@ wait_for() {
 # batches, within about a second of the answer.
 log_count_ge() { [ "$(grep -cE -- "$1" "$3" 2>/dev/null)" -ge "$2" ]; }
 wait_log() { wait_for log_count_ge "$1" "${2:-1}" "${3:-$TRASH/server.log}"; }
+# log_settle: every access-log line of the requests answered so far is in the server's log (a marker
+# request, then its line: lines are written in order).
+LOG_SETTLES=0
+log_settle() {
+	LOG_SETTLES=$((LOG_SETTLES + 1))
+	curl -s -o /dev/null "$URL/log-settle-$$-$LOG_SETTLES"
+	wait_log "\"/log-settle-$$-$LOG_SETTLES\""
+}
 
 # ---- the server ----
 # start_server [DATADIR] [-- extra serve options...]: starts keyward on a free loopback port,
