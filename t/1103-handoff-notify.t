@@ -7,24 +7,6 @@
 
 RLOG=$TRASH/received.jsonl SECRETS=$TRASH/secrets
 : > "$RLOG"; : > "$SECRETS"
-start_receiver() {  # start_receiver PORT
-	rm -f "$TRASH/rport"
-	python3 "$KW_ROOT/t/notify-receiver.py" "$1" "$TRASH/rport" "$SECRETS" "$RLOG" &
-	RPID=$!
-	KW_BG_PIDS="$KW_BG_PIDS $RPID"
-	wait_for test -s "$TRASH/rport" && RPORT=$(cat "$TRASH/rport")
-}
-stop_receiver() { kill "$RPID"; wait "$RPID" 2>/dev/null; }
-# received LAST4 EVENT: a correctly signed EVENT for the code ending in LAST4 has arrived.
-received() { python3 - "$RLOG" "$1" "$2" <<'PY'
-import json, sys
-ok = [d for d in map(json.loads, open(sys.argv[1])) if d.get('code_last4') == sys.argv[2] and d.get('event') == sys.argv[3]]
-sys.exit(0 if ok and all(d['sig_ok'] for d in ok) else 1)
-PY
-}
-count_events() { grep -c "\"code_last4\": \"$1\"" "$RLOG"; }
-# remember: the receiver learns the secret of the code just made (until then it answers 503: retried)
-remember() { echo "${DIGITS#????????????} $(jget "$TRASH/created" 'd["notify_secret"]')" >> "$SECRETS"; L4=${DIGITS#????????????}; }
 
 start_receiver 0 || bail "no receiver"
 start_server "$TRASH/data" -- --notify-private yes --notify-retry 1 --sendmail "$(sendmail_cmd)" \

@@ -26,23 +26,6 @@ openssl verify -CAfile ca.pem good.pem >/dev/null 2>&1; ok $? "the receiver's ce
 
 RLOG=$TRASH/received.jsonl SECRETS=$TRASH/secrets
 : > "$RLOG"; : > "$SECRETS"
-# start_receiver PORT CERTNAME: an https receiver (t/notify-receiver.py) with CERTNAME.pem
-start_receiver() {
-	rm -f "$TRASH/rport"
-	python3 "$KW_ROOT/t/notify-receiver.py" "$1" "$TRASH/rport" "$SECRETS" "$RLOG" "$2.pem" "$2.key" &
-	RPID=$!
-	KW_BG_PIDS="$KW_BG_PIDS $RPID"
-	wait_for test -s "$TRASH/rport" && RPORT=$(cat "$TRASH/rport")
-}
-stop_receiver() { kill "$RPID"; wait "$RPID" 2>/dev/null; }
-received() { python3 - "$RLOG" "$1" "$2" <<'PY'
-import json, sys
-ok = [d for d in map(json.loads, open(sys.argv[1])) if d.get('code_last4') == sys.argv[2] and d.get('event') == sys.argv[3]]
-sys.exit(0 if ok and all(d['sig_ok'] for d in ok) else 1)
-PY
-}
-count_events() { grep -c "\"code_last4\": \"$1\"" "$RLOG"; }
-remember() { echo "${DIGITS#????????????} $(jget "$TRASH/created" 'd["notify_secret"]')" >> "$SECRETS"; L4=${DIGITS#????????????}; }
 metric() { curl -s "$URL/metrics" | awk -v k="keyward_notify_callbacks_total{outcome=\"$1\"}" '$1 == k {print $2}'; }
 tls_failures_logged() { [ "$(grep -c "notification .* to $1 failed (TLS: certificate verify failed" "$TRASH/server.log")" -ge "$2" ]; }
 handshakes_refused() { [ -s "$RLOG.tls" ] && [ "$(wc -l < "$RLOG.tls")" -ge "$1" ]; }

@@ -30,3 +30,26 @@ status_of() {
 }
 # fpr_in FILE: the fingerprint of the key in FILE.
 fpr_in() { fpr_of "$1"; }
+
+# ---- a receiver of handoff notifications (t/notify-receiver.py), for t/11xx ----
+# The test sets SECRETS (the codes' notify secrets, one "LAST4 SECRET" line each) and RLOG (what arrives).
+# start_receiver PORT [CERT]: listen on PORT (0: any) over http, or over https with CERT.pem and CERT.key;
+# sets RPORT.
+start_receiver() {
+	rm -f "$TRASH/rport"
+	python3 "$KW_ROOT/t/notify-receiver.py" "$1" "$TRASH/rport" "$SECRETS" "$RLOG" ${2:+"$2.pem" "$2.key"} &
+	RPID=$!
+	KW_BG_PIDS="$KW_BG_PIDS $RPID"
+	wait_for test -s "$TRASH/rport" && RPORT=$(cat "$TRASH/rport")
+}
+stop_receiver() { kill "$RPID"; wait "$RPID" 2>/dev/null; }
+# received LAST4 EVENT: a correctly signed EVENT for the code ending in LAST4 has arrived.
+received() { python3 - "$RLOG" "$1" "$2" <<'PY'
+import json, sys
+ok = [d for d in map(json.loads, open(sys.argv[1])) if d.get('code_last4') == sys.argv[2] and d.get('event') == sys.argv[3]]
+sys.exit(0 if ok and all(d['sig_ok'] for d in ok) else 1)
+PY
+}
+count_events() { grep -c "\"code_last4\": \"$1\"" "$RLOG"; }
+# remember: the receiver learns the secret of the code just made (until then it answers 503: retried)
+remember() { echo "${DIGITS#????????????} $(jget "$TRASH/created" 'd["notify_secret"]')" >> "$SECRETS"; L4=${DIGITS#????????????}; }
