@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include "tap.h"
+#include "keyfix.h"
 #include "lookup.h"
 #include "store.h"
 #include "token.h"
@@ -92,33 +93,6 @@ static void done(void *arg, enum lookup_status st, struct lookup_answer *a)
 	lookup_answer_free(a);
 }
 
-static void make_key(struct kw_key *k)
-{
-	struct buf b = BUF_INIT;
-	const char *u = "U0 <u0@example.org>";
-
-	memset(k, 0, sizeof *k);
-	snprintf(k->fpr, sizeof k->fpr, "%s", FA);
-	k->version = 4;
-	k->nsub = 2;
-	k->sub = calloc(2, sizeof *k->sub);
-	snprintf(k->sub[0].fpr, sizeof k->sub[0].fpr, "%s", FA);
-	key_keyid_of_fpr(FA, k->sub[0].keyid);
-	k->sub[0].algo = 22;
-	snprintf(k->sub[1].fpr, sizeof k->sub[1].fpr, "%s", SA);
-	key_keyid_of_fpr(SA, k->sub[1].keyid);
-	k->uid = calloc(1, sizeof *k->uid);
-	k->nuid = 1;
-	k->uid[0].uid = strdup(u);
-	k->uid[0].addr = strdup("u0@example.org");
-	buf_add(&b, "\xc6\x06\x04\x65\x92\x00\x80\x16", 8);
-	buf_addch(&b, 0xcd);
-	buf_addch(&b, (int)strlen(u));
-	buf_addstr(&b, u);
-	buf_add(&b, "\xc2\x02\x04\x13", 4);
-	k->bin = (unsigned char *)buf_detach(&b, &k->binlen);
-}
-
 int main(void)
 {
 	char dir[256];
@@ -139,7 +113,7 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/lookupXXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!base || !mkdtemp(dir) || store_open(&st, dir, STORE_NOSYNC, &e) < 0)
 		return 1;
-	make_key(&k);
+	make_key(&k, FA, SA, 1);
 	tx = store_begin(st);
 	ok(tx && txn_put_key(tx, &k, NULL) == 0 && txn_bind(tx, FA, "u0@example.org", NULL) == 1 && store_commit(tx) == 0,
 	   "a store with u0@example.org bound");
