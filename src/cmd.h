@@ -11,6 +11,7 @@ int cmd_wks_receive(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
+int cmd_serverkey_helper(int argc, char **argv);   /* started by serve, not listed */
 
 /* The plumbing shared by the commands (cmd.c). */
 struct config;

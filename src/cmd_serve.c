@@ -55,7 +55,7 @@
 	" handoff-ttl handoff-max-ttl handoff-guesses handoff-rate handoff-generate notify-private notify-retry" \
 	" token-keep reconfirm-after reconfirm-grace reconfirm-rate max-addresses-per-key max-recovery-bytes" \
 	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
-	" header-timeout max-client-connections gpg-nice store-cache"
+	" header-timeout max-client-connections gpg-nice store-cache key-helpers"
 
 /* Every second, on the scheduler: queued access-log lines to the log (logq.h). */
 static void flush_log(void *arg, struct keyproc *kp)
@@ -372,7 +372,11 @@ int cmd_serve(int argc, char **argv)
 	ko.max_key_bytes = (size_t)c.max_key_bytes;
 	app.ch.st = app.st;
 	app.ch.cfg = &c;
-	if (!(app.ch.sk = serverkey_open(c.datadir, c.mail_from, c.submission_address, why, sizeof why)) ||
+	/* the helpers run this program again: no copy of this process for each gpg (serverkey.h) */
+	app.ch.sk = c.key_helpers ? serverkey_open_helpers("/proc/self/exe", c.datadir, c.mail_from, c.submission_address,
+							   c.gpg_workers, c.gpg_nice, why, sizeof why)
+				  : serverkey_open(c.datadir, c.mail_from, c.submission_address, why, sizeof why);
+	if (!app.ch.sk ||
 	    publish_server_key(&app, tmpdir, why, sizeof why) < 0) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;

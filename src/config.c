@@ -35,6 +35,7 @@ static const struct opt opts[] = {
 	O("gpg-queue", OPT_INT, gpg_queue, 1, 1000000),
 	O("gpg-nice", OPT_INT, gpg_nice, 0, 19),
 	O("store-cache", OPT_INT, store_cache, 0, 1 << 20),
+	O("key-helpers", OPT_BOOL, key_helpers, 0, 0),
 	O("max-body", OPT_LONG, max_body, 1024, 1L << 30),
 	O("max-header", OPT_LONG, max_header, 1024, 1L << 20),
 	O("max-uri", OPT_LONG, max_uri, 256, 1L << 20),
@@ -114,6 +115,7 @@ void config_defaults(struct config *c)
 	c->gpg_queue = 64;
 	c->gpg_nice = 10;
 	c->store_cache = 64;
+	c->key_helpers = 1;
 	c->max_body = 8L << 20;
 	c->max_header = 16L << 10;
 	c->max_uri = 8L << 10;

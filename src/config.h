@@ -25,6 +25,7 @@ struct config {
 	int gpg_workers;                  /* key processing threads, default: cores */
 	int gpg_nice;                     /* niceness of those threads and their gpg processes (10) */
 	int store_cache;                  /* MiB of committed records kept in memory (64; 0 none) */
+	int key_helpers;                  /* the server key's operations in helper processes (yes) */
 	int gpg_queue;                    /* queued uploads beyond which /pks/add answers 503 (64) */
 	long max_body;                    /* bytes (8 MiB) */
 	long max_header;                  /* bytes of all request headers (16 KiB) */

@@ -94,6 +94,7 @@ static double cache_stat(struct app *app, int which)
 static double cache_hits(void *a) { return cache_stat(a, 0); }
 static double cache_misses(void *a) { return cache_stat(a, 1); }
 static double cache_bytes(void *a) { return cache_stat(a, 2); }
+static double key_helper_failures(void *a) { return (double)serverkey_helper_failures(((struct app *)a)->ch.sk); }
 
 int scrape_register(struct app *app)
 {
@@ -120,5 +121,7 @@ int scrape_register(struct app *app)
 			     "Store reads answered from the record cache since start (--store-cache)", cache_hits, app) |
 	       metrics_gauge(m, "keyward_store_cache_misses", "", "Store reads that went to the database file since start",
 			     cache_misses, app) |
+	       metrics_gauge(m, "keyward_key_helper_failures", "",
+			     "Server-key helper processes that failed and were replaced since start", key_helper_failures, app) |
 	       metrics_gauge(m, "keyward_store_cache_bytes", "", "Bytes held by the record cache", cache_bytes, app);
 }

@@ -1,171 +1,111 @@
-/* serverkey — see serverkey.h. */
+/* serverkey — see serverkey.h. Each operation is done by sklocal in this process, or sent to a helper
+ * process (helperpool.h) that does it with sklocal there: one request frame, one answer frame. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <gpgme.h>
-#include "gpgdata.h"
+#include <sys/resource.h>
+#include "helperpool.h"
 #include "serverkey.h"
-#include "util.h"
+#include "sklocal.h"
 
-struct serverkey {
-	char home[PATH_MAX];
-	char tmpdir[PATH_MAX];
-	char fpr[KW_FPR_MAX + 1];
-	gpgme_ctx_t ctx;            /* for setting up the key at open only */
-	gpgme_key_t key;            /* the secret key, for signing (shared read-only by the operations) */
+/* The requests (a frame's tag); parts in and out as listed. An answer's tag is KW_OK or the kw_err
+ * code of the failure, with its message as the one part. */
+enum sk_op {
+	SK_FPR = 1,         /* -> fingerprint */
+	SK_EXPORT,          /* -> public key */
+	SK_EXPORT_SECRET,   /* -> secret key */
+	SK_ENCRYPT_SIGN,    /* recipient key, plain text -> armored message */
+	SK_ENCRYPT,         /* recipient key, plain text -> armored message */
+	SK_SIGN,            /* data -> detached signature, micalg */
+	SK_DECRYPT,         /* message, max (decimal), unwrap ("0"/"1") -> plain, signer */
 };
 
-static int write_conf(const char *home)
-{
-	char path[PATH_MAX + 16];
-	FILE *f;
+/* Requests and answers are bounded by what the server accepts (--max-body is at most 1 GiB). */
+#define SK_FRAME_MAX ((size_t)1 << 31)
 
-	snprintf(path, sizeof path, "%s/gpg.conf", home);
-	if (access(path, F_OK) == 0)
-		return 0;
-	if (!(f = fopen(path, "w")))
-		return -1;
-	fputs("trust-model always\nno-auto-check-trustdb\nno-greeting\npersonal-digest-preferences SHA256\n"
-	      "cert-digest-algo SHA256\n", f);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-/* The secret key in the home, or NULL. */
-static gpgme_key_t find_secret(gpgme_ctx_t ctx)
-{
-	gpgme_key_t k = NULL;
-
-	if (gpgme_op_keylist_start(ctx, NULL, 1))
-		return NULL;
-	if (gpgme_op_keylist_next(ctx, &k))
-		k = NULL;
-	gpgme_op_keylist_end(ctx);
-	return k;
-}
-
-static int has_uid(gpgme_key_t k, const char *addr)
-{
-	gpgme_user_id_t u;
-
-	for (u = k->uids; u; u = u->next)
-		if (u->email && !strcasecmp(u->email, addr))
-			return 1;
-		else if (u->uid && !strcasecmp(u->uid, addr))
-			return 1;
-	return 0;
-}
-
-static int generate(struct serverkey *sk, const char *mail_from, const char *submission, const char **why)
-{
-	gpgme_genkey_result_t r;
-	unsigned flags = GPGME_CREATE_SIGN | GPGME_CREATE_CERT | GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE |
-			 GPGME_CREATE_FORCE;
-
-	if (gpgme_op_createkey(sk->ctx, mail_from, "ed25519", 0, 0, NULL, flags)) {
-		*why = "cannot generate the server key";
-		return -1;
-	}
-	r = gpgme_op_genkey_result(sk->ctx);
-	if (!r || !r->fpr || !(sk->key = find_secret(sk->ctx))) {
-		*why = "the new server key cannot be found";
-		return -1;
-	}
-	if (gpgme_op_createsubkey(sk->ctx, sk->key, "cv25519", 0, 0,
-				  GPGME_CREATE_ENCR | GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE)) {
-		*why = "cannot generate the server key's encryption subkey";
-		return -1;
-	}
-	(void)submission;
-	return 0;
-}
+struct serverkey {
+	struct sklocal *local;      /* operations in this process, or */
+	struct helperpool *pool;    /* operations in helpers */
+	char home[PATH_MAX];        /* the GnuPG home whose agent serverkey_close stops */
+	char fpr[KW_FPR_MAX + 1];
+};
 
 struct serverkey *serverkey_open(const char *datadir, const char *mail_from, const char *submission,
-				 char *whybuf, size_t whylen)
+				 char *why, size_t whylen)
 {
 	struct serverkey *sk = calloc(1, sizeof *sk);
-	const char *why = "out of memory";
-	gpgme_key_t k;
 
-	if (!sk)
+	if (!sk) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (!(sk->local = sklocal_open(datadir, mail_from, submission, 0, why, whylen))) {
+		free(sk);
+		return NULL;
+	}
+	snprintf(sk->fpr, sizeof sk->fpr, "%s", sklocal_fpr(sk->local));
+	return sk;
+}
+
+/* Call a helper; answers that are a failure become -1 with e set from them. */
+static int call(struct serverkey *sk, enum sk_op op, const struct frame_part *in, int nin, struct frame *out,
+		struct kw_error *e)
+{
+	if (helperpool_call(sk->pool, op, in, nin, SK_FRAME_MAX, out, e) < 0)
+		return -1;
+	if (out->tag == KW_OK)
+		return 0;
+	return kw_errf(e, out->tag < KW_ERR_COUNT ? (enum kw_err)out->tag : KW_EINTERNAL, "%s",
+		       out->n > 0 ? buf_str(&out->part[0]) : "the server-key helper failed");
+}
+
+struct serverkey *serverkey_open_helpers(const char *program, const char *datadir, const char *mail_from,
+					 const char *submission, int n, int nice, char *why, size_t whylen)
+{
+	struct serverkey *sk = calloc(1, sizeof *sk);
+	char nicebuf[16];
+	const char *argv[] = { program, "serverkey-helper", datadir, mail_from, submission, nicebuf, NULL };
+	struct frame f;
+	struct kw_error e;
+
+	frame_init(&f);
+	kw_err_clear(&e);
+	snprintf(nicebuf, sizeof nicebuf, "%d", nice);
+	if (!sk || !(sk->pool = helperpool_new(argv, n))) {
+		snprintf(why, whylen, "out of memory");
 		goto fail;
+	}
 	snprintf(sk->home, sizeof sk->home, "%s/gnupg", datadir);
-	snprintf(sk->tmpdir, sizeof sk->tmpdir, "%s/tmp", datadir);
-	if (mkdirs(sk->home) < 0 || chmod(sk->home, 0700) < 0 || write_conf(sk->home) < 0) {
-		why = "cannot prepare the server's GnuPG home";
+	/* the first helper opens (on a first start: generates) the key before any other is started */
+	if (call(sk, SK_FPR, NULL, 0, &f, &e) < 0 || f.n != 1 || !f.part[0].len || f.part[0].len > KW_FPR_MAX) {
+		snprintf(why, whylen, "%s", e.code != KW_OK ? e.msg : "the server-key helper gave no fingerprint");
 		goto fail;
 	}
-	if (gpgme_new(&sk->ctx) || gpgme_ctx_set_engine_info(sk->ctx, GPGME_PROTOCOL_OpenPGP, NULL, sk->home)) {
-		why = "cannot create a GPGME context";
-		goto fail;
-	}
-	gpgme_set_offline(sk->ctx, 1);
-	if (!(sk->key = find_secret(sk->ctx)) && generate(sk, mail_from, submission, &why) < 0)
-		goto fail;
-	/* Both addresses must be user IDs (the configuration may have changed since). */
-	if (!has_uid(sk->key, mail_from) && gpgme_op_adduid(sk->ctx, sk->key, mail_from, 0)) {
-		why = "cannot add the --mail-from user ID to the server key";
-		goto fail;
-	}
-	if (!has_uid(sk->key, submission) && gpgme_op_adduid(sk->ctx, sk->key, submission, 0)) {
-		why = "cannot add the --submission-address user ID to the server key";
-		goto fail;
-	}
-	gpgme_key_unref(sk->key);
-	if (!(k = find_secret(sk->ctx)) || !k->subkeys || !k->subkeys->fpr) {
-		why = "the server key cannot be read";
-		sk->key = k;
-		goto fail;
-	}
-	sk->key = k;
-	snprintf(sk->fpr, sizeof sk->fpr, "%s", k->subkeys->fpr);
-	if (gpgme_signers_add(sk->ctx, k)) {
-		why = "the server key cannot sign";
-		goto fail;
-	}
+	snprintf(sk->fpr, sizeof sk->fpr, "%s", buf_str(&f.part[0]));
+	frame_free(&f);
 	return sk;
 fail:
-	snprintf(whybuf, whylen, "%s", why);
+	frame_free(&f);
 	serverkey_close(sk);
 	return NULL;
 }
 
-/* Stop the gpg-agent of the home (gpgconf --homedir HOME --kill gpg-agent). */
-static void kill_agent(const char *home)
+uint64_t serverkey_helper_failures(struct serverkey *sk)
 {
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", 0);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "gpg-agent", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
+	return sk->pool ? helperpool_failures(sk->pool) : 0;
 }
 
 void serverkey_close(struct serverkey *sk)
 {
 	if (!sk)
 		return;
-	if (sk->key)
-		gpgme_key_unref(sk->key);
-	if (sk->ctx)
-		gpgme_release(sk->ctx);
-	if (sk->home[0])
-		kill_agent(sk->home);
+	sklocal_close(sk->local);
+	if (sk->pool) {
+		helperpool_free(sk->pool);      /* each helper leaves the agent running… */
+		sklocal_kill_agent(sk->home);   /* …for this, once */
+	}
 	free(sk);
 }
 
@@ -174,201 +114,210 @@ const char *serverkey_fpr(const struct serverkey *sk)
 	return sk->fpr;
 }
 
-/* A context of its own for one operation: contexts are not shared between threads, so challenges
- * for many uploads are encrypted and signed at once (the home's one gpg-agent serves them all),
- * instead of one after the other behind a lock. NULL when out of memory. */
-static gpgme_ctx_t op_ctx(struct serverkey *sk, int armor)
+/* An operation with no input whose answer is one part appended to out. */
+static int fetch_one(struct serverkey *sk, enum sk_op op, struct buf *out)
 {
-	gpgme_ctx_t ctx;
+	struct frame f;
+	struct kw_error e;
+	int rc = -1;
 
-	if (gpgme_new(&ctx))
-		return NULL;
-	if (gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, sk->home) || gpgme_signers_add(ctx, sk->key)) {
-		gpgme_release(ctx);
-		return NULL;
-	}
-	gpgme_set_offline(ctx, 1);
-	gpgme_set_armor(ctx, armor);
-	return ctx;
-}
-
-/* Move the content of a GPGME data object into out and release it. 0 or -1. */
-static int take_data(gpgme_data_t d, struct buf *out)
-{
-	size_t len = 0;
-	char *mem = gpgme_data_release_and_get_mem(d, &len);
-	int rc = 0;
-
-	if (!mem)
-		return len ? -1 : 0;
-	if (buf_add(out, mem, len) < 0)
-		rc = -1;
-	gpgme_free(mem);
+	frame_init(&f);
+	if (call(sk, op, NULL, 0, &f, &e) == 0 && f.n == 1)
+		rc = buf_add(out, f.part[0].data, f.part[0].len);
+	frame_free(&f);
 	return rc;
 }
 
 int serverkey_export(struct serverkey *sk, struct buf *out)
 {
-	gpgme_ctx_t ctx = op_ctx(sk, 0);
-	gpgme_data_t d;
-	int rc = -1;
-
-	if (ctx && gpgme_data_new(&d) == 0) {
-		if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_MINIMAL, d) == 0)
-			rc = take_data(d, out);
-		else
-			gpgme_data_release(d);
-	}
-	if (ctx)
-		gpgme_release(ctx);
-	return rc;
+	return sk->local ? sklocal_export(sk->local, out) : fetch_one(sk, SK_EXPORT, out);
 }
 
 int serverkey_export_secret(struct serverkey *sk, struct buf *out)
 {
-	gpgme_ctx_t ctx = op_ctx(sk, 0);
-	gpgme_data_t d;
-	int rc = -1;
-
-	if (ctx) {
-		gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
-		if (gpgme_data_new(&d) == 0) {
-			if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_SECRET, d) == 0)
-				rc = take_data(d, out);
-			else
-				gpgme_data_release(d);
-		}
-		gpgme_release(ctx);
-	}
-	return rc < 0 || !out->len ? -1 : 0;
+	if (sk->local)
+		return sklocal_export_secret(sk->local, out);
+	return fetch_one(sk, SK_EXPORT_SECRET, out) < 0 || !out->len ? -1 : 0;
 }
 
-static int encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen, const char *plain, size_t plen,
-		   int sign, struct buf *out, struct kw_error *e)
+static int remote_encrypt(struct serverkey *sk, enum sk_op op, const unsigned char *rcpt, size_t rlen,
+			  const char *plain, size_t plen, struct buf *out, struct kw_error *e)
 {
-	char path[PATH_MAX + 16], recp[PATH_MAX + 32];
-	gpgme_data_t in = NULL, cipher = NULL;
-	gpgme_encrypt_result_t er;
-	gpgme_ctx_t ctx = NULL;
-	gpgme_error_t err;
-	int fd, rc = -1;
+	struct frame_part in[2] = { { rcpt, rlen }, { plain, plen } };
+	struct frame f;
+	int rc = -1;
 
-	snprintf(path, sizeof path, "%s/rcpt-XXXXXX", sk->tmpdir);
-	if ((fd = mkstemp(path)) < 0)
-		return kw_errf(e, KW_ENOSPC, "cannot write a temporary file");
-	if (write(fd, rcpt, rlen) != (ssize_t)rlen) {
-		close(fd);
-		unlink(path);
-		return kw_errf(e, KW_ENOSPC, "cannot write a temporary file");
-	}
-	close(fd);
-	snprintf(recp, sizeof recp, "--file\n%s", path);
-	if (!(ctx = op_ctx(sk, 1)) || gpgme_data_new_from_mem(&in, plain, plen, 0) || gpgme_data_new(&cipher)) {
-		kw_errf(e, KW_EINTERNAL, "out of memory");
+	frame_init(&f);
+	if (call(sk, op, in, 2, &f, e) < 0)
+		goto out;
+	if (f.n != 1 || buf_add(out, f.part[0].data, f.part[0].len) < 0) {
+		kw_errf(e, KW_EINTERNAL, "the server-key helper's answer is unusable");
 		goto out;
 	}
-	if (sign)
-		err = gpgme_op_encrypt_sign_ext(ctx, NULL, recp,
-						GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, in, cipher);
-	else
-		err = gpgme_op_encrypt_ext(ctx, NULL, recp, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
-					   in, cipher);
-	er = gpgme_op_encrypt_result(ctx);
-	if (err || (er && er->invalid_recipients)) {
-		kw_errf(e, KW_ENOENC, "the key has no usable encryption subkey");
-		goto out;
-	}
-	if ((rc = take_data(cipher, out)) < 0)
-		kw_errf(e, KW_EINTERNAL, "out of memory");
-	cipher = NULL;
+	rc = 0;
 out:
-	if (ctx)
-		gpgme_release(ctx);
-	gpgme_data_release(in);
-	gpgme_data_release(cipher);
-	unlink(path);
+	frame_free(&f);
 	return rc;
 }
 
 int serverkey_encrypt_sign(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 			   const char *plain, size_t plen, struct buf *out, struct kw_error *e)
 {
-	return encrypt(sk, rcpt, rlen, plain, plen, 1, out, e);
+	if (sk->local)
+		return sklocal_encrypt_sign(sk->local, rcpt, rlen, plain, plen, out, e);
+	return remote_encrypt(sk, SK_ENCRYPT_SIGN, rcpt, rlen, plain, plen, out, e);
 }
 
 int serverkey_encrypt(struct serverkey *sk, const unsigned char *rcpt, size_t rlen,
 		      const char *plain, size_t plen, struct buf *out, struct kw_error *e)
 {
-	return encrypt(sk, rcpt, rlen, plain, plen, 0, out, e);
+	if (sk->local)
+		return sklocal_encrypt(sk->local, rcpt, rlen, plain, plen, out, e);
+	return remote_encrypt(sk, SK_ENCRYPT, rcpt, rlen, plain, plen, out, e);
 }
 
 int serverkey_sign(struct serverkey *sk, const char *data, size_t len, struct buf *sig, char micalg[32],
 		   const char **why)
 {
-	gpgme_data_t in = NULL, out = NULL;
-	gpgme_sign_result_t r;
-	gpgme_ctx_t ctx;
-	const char *h;
+	struct frame_part in[1] = { { data, len } };
+	struct frame f;
+	struct kw_error e;
 	int rc = -1;
 
-	if (!(ctx = op_ctx(sk, 1)) || gpgme_data_new_from_mem(&in, data, len, 0) || gpgme_data_new(&out)) {
-		*why = "out of memory";
-		goto out;
-	}
-	if (gpgme_op_sign(ctx, in, out, GPGME_SIG_MODE_DETACH) || !(r = gpgme_op_sign_result(ctx)) ||
-	    !r->signatures) {
+	if (sk->local)
+		return sklocal_sign(sk->local, data, len, sig, micalg, why);
+	frame_init(&f);
+	if (call(sk, SK_SIGN, in, 1, &f, &e) < 0 || f.n != 2 || f.part[1].len >= 32 ||
+	    buf_add(sig, f.part[0].data, f.part[0].len) < 0) {
 		*why = "the server key cannot sign";
 		goto out;
 	}
-	h = gpgme_hash_algo_name(r->signatures->hash_algo);
-	snprintf(micalg, 32, "pgp-%s", h ? h : "sha256");
-	for (char *p = micalg; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	rc = take_data(out, sig);
-	out = NULL;
+	memcpy(micalg, f.part[1].data, f.part[1].len + 1);
+	rc = 0;
 out:
-	if (ctx)
-		gpgme_release(ctx);
-	gpgme_data_release(in);
-	gpgme_data_release(out);
+	frame_free(&f);
 	return rc;
 }
 
 int serverkey_decrypt(struct serverkey *sk, const char *cipher, size_t clen, size_t max, int unwrap,
 		      struct buf *plain, char signer[KW_FPR_MAX + 1], struct kw_error *e)
 {
-	gpgme_data_t in = NULL, out = NULL;
-	gpgme_verify_result_t vr;
-	gpgme_ctx_t ctx;
-	struct gpgdata g;
-	gpgme_error_t err;
+	char maxbuf[32];
+	struct frame_part in[3] = { { cipher, clen }, { maxbuf, 0 }, { unwrap ? "1" : "0", 1 } };
+	struct frame f;
 	int rc = -1;
 
+	if (sk->local)
+		return sklocal_decrypt(sk->local, cipher, clen, max, unwrap, plain, signer, e);
 	signer[0] = 0;
-	if (!(ctx = op_ctx(sk, 0)) || gpgme_data_new_from_mem(&in, cipher, clen, 0) || gpgdata_new(&out, &g, plain, max) < 0) {
-		kw_errf(e, KW_EINTERNAL, "out of memory");
+	in[1].len = (size_t)snprintf(maxbuf, sizeof maxbuf, "%zu", max);
+	frame_init(&f);
+	if (call(sk, SK_DECRYPT, in, 3, &f, e) < 0)
+		goto out;
+	if (f.n != 2 || f.part[0].len > max || f.part[1].len > KW_FPR_MAX ||
+	    buf_add(plain, f.part[0].data, f.part[0].len) < 0) {
+		kw_errf(e, KW_EINTERNAL, "the server-key helper's answer is unusable");
 		goto out;
 	}
-	err = unwrap ? gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, in, out) : gpgme_op_decrypt_verify(ctx, in, out);
-	if (g.over) {
-		kw_errf(e, KW_ETOOBIG, "the decrypted message is over the size limit");
-		goto out;
-	}
-	if (err) {
-		kw_errf(e, KW_EINVAL, "cannot decrypt the message (it must be encrypted to the server key)");
-		goto out;
-	}
-	vr = unwrap ? NULL : gpgme_op_verify_result(ctx);
-	if (vr && vr->signatures && vr->signatures->fpr && gpg_err_code(vr->signatures->status) == GPG_ERR_NO_ERROR)
-		snprintf(signer, KW_FPR_MAX + 1, "%s", vr->signatures->fpr);
+	memcpy(signer, f.part[1].data, f.part[1].len + 1);
 	rc = 0;
 out:
-	if (rc < 0)
-		buf_reset(plain);
-	if (ctx)
-		gpgme_release(ctx);
-	gpgme_data_release(in);
-	gpgme_data_release(out);
+	frame_free(&f);
 	return rc;
+}
+
+/* ---- the helper's side ---- */
+
+/* Do request q with the key (opened at the first request) and write the answer. 0, or -1 when the
+ * answer could not be written (the server is gone). */
+static int answer(int fd, struct sklocal **skp, const char *const cfg[3], struct frame *q)
+{
+	struct buf out = BUF_INIT, out2 = BUF_INIT;
+	struct kw_error e;
+	struct frame_part a[2];
+	char why[256], signer[KW_FPR_MAX + 1] = "", micalg[32] = "";
+	const char *w = NULL;
+	int n = 1, rc;
+
+	kw_err_clear(&e);
+	if (!*skp && !(*skp = sklocal_open(cfg[0], cfg[1], cfg[2], 1, why, sizeof why))) {
+		kw_errf(&e, KW_EINTERNAL, "%s", why);
+		goto reply;
+	}
+	switch (q->tag) {
+	case SK_FPR:
+		rc = buf_addstr(&out, sklocal_fpr(*skp));
+		break;
+	case SK_EXPORT:
+		rc = sklocal_export(*skp, &out);
+		break;
+	case SK_EXPORT_SECRET:
+		rc = sklocal_export_secret(*skp, &out);
+		break;
+	case SK_ENCRYPT_SIGN:
+	case SK_ENCRYPT:
+		if (q->n != 2) {
+			rc = kw_errf(&e, KW_EINTERNAL, "malformed request");
+			break;
+		}
+		rc = (q->tag == SK_ENCRYPT_SIGN ? sklocal_encrypt_sign : sklocal_encrypt)(*skp, q->part[0].data,
+			q->part[0].len, (const char *)q->part[1].data, q->part[1].len, &out, &e);
+		break;
+	case SK_SIGN:
+		rc = q->n == 1 ? sklocal_sign(*skp, (const char *)q->part[0].data, q->part[0].len, &out, micalg, &w)
+			       : (w = "malformed request", -1);
+		if (rc == 0)
+			rc = buf_addstr(&out2, micalg);
+		n = 2;
+		break;
+	case SK_DECRYPT:
+		if (q->n != 3) {
+			rc = kw_errf(&e, KW_EINTERNAL, "malformed request");
+			break;
+		}
+		rc = sklocal_decrypt(*skp, (const char *)q->part[0].data, q->part[0].len,
+				     (size_t)strtoull(buf_str(&q->part[1]), NULL, 10), !strcmp(buf_str(&q->part[2]), "1"),
+				     &out, signer, &e);
+		if (rc == 0)
+			rc = buf_addstr(&out2, signer);
+		n = 2;
+		break;
+	default:
+		rc = kw_errf(&e, KW_EINTERNAL, "unknown request %u", (unsigned)q->tag);
+		break;
+	}
+	if (rc < 0 && e.code == KW_OK)
+		kw_errf(&e, KW_EINTERNAL, "%s", w ? w : "the server key's operation failed");
+reply:
+	if (e.code != KW_OK) {
+		a[0] = (struct frame_part){ e.msg, strlen(e.msg) };
+		n = 1;
+	} else {
+		a[0] = (struct frame_part){ out.data, out.len };
+		a[1] = (struct frame_part){ out2.data, out2.len };
+	}
+	rc = frame_write(fd, e.code, a, n);
+	buf_free(&out);
+	buf_free(&out2);
+	return rc;
+}
+
+int serverkey_helper_main(int fd, const char *datadir, const char *mail_from, const char *submission, int nice)
+{
+	const char *cfg[3] = { datadir, mail_from, submission };
+	struct sklocal *sk = NULL;
+	struct frame q;
+	int rc;
+
+	if (nice)
+		(void)setpriority(PRIO_PROCESS, 0, nice);   /* and so the gpg it starts */
+	frame_init(&q);
+	while ((rc = frame_read(fd, SK_FRAME_MAX, &q)) == 1)
+		if (answer(fd, &sk, cfg, &q) < 0)
+			break;
+	if (rc < 0)
+		fprintf(stderr, "keyward serverkey-helper: %s\n", strerror(errno));
+	frame_free(&q);
+	sklocal_close(sk);
+	return rc < 0 ? 1 : 0;
 }

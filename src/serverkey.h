@@ -1,10 +1,11 @@
 /* serverkey — the server's own OpenPGP key, in DATADIR/gnupg, and the operations made with it.
  *
- * On first start serverkey_open() generates, with GPGME, an Ed25519 signing primary key with a
- * Cv25519 encryption subkey, no passphrase, no expiry, whose user IDs are the --mail-from and the
- * --submission-address addresses (a user ID missing after a configuration change is added). Each
- * operation has a GPGME context of its own (one GnuPG home, one gpg-agent), so operations of several
- * threads run at once; they run on key-processing threads only, never on an HTTP thread. serverkey_close() stops the home's agent. */
+ * On first start the key is generated with GPGME (sklocal.h: Ed25519 signing primary key, Cv25519
+ * encryption subkey, no passphrase, no expiry, user IDs --mail-from and --submission-address).
+ * The operations run with GPGME either in this process (serverkey_open) or in helper processes
+ * (serverkey_open_helpers, what keyward serve uses), behind the same functions. Several threads may
+ * call at once; the calls run on key-processing threads only, never on an HTTP thread.
+ * serverkey_close() stops the home's gpg-agent. */
 #ifndef KW_SERVERKEY_H
 #define KW_SERVERKEY_H
 #include <stddef.h>
@@ -16,7 +17,22 @@ struct serverkey;
 
 struct serverkey *serverkey_open(const char *datadir, const char *mail_from, const char *submission,
 				 char *why, size_t whylen);
+/* The same key, its operations done by n helper processes (helperpool.h) instead of this process:
+ * each helper is `program serverkey-helper DATADIR MAIL_FROM SUBMISSION NICE` and opens the key as
+ * serverkey_open does when it gets its first request, so gpg is never forked from the server for
+ * them (no copy-on-write of the server's memory for every challenge and re-confirmation mail). The
+ * first helper is asked for the fingerprint before this returns (and generates the key on a first
+ * start). The functions below work the same on either kind; a helper that fails is replaced. */
+struct serverkey *serverkey_open_helpers(const char *program, const char *datadir, const char *mail_from,
+					 const char *submission, int n, int nice, char *why, size_t whylen);
+/* Helpers that failed and were replaced (0 for a key opened in this process). */
+uint64_t serverkey_helper_failures(struct serverkey *sk);
+/* Stop the helpers (or release the GPGME context) and the home's gpg-agent. NULL is fine. */
 void serverkey_close(struct serverkey *sk);
+
+/* The helper's side: raise the niceness to nice, answer the requests read from fd until its end.
+ * The exit status for the helper process. */
+int serverkey_helper_main(int fd, const char *datadir, const char *mail_from, const char *submission, int nice);
 
 const char *serverkey_fpr(const struct serverkey *sk);
 

@@ -1,0 +1,3 @@
+#!/bin/sh
+. ./t/lib.sh
+run_unit helperpool
