@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gpghome.h"
+#include "spawn.h"
 #include "util.h"
 
 static int write_conf(const char *home, const char *conf)
@@ -22,21 +23,7 @@ static int write_conf(const char *home, const char *conf)
 /* gpgconf --homedir HOME --kill all (nothing to do when no daemon runs there) */
 static void kill_daemons(const char *home)
 {
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "all", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
+	(void)spawn_wait((const char *const[]){ "gpgconf", "--homedir", home, "--kill", "all", NULL });
 }
 
 int gpghome_new(const char *tmpdir, const char *prefix, const char *conf, char home[PATH_MAX], gpgme_ctx_t *ctx,

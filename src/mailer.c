@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mailer.h"
+#include "spawn.h"
 #include "util.h"
 
 #define MAX_BACKOFF 3600
@@ -75,20 +76,13 @@ static int deliver_command(const char *cmd, const char *msg, size_t len, int tim
 		*why = "cannot create a pipe";
 		return -1;
 	}
-	pid = fork();
+	pid = spawn((const char *const[]){ "/bin/sh", "-c", cmd, NULL }, fds[0], 0, 1);
+	close(fds[0]);
 	if (pid < 0) {
-		close(fds[0]);
 		close(fds[1]);
-		*why = "cannot fork";
+		*why = "cannot start the mail command";
 		return -1;
 	}
-	if (pid == 0) {
-		dup2(fds[0], 0);
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[0]);
 	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	while (off < len && time(NULL) < deadline) {
 		pfd.fd = fds[1];

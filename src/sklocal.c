@@ -13,6 +13,7 @@
 #include <gpgme.h>
 #include "gpgdata.h"
 #include "sklocal.h"
+#include "spawn.h"
 #include "util.h"
 
 struct sklocal {
@@ -142,20 +143,7 @@ fail:
 /* Stop the gpg-agent of the home (gpgconf --homedir HOME --kill gpg-agent). */
 void sklocal_kill_agent(const char *home)
 {
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", 0);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "gpg-agent", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &st, 0);
+	(void)spawn_wait((const char *const[]){ "gpgconf", "--homedir", home, "--kill", "gpg-agent", NULL });
 }
 
 void sklocal_close(struct sklocal *sk)

@@ -3,7 +3,9 @@
 # of 10,000 mails is being queued. Loopback only.
 #
 #   sh contrib/bench/reconfirm.sh [SECONDS-PER-RUN]     (default 10; `make bench-reconfirm`)
-#   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), DRAIN=1 to wait for the whole wave,
+#   environment: BINDINGS (1000000), WAVE (10000), CONNS ("16 64"), ROUNDS (5: runs per connection count
+#   before the wave and as many during it, taking turns; the figures are their medians and ranges, as
+#   this machine's rate varies by a fifth from one run to the next), DRAIN=1 to wait for the whole wave,
 #   START_ALLOW (180: seconds allowed for the server's start), KEEP=1 to keep the store, SERVE_ARGS (more
 #   options for keyward serve, e.g. "--store-cache 0 --gpg-nice 0" for the server without the record
 #   cache and with gpg at full priority), KEYWARD (the binary to serve with: another build for an A/B)
@@ -16,7 +18,8 @@
 #    server's batch), with a handler that does nothing, so the figure is the scheduler's own.
 # 3. WAVE bindings are made due at one time T (bench-bindings wave), a few minutes ahead: the
 #    server's start on a store this size takes minutes (full passes over the store at start).
-# 4. Lookups before T: `keyward serve --threads 2`, wrk with contrib/bench/lookup.lua
+# 4. Lookups before T, ROUNDS runs of SECONDS-PER-RUN at each connection count, taking turns:
+#    `keyward serve --threads 2`, wrk with contrib/bench/lookup.lua
 #    (GET /pks/lookup?op=get&options=mr&search=0xFPR, a random corpus fingerprint per request,
 #    keep-alive), as the lookup figures of doc/performance.md.
 # 5. At T the wave begins: the same lookups run while the scheduler asks those bindings (paced by
@@ -30,6 +33,7 @@
 # unless KEEP=1). The corpus is shared with run.sh (contrib/bench/work/corpus).
 set -u
 D=${1:-10}
+ROUNDS=${ROUNDS:-5}
 BINDINGS=${BINDINGS:-1000000}
 WAVE=${WAVE:-10000}
 CONNS=${CONNS:-16 64}
@@ -88,19 +92,38 @@ echo
 # One server start for both runs (starting on a store of this size takes minutes, see
 # doc/performance.md): the wave is made due at a time after the start and the first runs.
 n=0; for c in $CONNS; do n=$((n + 1)); done
-at=$(( $(date +%s) + ${START_ALLOW:-180} + n * (D + 2) ))
+at=$(( $(date +%s) + ${START_ALLOW:-180} + ROUNDS * n * (D + 2) ))
 "$GEN" wave data "$WAVE" "$at" > wave.out 2>&1 || { cat wave.out >&2; exit 1; }
 ts=$(secs)
 serve
 printf 'keyward serve started in %.0f s; the wave is due in %s s\n\n' "$(echo "$(secs) - $ts" | bc)" "$((at - $(date +%s)))"
-base=""
-for c in $CONNS; do base="$base $c:$(bench "$c" | tr ' ' ,)"; done
+# rounds FILE: ROUNDS runs at each connection count, taking turns; one line "CONNS req/s p50 p99
+# errors non2xx" per run appended to FILE.
+rounds() {
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		for c in $CONNS; do echo "$c $(bench "$c")" >> "$1"; done
+		r=$((r + 1))
+	done
+}
+# summary FILE CONNS: "median-req/s (min–max) | median p50 | median p99" of that count's runs, and the
+# sums of errors and non-2xx answers.
+summary() {
+	awk -v c="$2" '$1 == c { n++; r[n] = $2; p[n] = $3; q[n] = $4; e += $5; x += $6 }
+		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		END { if (!n) { print "n/a | | | |"; exit }
+			m = med(r, n); lo = r[1]; hi = r[n]
+			printf "%.0f (%.0f–%.0f) | %.2f | %.2f | %d, %d\n", m, lo, hi, med(p, n), med(q, n), e, x }' "$1"
+}
+rm -f before.runs during.runs
+rounds before.runs
 [ "$(date +%s)" -lt "$at" ] || { echo "reconfirm.sh: the start took too long for START_ALLOW=${START_ALLOW:-180}" >&2; exit 1; }
 h0=$(metric keyward_sched_handled)
 while [ "$(date +%s)" -le "$at" ]; do sleep 0.2; done
 tw=$(secs)
-during=""
-for c in $CONNS; do during="$during $c:$(bench "$c" | tr ' ' ,)"; done
+rounds during.runs
 tl=$(secs)
 handled=$(( $(metric keyward_sched_handled) - h0 ))
 queued=$(metric keyward_mail_queue)
@@ -111,17 +134,21 @@ chits=$(metric keyward_store_cache_hits)
 cmiss=$(metric keyward_store_cache_misses)
 mailed=$(outbox)
 
-echo "### Lookups by fingerprint (wrk -t2, $D s each, keep-alive, $(wc -l < "$FPRS") corpus keys)"
+echo "### Lookups by fingerprint (wrk -t2, $ROUNDS runs of $D s at each count before and during the wave, keep-alive, $(wc -l < "$FPRS") corpus keys)"
 echo
-echo "| connections | before: req/s | p50 ms | p99 ms | during the wave: req/s | p50 ms | p99 ms | errors, non-2xx (during) |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "Medians of the runs, the range of req/s in parentheses; errors and non-2xx answers summed over the runs."
+echo
+echo "| connections | before: req/s | p50 ms | p99 ms | errors, non-2xx | during the wave: req/s | p50 ms | p99 ms | errors, non-2xx |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for c in $CONNS; do
-	b=$(echo "$base" | tr ' ' '\n' | sed -n "s/^$c://p" | tr , ' ')
-	d=$(echo "$during" | tr ' ' '\n' | sed -n "s/^$c://p" | tr , ' ')
-	set -- $b; b1=$1 b2=$2 b3=$3
-	set -- $d
-	echo "| $c | $b1 | $b2 | $b3 | $1 | $2 | $3 | $4, $5 |"
+	echo "| $c | $(summary before.runs "$c") | $(summary during.runs "$c") |"
 done
+echo
+echo "Each run (connections, req/s, p50 ms, p99 ms, errors, non-2xx), before and during:"
+echo
+echo '```'
+paste -d'|' before.runs during.runs | sed 's/|/   |   /'
+echo '```'
 echo
 printf 'The wave during the lookups (%.0f s): %s re-confirmation mails queued (%s delivered to the outbox, %s waiting); %s due entries handled (asks, deliveries).\n' \
 	"$(echo "$tl - $tw" | bc)" "$((mailed + queued))" "$mailed" "$queued" "$handled"
