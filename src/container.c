@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <gpgme.h>
 #include "container.h"
+#include "gpgdata.h"
 #include "gpghome.h"
 #include "keygen.h"
 #include "packet.h"
@@ -40,19 +41,6 @@ static int home_new(const char *tmpdir, const char *prefix, char home[PATH_MAX],
 	return gpghome_new(tmpdir, prefix, container_conf, home, ctx, why);
 }
 
-static int take_data(gpgme_data_t d, struct buf *out)
-{
-	size_t len = 0;
-	char *mem = gpgme_data_release_and_get_mem(d, &len);
-	int rc = 0;
-
-	if (!mem)
-		return len ? -1 : 0;
-	rc = buf_add(out, mem, len);
-	gpgme_free(mem);
-	return rc;
-}
-
 static int export(gpgme_ctx_t ctx, const char *fpr, gpgme_export_mode_t mode, struct buf *out)
 {
 	gpgme_data_t d;
@@ -63,7 +51,7 @@ static int export(gpgme_ctx_t ctx, const char *fpr, gpgme_export_mode_t mode, st
 		gpgme_data_release(d);
 		return -1;
 	}
-	return take_data(d, out);
+	return gpgdata_take(d, out);
 }
 
 static int import(gpgme_ctx_t ctx, const void *p, size_t n)

@@ -27,3 +27,16 @@ int gpgdata_new(gpgme_data_t *d, struct gpgdata *g, struct buf *out, size_t max)
 	g->over = 0;
 	return gpgme_data_new_from_cbs(d, &cbs, g) ? -1 : 0;
 }
+
+int gpgdata_take(gpgme_data_t d, struct buf *out)
+{
+	size_t len = 0;
+	char *mem = gpgme_data_release_and_get_mem(d, &len);
+	int rc;
+
+	if (!mem)
+		return len ? -1 : 0;
+	rc = buf_add(out, mem, len);
+	gpgme_free(mem);
+	return rc;
+}

@@ -18,4 +18,8 @@ struct gpgdata {
 /* A data object writing into g->out (appended). 0 or -1. Release with gpgme_data_release. */
 int gpgdata_new(gpgme_data_t *d, struct gpgdata *g, struct buf *out, size_t max);
 
+/* Append the content of a memory data object (gpgme_data_new) to out and release the object.
+ * 0, or -1 when memory runs out (the object is released either way). */
+int gpgdata_take(gpgme_data_t d, struct buf *out);
+
 #endif

@@ -182,21 +182,6 @@ static gpgme_ctx_t op_ctx(struct sklocal *sk, int armor)
 	return ctx;
 }
 
-/* Move the content of a GPGME data object into out and release it. 0 or -1. */
-static int take_data(gpgme_data_t d, struct buf *out)
-{
-	size_t len = 0;
-	char *mem = gpgme_data_release_and_get_mem(d, &len);
-	int rc = 0;
-
-	if (!mem)
-		return len ? -1 : 0;
-	if (buf_add(out, mem, len) < 0)
-		rc = -1;
-	gpgme_free(mem);
-	return rc;
-}
-
 int sklocal_export(struct sklocal *sk, struct buf *out)
 {
 	gpgme_ctx_t ctx = op_ctx(sk, 0);
@@ -205,7 +190,7 @@ int sklocal_export(struct sklocal *sk, struct buf *out)
 
 	if (ctx && gpgme_data_new(&d) == 0) {
 		if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_MINIMAL, d) == 0)
-			rc = take_data(d, out);
+			rc = gpgdata_take(d, out);
 		else
 			gpgme_data_release(d);
 	}
@@ -224,7 +209,7 @@ int sklocal_export_secret(struct sklocal *sk, struct buf *out)
 		gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
 		if (gpgme_data_new(&d) == 0) {
 			if (gpgme_op_export(ctx, sk->fpr, GPGME_EXPORT_MODE_SECRET, d) == 0)
-				rc = take_data(d, out);
+				rc = gpgdata_take(d, out);
 			else
 				gpgme_data_release(d);
 		}
@@ -268,7 +253,7 @@ static int encrypt(struct sklocal *sk, const unsigned char *rcpt, size_t rlen, c
 		kw_errf(e, KW_ENOENC, "the key has no usable encryption subkey");
 		goto out;
 	}
-	if ((rc = take_data(cipher, out)) < 0)
+	if ((rc = gpgdata_take(cipher, out)) < 0)
 		kw_errf(e, KW_EINTERNAL, "out of memory");
 	cipher = NULL;
 out:
@@ -315,7 +300,7 @@ int sklocal_sign(struct sklocal *sk, const char *data, size_t len, struct buf *s
 	for (char *p = micalg; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p + 32);
-	rc = take_data(out, sig);
+	rc = gpgdata_take(out, sig);
 	out = NULL;
 out:
 	if (ctx)
