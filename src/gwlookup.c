@@ -549,7 +549,7 @@ static void check_done(struct job *j)
 	ask_next(u);
 }
 
-static void fetched(void *arg, int status, const unsigned char *body, size_t len)
+static void fetched(void *arg, int status, const unsigned char *body, size_t len, const char *why)
 {
 	struct ulook *u = arg;
 	struct gwsvc *svc = u->svc;
@@ -575,8 +575,8 @@ static void fetched(void *arg, int status, const unsigned char *body, size_t len
 	} else {
 		metrics_add(svc->up_error, 1);
 		if (status == UPSTREAM_ERROR)
-			fprintf(stderr, "keyward: upstream %s: failed for %s (connection, TLS or over --max-body)\n", url,
-				u->addr);
+			fprintf(stderr, "keyward: upstream %s: failed for %s (%s)\n", url, u->addr,
+				why ? why : "connection, TLS or over --max-body");
 		else
 			fprintf(stderr, "keyward: upstream %s: status %d for %s\n", url, status, u->addr);
 	}

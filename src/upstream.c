@@ -40,6 +40,8 @@ struct fetch {
 	upstream_cb cb;
 	void *arg;
 	int finished;
+	int tls;
+	char why[160];              /* what failed, for UPSTREAM_ERROR */
 };
 
 static int parse_url(const char *url, struct up *o, char *why, size_t whylen)
@@ -191,7 +193,7 @@ static void finish(struct fetch *f, int status, const unsigned char *body, size_
 		return;
 	f->finished = 1;
 	event_del(f->timer);
-	f->cb(f->arg, status, body, len);
+	f->cb(f->arg, status, body, len, status == UPSTREAM_ERROR && f->why[0] ? f->why : NULL);
 	event_base_once(f->base, -1, EV_TIMEOUT, free_later, f, &now);
 }
 
@@ -200,6 +202,19 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	finish(arg, UPSTREAM_TIMEOUT, NULL, 0);
+}
+
+/* The fetch ended without an answer: why, in f->why (a refused certificate says which check failed). */
+static void say_why(struct fetch *f, const char *otherwise)
+{
+	char tls[128];
+
+	if (f->why[0])
+		return;
+	if (f->tls && f->conn && tlsclient_failure(evhttp_connection_get_bufferevent(f->conn), tls, sizeof tls))
+		snprintf(f->why, sizeof f->why, "%s", tls);   /* "TLS: …" */
+	else
+		snprintf(f->why, sizeof f->why, "%s", otherwise);
 }
 
 static void on_response(struct evhttp_request *req, void *arg)
@@ -211,11 +226,13 @@ static void on_response(struct evhttp_request *req, void *arg)
 	if (f->finished)
 		return;
 	if (!req || !(code = evhttp_request_get_response_code(req))) {
+		say_why(f, "no answer (connection refused or closed)");
 		finish(f, UPSTREAM_ERROR, NULL, 0);
 		return;
 	}
 	in = evhttp_request_get_input_buffer(req);
 	if ((long)evbuffer_get_length(in) > f->us->max_body) {
+		say_why(f, "the answer is over --max-body");
 		finish(f, UPSTREAM_ERROR, NULL, 0);
 		return;
 	}
@@ -226,6 +243,10 @@ static void on_error(enum evhttp_request_error err, void *arg)
 {
 	/* The connection's own timeout and the fetch's timer run out at the same moment; which of the
 	 * two libevent runs first is not defined, and either is the upstream's timeout. */
+	if (err == EVREQ_HTTP_DATA_TOO_LONG)
+		say_why(arg, "the answer is over --max-body");
+	else
+		say_why(arg, "no answer (connection refused or closed)");
 	finish(arg, err == EVREQ_HTTP_TIMEOUT ? UPSTREAM_TIMEOUT : UPSTREAM_ERROR, NULL, 0);
 }
 
@@ -271,6 +292,7 @@ int upstream_fetch(struct upstreams *us, size_t i, struct event_base *base, cons
 	f->base = base;
 	f->cb = cb;
 	f->arg = arg;
+	f->tls = u->tls;
 	if (!numeric_host(u->host) && !(f->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)))
 		goto fail;
 	if (u->tls && !(bev = tlsclient_bev_new(us->ssl, base, u->host)))

@@ -24,7 +24,9 @@ const char *upstream_origin(const struct upstreams *u, size_t i);
 /* The outcome of a fetch: status 200 with the body, another HTTP status (404 …) with its body, or
  * UPSTREAM_TIMEOUT / UPSTREAM_ERROR (connection refused, too large, TLS, …) without one. */
 enum { UPSTREAM_TIMEOUT = -1, UPSTREAM_ERROR = -2 };
-typedef void (*upstream_cb)(void *arg, int status, const unsigned char *body, size_t len);
+/* why: for UPSTREAM_ERROR, what failed in a few words ("TLS: certificate verify failed: …",
+ * "no answer …", "the answer is over --max-body"); NULL otherwise. */
+typedef void (*upstream_cb)(void *arg, int status, const unsigned char *body, size_t len, const char *why);
 
 /* Ask upstream i for addr; cb runs exactly once, later, on base's thread (never from inside this
  * call). 0, or -1 when the fetch cannot even start (cb is then not called). */

@@ -44,6 +44,7 @@ start_server "$TRASH/data" -- --mail-from keyward@example.com \
 is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/vks/v1/by-email/carol@example.org")" 404 \
 	"a certificate that does not verify: the upstream is not believed (404)"
 like "$(cat "$TRASH/server.log")" "upstream vks\+https://127.0.0.1:$TLS: failed for carol@example.org" "and it is logged"
+like "$(cat "$TRASH/server.log")" "failed for carol@example.org \(TLS: certificate verify failed" "with the reason: the certificate"
 stop_server
 is "$SERVER_STATUS" 0 "the server stops cleanly"
 unset SSL_CERT_FILE
