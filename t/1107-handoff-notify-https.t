@@ -3,6 +3,8 @@
 # trusts (SSL_CERT_FILE here, the system's CA store in production), signed as over http; a
 # certificate for another host, or from a CA the server does not trust, gets no request at all: the
 # attempt fails, is logged and counted, and is retried (delivered once a verifiable receiver answers).
+# A receiver named by a host name (localhost): the name is sent as SNI and must be a name of the
+# certificate.
 . ./t/lib.sh
 . "$KW_ROOT/t/handoff-lib.sh"
 
@@ -21,6 +23,7 @@ leaf() {
 			-extfile "$1.ext" -out "$1.pem" >/dev/null 2>&1
 }
 ca ca && ca rogue && leaf good ca IP:127.0.0.1 && leaf wrongname ca DNS:elsewhere.example &&
+	leaf byname ca DNS:localhost &&
 	leaf untrusted rogue IP:127.0.0.1 || bail "cannot make the test certificates"
 openssl verify -CAfile ca.pem good.pem >/dev/null 2>&1; ok $? "the receiver's certificate verifies against the test CA"
 
@@ -56,11 +59,23 @@ is "$(metric tls_failed)" 0 "no TLS failure counted"
 [ ! -e "$RLOG.tls" ]; ok $? "no handshake was refused"
 stop_receiver
 
-# refused CERT KEYFILE WHAT REASON N: a code for KEYFILE whose receiver shows the certificate CERT; the
-# server refuses it (at least N attempts logged, naming REASON) and nothing reaches the receiver.
+# ---- a receiver named by a host name: resolved, sent as SNI, the certificate must name it ----
+start_receiver 0 byname || bail "no https receiver"
+CB=https://localhost:$RPORT/cb
+create "$(kjson "$KEYS/erin.asc" "{\"notify_url\": \"$CB\"}")"
+is "$STATUS" 201 "a code whose notify_url names the host (localhost)"
+remember
+fetch "$DIGITS"; is "$STATUS" 200 "fetch"
+wait_for received "$L4" fetched; ok $? "delivered: the certificate for DNS:localhost verifies for that name"
+is "$(python3 -c 'import json,sys; print([d for d in map(json.loads, open(sys.argv[1])) if d["code_last4"] == sys.argv[2]][0].get("sni"))' "$RLOG" "$L4")" \
+	localhost "the server sent the name as SNI"
+stop_receiver
+
+# refused CERT KEYFILE WHAT REASON N: a code for KEYFILE whose receiver (at RHOST, 127.0.0.1 by default)
+# shows the certificate CERT; the server refuses it (at least N attempts logged, naming REASON) and nothing reaches the receiver.
 refused() {
 	start_receiver 0 "$1" || bail "no https receiver ($1)"
-	CB=https://127.0.0.1:$RPORT/cb
+	CB=https://${RHOST:-127.0.0.1}:$RPORT/cb
 	create "$(kjson "$2" "{\"notify_url\": \"$CB\"}")"
 	is "$STATUS" 201 "a code whose receiver $3"
 	remember
@@ -82,6 +97,12 @@ stop_receiver
 start_receiver "$P" good || bail "no https receiver on port $P"
 wait_for received "$L4" fetched; ok $? "a later retry is delivered once the certificate verifies"
 is "$(count_events "$L4")" 1 "delivered exactly once"
+stop_receiver
+
+# ---- a receiver named by a host name whose certificate names another ----
+: > "$RLOG.tls"
+RHOST=localhost refused wrongname "$KEYS/erin.asc" "at localhost has a certificate for elsewhere.example" \
+	"[Hh]ostname mismatch" 1
 stop_receiver
 
 # ---- a certificate from a CA the server does not trust ----

@@ -5,7 +5,8 @@ notify-receiver.py PORT PORTFILE SECRETS LOG [CERT KEY]
   listens on 127.0.0.1:PORT (0: any free port, written to PORTFILE); for each POST looks up the
   secret of the event's code_last4 in SECRETS ("LAST4 SECRET" lines, read at each request), checks
   Keyward-Signature (sha256=HEX of HMAC-SHA256 over the body) and appends one JSON line to LOG:
-  {"event", "code_last4", "tenant", "fingerprint", "time", "sig_ok", "path", "at"}. Answers 200; 503
+  {"event", "code_last4", "tenant", "fingerprint", "time", "sig_ok", "path", "at", "sni"} (sni: the
+  name the client sent in the TLS handshake, null over http or without one). Answers 200; 503
   (nothing logged) while the code's secret is not in SECRETS yet, so the server retries.
   With CERT and KEY (PEM files) it speaks https; a handshake the client breaks off (say, because the
   certificate did not verify) is appended as one line to LOG.tls and reaches no handler.
@@ -43,6 +44,7 @@ class H(http.server.BaseHTTPRequestHandler):
         d['path'] = self.path
         d['at'] = time.time()
         d['content_type'] = self.headers.get('Content-Type', '')
+        d['sni'] = getattr(self.connection, 'kw_sni', None)
         with open(log, 'a') as f:
             f.write(json.dumps(d) + '\n')
         self.send_response(200)
@@ -64,6 +66,9 @@ if len(sys.argv) > 6:
     srv = TLSServer(('127.0.0.1', port), H)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    def remember_sni(sock, name, _ctx):
+        sock.kw_sni = name
+    ctx.sni_callback = remember_sni
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 else:
     srv = http.server.HTTPServer(('127.0.0.1', port), H)
