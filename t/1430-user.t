@@ -55,6 +55,10 @@ done
 is "$(curl -s -o server.asc -w '%{http_code}' "$URL/server-key")" 200 "lookups work"
 is "$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "keytext@$KEYS/bob.asc" "$URL/pks/add")" 200 \
 	"uploads work (gpg runs as $U)"
+H=$(pgrep -P $SERVER_PID -f serverkey-helper | head -1)
+test -n "$H"; ok $? "a server-key helper runs"
+is "$(awk '$1 == "Uid:" {print $2, $3, $4, $5}' /proc/${H:-0}/status 2>/dev/null)" "$UID_N $UID_N $UID_N $UID_N" \
+	"the server-key helper runs as $U too (started after the switch)"
 is "$(stat -c %a "$TRASH/data")" 700 "data directory made 0700"
 n=0; bad=0
 for f in "$TRASH"/data/gnupg/private-keys-v1.d/*; do
