@@ -21,6 +21,7 @@ struct app {
 	const struct config *cfg;
 	struct store *st;
 	struct jobs *jobs;
+	struct helperpool *kp_helpers;      /* the key-processing helpers (--key-helpers), or NULL */
 	struct challenger ch;           /* store, server key, mailer, config for the round-trip */
 	struct ratelimit *rl;           /* uploads per client address */
 	struct pages *pages;            /* templates, assets, form-token secret (page.h) */

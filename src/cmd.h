@@ -12,6 +12,7 @@ int cmd_fsck(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_serverkey_helper(int argc, char **argv);   /* started by serve, not listed */
+int cmd_keyproc_helper(int argc, char **argv);     /* started by serve, not listed */
 
 /* The plumbing shared by the commands (cmd.c). */
 struct config;

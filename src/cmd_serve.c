@@ -18,6 +18,7 @@
 #include "hkp.h"
 #include "http.h"
 #include "keyproc.h"
+#include "kpremote.h"
 #include "manage.h"
 #include "owner.h"
 #include "lookup.h"
@@ -390,7 +391,14 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "keyward serve: %s\n", app.ch.mailer ? "out of memory" : why);
 		goto out;
 	}
-	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, c.gpg_nice, tmpdir, &ko, why, sizeof why)) ||
+	/* uploads checked by helpers too: the server itself never forks gpg while it serves (kpremote.h) */
+	if (c.key_helpers &&
+	    !(app.kp_helpers = kpremote_pool("/proc/self/exe", tmpdir, &ko, c.gpg_workers, c.gpg_nice))) {
+		fprintf(stderr, "keyward serve: out of memory\n");
+		goto out;
+	}
+	if (!(app.jobs = jobs_start(c.gpg_workers, c.gpg_queue, c.gpg_nice, tmpdir, &ko, app.kp_helpers, why,
+				    sizeof why)) ||
 	    !(wks = wks_new(&app.ch, why, sizeof why))) {
 		fprintf(stderr, "keyward serve: %s\n", why);
 		goto out;
@@ -438,6 +446,7 @@ out:
 	sched_free(app.sched);
 	wks_free(wks);
 	jobs_stop(app.jobs);
+	helperpool_free(app.kp_helpers);        /* after the keyprocs that use it */
 	gw_stop(app.gw);
 	mailer_free(app.ch.mailer);
 	serverkey_close(app.ch.sk);

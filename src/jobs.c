@@ -79,7 +79,7 @@ static void *worker_main(void *arg)
 }
 
 struct jobs *jobs_start(int n, int queue_max, int nice, const char *tmpdir, const struct keyproc_opts *o,
-			char *why, size_t whylen)
+			struct helperpool *helpers, char *why, size_t whylen)
 {
 	struct jobs *js = calloc(1, sizeof *js);
 	const char *reason = NULL;
@@ -97,7 +97,8 @@ struct jobs *jobs_start(int n, int queue_max, int nice, const char *tmpdir, cons
 	js->n = n;
 	for (i = 0; i < n; i++) {
 		js->w[i].js = js;
-		if (!(js->w[i].kp = keyproc_new(tmpdir, o, &reason))) {
+		js->w[i].kp = helpers ? keyproc_new_remote(helpers) : keyproc_new(tmpdir, o, &reason);
+		if (!js->w[i].kp) {
 			snprintf(why, whylen, "key processing: %s", reason ? reason : "cannot start");
 			goto fail;
 		}

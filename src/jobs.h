@@ -20,11 +20,13 @@ struct job {
 
 struct jobs;
 
-/* Start n workers, each with a keyproc under tmpdir, at niceness nice (0: the process's own; the gpg
- * processes they start inherit it, so key processing, mail and every scheduled job yield the CPU to
- * the HTTP threads). NULL with why on failure. */
+/* Start n workers at niceness nice (0: the process's own; the gpg processes they start inherit it, so
+ * key processing, mail and every scheduled job yield the CPU to the HTTP threads), each with a keyproc
+ * under tmpdir with options o, or, when helpers is not NULL, one whose work those helper processes
+ * do (kpremote.h; the pool stays the caller's and must outlive the jobs). NULL with why on failure. */
+struct helperpool;
 struct jobs *jobs_start(int n, int queue_max, int nice, const char *tmpdir, const struct keyproc_opts *o,
-			char *why, size_t whylen);
+			struct helperpool *helpers, char *why, size_t whylen);
 /* Queue j. 0, or -1 when the queue is full or the pool is stopping (j untouched, still the caller's). */
 int jobs_submit(struct jobs *js, struct job *j);
 /* Jobs queued or running now. */

@@ -17,6 +17,7 @@
 #include "gpgdata.h"
 #include "gpghome.h"
 #include "keyproc.h"
+#include "kpremote.h"
 #include "packet.h"
 #include "util.h"
 
@@ -24,6 +25,7 @@ struct keyproc {
 	char home[PATH_MAX];
 	struct keyproc_opts o;
 	gpgme_ctx_t ctx;
+	struct helperpool *remote;  /* not NULL: the work is done by these helpers (kpremote.h), not here */
 };
 
 int keyproc_global_init(const char **why)
@@ -70,11 +72,21 @@ fail:
 	return NULL;
 }
 
+struct keyproc *keyproc_new_remote(struct helperpool *pool)
+{
+	struct keyproc *kp = calloc(1, sizeof *kp);
+
+	if (kp)
+		kp->remote = pool;
+	return kp;
+}
+
 void keyproc_free(struct keyproc *kp)
 {
 	if (!kp)
 		return;
-	gpghome_free(kp->home, kp->ctx);
+	if (!kp->remote)
+		gpghome_free(kp->home, kp->ctx);
 	free(kp);
 }
 
@@ -497,6 +509,8 @@ int keyproc_normalize(struct keyproc *kp, const unsigned char *bin, size_t len, 
 	const char *reason, *why = NULL;
 	int rc = -1;
 
+	if (kp->remote)
+		return kpremote_normalize(kp->remote, bin, len, res, e);
 	memset(res, 0, sizeof *res);
 	memset(&rf, 0, sizeof rf);
 	if ((nin = pkt_split_keyring(bin, len, (size_t)-1, &in, &why)) < 0)
@@ -615,6 +629,8 @@ int keyproc_verify(struct keyproc *kp, const unsigned char *keys, size_t klen, c
 	gpgme_error_t err;
 	int rc = -1;
 
+	if (kp->remote)
+		return kpremote_verify(kp->remote, keys, klen, msg, mlen, max, plain, signer, e);
 	signer[0] = 0;
 	empty_home(kp);
 	if (klen && import_all(kp, keys, klen, e) < 0)

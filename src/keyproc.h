@@ -36,6 +36,10 @@ int keyproc_global_init(const char **why);
  * keyproc_free removes the scratch home and everything in it. */
 struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why);
 void keyproc_free(struct keyproc *kp);
+/* A keyproc whose calls are done by the helper processes of pool (kpremote.h), which stays the
+ * caller's and must outlive it. NULL when out of memory. */
+struct helperpool;
+struct keyproc *keyproc_new_remote(struct helperpool *pool);
 
 struct kp_result {
 	struct kw_key *keys;    /* accepted keys, one per distinct primary fingerprint, normalized */

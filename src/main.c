@@ -46,6 +46,8 @@ int main(int argc, char **argv)
 		return cmd_gateway(argc - 2, argv + 2);
 	if (!strcmp(cmd, "tenant"))
 		return cmd_tenant(argc - 2, argv + 2);
+	if (!strcmp(cmd, "keyproc-helper"))
+		return cmd_keyproc_helper(argc - 2, argv + 2);
 	if (!strcmp(cmd, "serverkey-helper"))
 		return cmd_serverkey_helper(argc - 2, argv + 2);
 	if (!strcmp(cmd, "stats"))

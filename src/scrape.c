@@ -1,6 +1,7 @@
 /* scrape — see scrape.h. */
 #include <string.h>
 #include "cidr.h"
+#include "helperpool.h"
 #include "mailer.h"
 #include "metrics.h"
 #include "kvcache.h"
@@ -94,7 +95,12 @@ static double cache_stat(struct app *app, int which)
 static double cache_hits(void *a) { return cache_stat(a, 0); }
 static double cache_misses(void *a) { return cache_stat(a, 1); }
 static double cache_bytes(void *a) { return cache_stat(a, 2); }
-static double key_helper_failures(void *a) { return (double)serverkey_helper_failures(((struct app *)a)->ch.sk); }
+static double key_helper_failures(void *a)
+{
+	struct app *app = a;
+
+	return (double)(serverkey_helper_failures(app->ch.sk) + (app->kp_helpers ? helperpool_failures(app->kp_helpers) : 0));
+}
 
 int scrape_register(struct app *app)
 {
@@ -122,6 +128,7 @@ int scrape_register(struct app *app)
 	       metrics_gauge(m, "keyward_store_cache_misses", "", "Store reads that went to the database file since start",
 			     cache_misses, app) |
 	       metrics_gauge(m, "keyward_key_helper_failures", "",
-			     "Server-key helper processes that failed and were replaced since start", key_helper_failures, app) |
+			     "Helper processes (server key, key processing) that failed and were replaced since start",
+			     key_helper_failures, app) |
 	       metrics_gauge(m, "keyward_store_cache_bytes", "", "Bytes held by the record cache", cache_bytes, app);
 }
