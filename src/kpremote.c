@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include "kpremote.h"
 #include "record.h"
 
@@ -209,10 +210,26 @@ static int answer_verify(int fd, struct keyproc *kp, const struct frame *q)
 	return rc;
 }
 
+/* The keyproc could not be made (its GnuPG home under tmpdir): answer the request with why, or as a
+ * full disk when the file system is full (503 and "try later" upstairs, as keyproc says it). */
+static int answer_no_home(int fd, const char *tmpdir, const char *why)
+{
+	struct statvfs v;
+	char msg[256];
+	enum kw_err code = KW_EINTERNAL;
+
+	if (statvfs(tmpdir, &v) == 0 && (v.f_bavail == 0 || v.f_favail == 0)) {
+		code = KW_ENOSPC;
+		why = "cannot write the key-processing home (disk full?)";
+	}
+	snprintf(msg, sizeof msg, "%s", why);
+	return frame_write(fd, code, &(struct frame_part){ msg, strlen(msg) }, 1);
+}
+
 int kpremote_helper_main(int fd, char **argv)
 {
 	struct keyproc_opts o;
-	struct keyproc *kp;
+	struct keyproc *kp = NULL;
 	struct frame q;
 	const char *why = "";
 	int rc, nice = atoi(argv[5]);
@@ -224,15 +241,18 @@ int kpremote_helper_main(int fd, char **argv)
 	o.max_key_bytes = (size_t)strtoull(argv[4], NULL, 10);
 	if (nice)
 		(void)setpriority(PRIO_PROCESS, 0, nice);   /* and so the gpg it starts */
-	if (!(kp = keyproc_new(argv[0], &o, &why))) {
-		fprintf(stderr, "keyward keyproc-helper: %s\n", why);
-		return 1;
-	}
 	frame_init(&q);
 	while ((rc = frame_read(fd, KP_FRAME_MAX, &q)) == 1) {
-		int w = q.tag == KP_NORMALIZE ? answer_normalize(fd, kp, &q)
-		      : q.tag == KP_VERIFY    ? answer_verify(fd, kp, &q)
-					      : frame_write(fd, KW_EINTERNAL, &(struct frame_part){ "unknown request", 15 }, 1);
+		int w;
+		/* the home is made at the first request, and again after a failure (a full disk clears) */
+		if (!kp && !(kp = keyproc_new(argv[0], &o, &why)))
+			w = answer_no_home(fd, argv[0], why);
+		else if (q.tag == KP_NORMALIZE)
+			w = answer_normalize(fd, kp, &q);
+		else if (q.tag == KP_VERIFY)
+			w = answer_verify(fd, kp, &q);
+		else
+			w = frame_write(fd, KW_EINTERNAL, &(struct frame_part){ "unknown request", 15 }, 1);
 		if (w < 0)
 			break;
 	}
