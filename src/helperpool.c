@@ -4,14 +4,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helperpool.h"
-
-#define CHANNEL_FD 3            /* where a helper finds its socket */
 
 extern char **environ;
 
@@ -64,7 +64,7 @@ fail:
 	return NULL;
 }
 
-/* Start helper h: a socket pair, the child's end as CHANNEL_FD, standard input from /dev/null, every
+/* Start helper h: a socket pair, the child's end as HELPERPOOL_FD, standard input from /dev/null, every
  * other descriptor closed. 0 or -1. */
 static int start(struct helperpool *p, struct helper *h)
 {
@@ -74,14 +74,14 @@ static int start(struct helperpool *p, struct helper *h)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	/* dup2 onto itself would keep close-on-exec: make sure the child's end is elsewhere */
-	child = sv[1] == CHANNEL_FD ? fcntl(sv[1], F_DUPFD_CLOEXEC, CHANNEL_FD + 1) : sv[1];
+	child = sv[1] == HELPERPOOL_FD ? fcntl(sv[1], F_DUPFD_CLOEXEC, HELPERPOOL_FD + 1) : sv[1];
 	if (child < 0)
 		goto out;
 	if (posix_spawn_file_actions_init(&fa))
 		goto out;
 	if (!posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) &&
-	    !posix_spawn_file_actions_adddup2(&fa, child, CHANNEL_FD) &&
-	    !posix_spawn_file_actions_addclosefrom_np(&fa, CHANNEL_FD + 1) &&
+	    !posix_spawn_file_actions_adddup2(&fa, child, HELPERPOOL_FD) &&
+	    !posix_spawn_file_actions_addclosefrom_np(&fa, HELPERPOOL_FD + 1) &&
 	    !posix_spawn(&h->pid, p->argv[0], &fa, NULL, p->argv, environ)) {
 		h->fd = sv[0];
 		sv[0] = -1;
@@ -216,4 +216,22 @@ void helperpool_free(struct helperpool *p)
 	free_argv(p->argv);
 	free(p->h);
 	free(p);
+}
+
+int helperpool_serve(int fd, size_t max, int nice, const char *name,
+		     int (*answer)(int fd, const struct frame *q, void *arg), void *arg)
+{
+	struct frame q;
+	int rc;
+
+	if (nice)
+		(void)setpriority(PRIO_PROCESS, 0, nice);
+	frame_init(&q);
+	while ((rc = frame_read(fd, max, &q)) == 1)
+		if (answer(fd, &q, arg) < 0)
+			break;
+	if (rc < 0)
+		fprintf(stderr, "keyward %s: %s\n", name, strerror(errno));
+	frame_free(&q);
+	return rc < 0 ? 1 : 0;
 }

@@ -19,6 +19,8 @@
 #include "err.h"
 #include "frame.h"
 
+#define HELPERPOOL_FD 3         /* where a helper finds its socket */
+
 struct helperpool;
 
 /* A pool of at most n helpers, each running argv (argv[0] the program's path; copied). Nothing is
@@ -35,6 +37,14 @@ int helperpool_call(struct helperpool *p, uint32_t op, const struct frame_part *
 
 /* Helpers that failed since the start (each was replaced by a new one at the next call). */
 uint64_t helperpool_failures(struct helperpool *p);
+
+/* The helper's side, in the helper process: raise its niceness to nice (and so that of the gpg it
+ * starts), read requests from fd (frames of at most max bytes) and answer each with answer(fd, q,
+ * arg), which writes exactly one frame and returns 0, or -1 when it could not (the server is gone).
+ * Returns at the end of the input with the helper's exit status: 0, or 1 after a broken frame (said
+ * on standard error, as "keyward NAME: …"). */
+int helperpool_serve(int fd, size_t max, int nice, const char *name,
+		     int (*answer)(int fd, const struct frame *q, void *arg), void *arg);
 
 /* Close every helper's socket (a helper exits at the end of its input), wait for them, free the
  * pool. No call may be running. NULL is fine. */

@@ -1,10 +1,8 @@
 /* kpremote — see kpremote.h. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include "kpremote.h"
 #include "record.h"
@@ -226,39 +224,38 @@ static int answer_no_home(int fd, const char *tmpdir, const char *why)
 	return frame_write(fd, code, &(struct frame_part){ msg, strlen(msg) }, 1);
 }
 
+struct helper_state {
+	const char *tmpdir;
+	struct keyproc_opts o;
+	struct keyproc *kp;         /* made at the first request, and again after a failure (a full disk clears) */
+};
+
+static int answer(int fd, const struct frame *q, void *arg)
+{
+	struct helper_state *h = arg;
+	const char *why = "";
+
+	if (!h->kp && !(h->kp = keyproc_new(h->tmpdir, &h->o, &why)))
+		return answer_no_home(fd, h->tmpdir, why);
+	if (q->tag == KP_NORMALIZE)
+		return answer_normalize(fd, h->kp, q);
+	if (q->tag == KP_VERIFY)
+		return answer_verify(fd, h->kp, q);
+	return frame_write(fd, KW_EINTERNAL, &(struct frame_part){ "unknown request", 15 }, 1);
+}
+
 int kpremote_helper_main(int fd, char **argv)
 {
-	struct keyproc_opts o;
-	struct keyproc *kp = NULL;
-	struct frame q;
-	const char *why = "";
-	int rc, nice = atoi(argv[5]);
+	struct helper_state h;
+	int rc;
 
-	memset(&o, 0, sizeof o);
-	o.keep_third_party = atoi(argv[1]);
-	o.max_uids = (size_t)strtoull(argv[2], NULL, 10);
-	o.max_uid_len = (size_t)strtoull(argv[3], NULL, 10);
-	o.max_key_bytes = (size_t)strtoull(argv[4], NULL, 10);
-	if (nice)
-		(void)setpriority(PRIO_PROCESS, 0, nice);   /* and so the gpg it starts */
-	frame_init(&q);
-	while ((rc = frame_read(fd, KP_FRAME_MAX, &q)) == 1) {
-		int w;
-		/* the home is made at the first request, and again after a failure (a full disk clears) */
-		if (!kp && !(kp = keyproc_new(argv[0], &o, &why)))
-			w = answer_no_home(fd, argv[0], why);
-		else if (q.tag == KP_NORMALIZE)
-			w = answer_normalize(fd, kp, &q);
-		else if (q.tag == KP_VERIFY)
-			w = answer_verify(fd, kp, &q);
-		else
-			w = frame_write(fd, KW_EINTERNAL, &(struct frame_part){ "unknown request", 15 }, 1);
-		if (w < 0)
-			break;
-	}
-	if (rc < 0)
-		fprintf(stderr, "keyward keyproc-helper: %s\n", strerror(errno));
-	frame_free(&q);
-	keyproc_free(kp);
-	return rc < 0 ? 1 : 0;
+	memset(&h, 0, sizeof h);
+	h.tmpdir = argv[0];
+	h.o.keep_third_party = atoi(argv[1]);
+	h.o.max_uids = (size_t)strtoull(argv[2], NULL, 10);
+	h.o.max_uid_len = (size_t)strtoull(argv[3], NULL, 10);
+	h.o.max_key_bytes = (size_t)strtoull(argv[4], NULL, 10);
+	rc = helperpool_serve(fd, KP_FRAME_MAX, atoi(argv[5]), "keyproc-helper", answer, &h);
+	keyproc_free(h.kp);
+	return rc;
 }

@@ -1,11 +1,9 @@
 /* serverkey — see serverkey.h. Each operation is done by sklocal in this process, or sent to a helper
  * process (helperpool.h) that does it with sklocal there: one request frame, one answer frame. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include "helperpool.h"
 #include "serverkey.h"
 #include "sklocal.h"
@@ -230,7 +228,7 @@ out:
 
 /* Do request q with the key (opened at the first request) and write the answer. 0, or -1 when the
  * answer could not be written (the server is gone). */
-static int answer(int fd, struct sklocal **skp, const char *const cfg[3], struct frame *q)
+static int answer(int fd, struct sklocal **skp, const char *const cfg[3], const struct frame *q)
 {
 	struct buf out = BUF_INIT, out2 = BUF_INIT;
 	struct kw_error e;
@@ -302,22 +300,23 @@ reply:
 	return rc;
 }
 
+struct helper_state {
+	const char *cfg[3];         /* datadir, mail_from, submission */
+	struct sklocal *sk;         /* opened at the first request */
+};
+
+static int answer_one(int fd, const struct frame *q, void *arg)
+{
+	struct helper_state *h = arg;
+
+	return answer(fd, &h->sk, h->cfg, q);
+}
+
 int serverkey_helper_main(int fd, const char *datadir, const char *mail_from, const char *submission, int nice)
 {
-	const char *cfg[3] = { datadir, mail_from, submission };
-	struct sklocal *sk = NULL;
-	struct frame q;
-	int rc;
+	struct helper_state h = { { datadir, mail_from, submission }, NULL };
+	int rc = helperpool_serve(fd, SK_FRAME_MAX, nice, "serverkey-helper", answer_one, &h);
 
-	if (nice)
-		(void)setpriority(PRIO_PROCESS, 0, nice);   /* and so the gpg it starts */
-	frame_init(&q);
-	while ((rc = frame_read(fd, SK_FRAME_MAX, &q)) == 1)
-		if (answer(fd, &sk, cfg, &q) < 0)
-			break;
-	if (rc < 0)
-		fprintf(stderr, "keyward serverkey-helper: %s\n", strerror(errno));
-	frame_free(&q);
-	sklocal_close(sk);
-	return rc < 0 ? 1 : 0;
+	sklocal_close(h.sk);
+	return rc;
 }
