@@ -58,6 +58,9 @@
 	" wkd-domain challenges-per-day challenges-per-client challenges-per-domain max-addresses-per-upload" \
 	" header-timeout max-client-connections gpg-nice store-cache key-helpers"
 
+/* This program, for the helpers it starts (helperpool.h): a fresh image, not a copy of the server. */
+#define SELF "/proc/self/exe"
+
 /* Every second, on the scheduler: queued access-log lines to the log (logq.h). */
 static void flush_log(void *arg, struct keyproc *kp)
 {
@@ -374,7 +377,7 @@ int cmd_serve(int argc, char **argv)
 	app.ch.st = app.st;
 	app.ch.cfg = &c;
 	/* the helpers run this program again: no copy of this process for each gpg (serverkey.h) */
-	app.ch.sk = c.key_helpers ? serverkey_open_helpers("/proc/self/exe", c.datadir, c.mail_from, c.submission_address,
+	app.ch.sk = c.key_helpers ? serverkey_open_helpers(SELF, c.datadir, c.mail_from, c.submission_address,
 							   c.gpg_workers, c.gpg_nice, why, sizeof why)
 				  : serverkey_open(c.datadir, c.mail_from, c.submission_address, why, sizeof why);
 	if (!app.ch.sk ||
@@ -393,7 +396,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* uploads checked by helpers too: the server itself never forks gpg while it serves (kpremote.h) */
 	if (c.key_helpers &&
-	    !(app.kp_helpers = kpremote_pool("/proc/self/exe", tmpdir, &ko, c.gpg_workers, c.gpg_nice))) {
+	    !(app.kp_helpers = kpremote_pool(SELF, tmpdir, &ko, c.gpg_workers, c.gpg_nice))) {
 		fprintf(stderr, "keyward serve: out of memory\n");
 		goto out;
 	}

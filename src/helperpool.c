@@ -1,9 +1,7 @@
 /* helperpool — see helperpool.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helperpool.h"
-
-extern char **environ;
+#include "spawn.h"
 
 struct helper {
 	pid_t pid;                  /* 0: not running */
@@ -64,39 +61,23 @@ fail:
 	return NULL;
 }
 
-/* Start helper h: a socket pair, the child's end as HELPERPOOL_FD, standard input from /dev/null, every
- * other descriptor closed. 0 or -1. */
+/* Start helper h (spawn.h): a socket pair, the child's end as its channel, HELPERPOOL_FD. 0 or -1. */
 static int start(struct helperpool *p, struct helper *h)
 {
-	posix_spawn_file_actions_t fa;
-	int sv[2], child, rc = -1;
+	int sv[2];
+	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	/* dup2 onto itself would keep close-on-exec: make sure the child's end is elsewhere */
-	child = sv[1] == HELPERPOOL_FD ? fcntl(sv[1], F_DUPFD_CLOEXEC, HELPERPOOL_FD + 1) : sv[1];
-	if (child < 0)
-		goto out;
-	if (posix_spawn_file_actions_init(&fa))
-		goto out;
-	if (!posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) &&
-	    !posix_spawn_file_actions_adddup2(&fa, child, HELPERPOOL_FD) &&
-	    !posix_spawn_file_actions_addclosefrom_np(&fa, HELPERPOOL_FD + 1) &&
-	    !posix_spawn(&h->pid, p->argv[0], &fa, NULL, p->argv, environ)) {
-		h->fd = sv[0];
-		sv[0] = -1;
-		rc = 0;
-	} else {
-		h->pid = 0;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-out:
-	if (child >= 0 && child != sv[1])
-		close(child);
-	if (sv[0] >= 0)
-		close(sv[0]);
+	pid = spawn((const char *const *)p->argv, -1, sv[1], 0, 0);
 	close(sv[1]);
-	return rc;
+	if (pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	h->pid = pid;
+	h->fd = sv[0];
+	return 0;
 }
 
 /* The helper failed: kill it, reap it, count it. */
@@ -179,6 +160,8 @@ uint64_t helperpool_failures(struct helperpool *p)
 {
 	uint64_t n;
 
+	if (!p)
+		return 0;
 	pthread_mutex_lock(&p->mu);
 	n = p->failures;
 	pthread_mutex_unlock(&p->mu);

@@ -18,8 +18,9 @@
 #include <stdint.h>
 #include "err.h"
 #include "frame.h"
+#include "spawn.h"
 
-#define HELPERPOOL_FD 3         /* where a helper finds its socket */
+#define HELPERPOOL_FD SPAWN_CHANNEL_FD     /* where a helper finds its socket */
 
 struct helperpool;
 
@@ -35,7 +36,7 @@ struct helperpool *helperpool_new(const char *const argv[], int n);
 int helperpool_call(struct helperpool *p, uint32_t op, const struct frame_part *in, int nin, size_t max,
 		    struct frame *out, struct kw_error *e);
 
-/* Helpers that failed since the start (each was replaced by a new one at the next call). */
+/* Helpers that failed since the start (each was replaced by a new one at the next call); 0 for NULL. */
 uint64_t helperpool_failures(struct helperpool *p);
 
 /* The helper's side, in the helper process: raise its niceness to nice (and so that of the gpg it

@@ -50,6 +50,7 @@ int keyproc_global_init(const char **why)
 struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why)
 {
 	struct keyproc *kp = calloc(1, sizeof *kp);
+	int err;
 
 	if (!kp) {
 		*why = "out of memory";
@@ -68,7 +69,9 @@ struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, co
 		goto fail;
 	return kp;
 fail:
+	err = errno;            /* why the home could not be made; removing it must not change that */
 	keyproc_free(kp);
+	errno = err;
 	return NULL;
 }
 

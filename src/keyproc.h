@@ -32,7 +32,8 @@ struct keyproc;
 /* Returns 0, or -1 with *why when GPGME/gpg is unusable. */
 int keyproc_global_init(const char **why);
 
-/* Create a worker under tmpdir (which must exist). o may be NULL for defaults. NULL with *why on failure.
+/* Create a worker under tmpdir (which must exist). o may be NULL for defaults. NULL with *why on
+ * failure, and errno ENOSPC or EDQUOT when the home could not be written for want of room.
  * keyproc_free removes the scratch home and everything in it. */
 struct keyproc *keyproc_new(const char *tmpdir, const struct keyproc_opts *o, const char **why);
 void keyproc_free(struct keyproc *kp);

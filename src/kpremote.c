@@ -1,9 +1,9 @@
 /* kpremote — see kpremote.h. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include "kpremote.h"
 #include "record.h"
 
@@ -208,20 +208,18 @@ static int answer_verify(int fd, struct keyproc *kp, const struct frame *q)
 	return rc;
 }
 
-/* The keyproc could not be made (its GnuPG home under tmpdir): answer the request with why, or as a
- * full disk when the file system is full (503 and "try later" upstairs, as keyproc says it). */
-static int answer_no_home(int fd, const char *tmpdir, const char *why)
+/* The keyproc could not be made (its GnuPG home under tmpdir; err: errno of keyproc_new): answer the
+ * request with why, or as a full disk (503 and "try later" upstairs, as keyproc says it) when it was
+ * for want of room. */
+static int answer_no_home(int fd, int err, const char *why)
 {
-	struct statvfs v;
-	char msg[256];
 	enum kw_err code = KW_EINTERNAL;
 
-	if (statvfs(tmpdir, &v) == 0 && (v.f_bavail == 0 || v.f_favail == 0)) {
+	if (err == ENOSPC || err == EDQUOT) {
 		code = KW_ENOSPC;
 		why = "cannot write the key-processing home (disk full?)";
 	}
-	snprintf(msg, sizeof msg, "%s", why);
-	return frame_write(fd, code, &(struct frame_part){ msg, strlen(msg) }, 1);
+	return frame_write(fd, code, &(struct frame_part){ why, strlen(why) }, 1);
 }
 
 struct helper_state {
@@ -236,7 +234,7 @@ static int answer(int fd, const struct frame *q, void *arg)
 	const char *why = "";
 
 	if (!h->kp && !(h->kp = keyproc_new(h->tmpdir, &h->o, &why)))
-		return answer_no_home(fd, h->tmpdir, why);
+		return answer_no_home(fd, errno, why);
 	if (q->tag == KP_NORMALIZE)
 		return answer_normalize(fd, h->kp, q);
 	if (q->tag == KP_VERIFY)

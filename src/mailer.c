@@ -76,7 +76,7 @@ static int deliver_command(const char *cmd, const char *msg, size_t len, int tim
 		*why = "cannot create a pipe";
 		return -1;
 	}
-	pid = spawn((const char *const[]){ "/bin/sh", "-c", cmd, NULL }, fds[0], 0, 1);
+	pid = spawn((const char *const[]){ "/bin/sh", "-c", cmd, NULL }, fds[0], -1, 0, 1);
 	close(fds[0]);
 	if (pid < 0) {
 		close(fds[1]);

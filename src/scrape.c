@@ -99,7 +99,7 @@ static double key_helper_failures(void *a)
 {
 	struct app *app = a;
 
-	return (double)(serverkey_helper_failures(app->ch.sk) + (app->kp_helpers ? helperpool_failures(app->kp_helpers) : 0));
+	return (double)(serverkey_helper_failures(app->ch.sk) + helperpool_failures(app->kp_helpers));
 }
 
 int scrape_register(struct app *app)

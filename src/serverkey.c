@@ -92,7 +92,7 @@ fail:
 
 uint64_t serverkey_helper_failures(struct serverkey *sk)
 {
-	return sk->pool ? helperpool_failures(sk->pool) : 0;
+	return helperpool_failures(sk->pool);
 }
 
 void serverkey_close(struct serverkey *sk)

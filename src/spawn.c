@@ -7,7 +7,7 @@
 
 extern char **environ;
 
-pid_t spawn(const char *const argv[], int in, int quiet, int own_group)
+pid_t spawn(const char *const argv[], int in, int channel, int quiet, int own_group)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -26,8 +26,12 @@ pid_t spawn(const char *const argv[], int in, int quiet, int own_group)
 		err = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (!err && quiet)
 		err = posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	/* a channel that is SPAWN_CHANNEL_FD already: glibc (2.29 on, as POSIX.1-2024 asks) clears its
+	 * close-on-exec for a dup2 onto itself (t/0157 covers it) */
+	if (!err && channel >= 0)
+		err = posix_spawn_file_actions_adddup2(&fa, channel, SPAWN_CHANNEL_FD);
 	if (!err)
-		err = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		err = posix_spawn_file_actions_addclosefrom_np(&fa, channel >= 0 ? SPAWN_CHANNEL_FD + 1 : 3);
 	if (!err && own_group)
 		err = posix_spawnattr_setpgroup(&at, 0);
 	if (!err && own_group)
@@ -46,7 +50,7 @@ out_errno:
 
 int spawn_wait(const char *const argv[])
 {
-	pid_t pid = spawn(argv, -1, 1, 0);
+	pid_t pid = spawn(argv, -1, -1, 1, 0);
 	int st;
 
 	if (pid < 0)

@@ -154,6 +154,14 @@ static void test_pool(const char *self)
 	is(helperpool_failures(p), 0, "no helper failed");
 	helperpool_free(p);
 
+	/* With standard input closed the pool's socket pair is 0 and 3: the child's end is already the
+	 * descriptor it must become, and must not stay close-on-exec (spawn.c). */
+	p = helperpool_new(echo, 1);
+	close(0);
+	ok(helperpool_call(p, 5, &q, 1, 1 << 20, &f, &e) == 0 && f.tag == 5 && !strcmp(buf_str(&f.part[0]), "hi"),
+	   "a channel that is descriptor 3 in the caller reaches the helper");
+	helperpool_free(p);
+
 	p = helperpool_new(once, 1);
 	ok(helperpool_call(p, 1, &q, 1, 1 << 20, &f, &e) == 0, "a helper that exits after one answer: answers");
 	ok(helperpool_call(p, 2, &q, 1, 1 << 20, &f, &e) == 0 && f.tag == 2, "the next call goes to a new helper");
